@@ -1,0 +1,1 @@
+"""The `cuiban` command line: each command parses, calls one service, prints."""

@@ -1,0 +1,16 @@
+"""Entry point of the `cuiban` console script."""
+
+from __future__ import annotations
+
+import click
+
+from cli.plan_commands import plan
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cuiban")
+def cuiban() -> None:
+    """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate."""
+
+
+cuiban.add_command(plan)

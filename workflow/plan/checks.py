@@ -1,0 +1,260 @@
+"""Rules that span several parts of a plan: references, timing, cycles, roster mapping.
+
+Each check returns findings with the key path they concern. `known` holds every id the
+file declares, even entries that failed their own validation, so one bad person does
+not cause a cascade of "unknown person" errors elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pendulum
+
+from workflow.plan.findings import Finding, Path
+from workflow.plan.schema import (
+    ALL_DEPARTMENTS,
+    PLAN_ROLES,
+    REQUIRED_ROSTER_FIELDS,
+    UNIT_ROLES,
+    Milestone,
+    Plan,
+)
+
+NUMERIC_ROSTER_FIELDS = frozenset({"contract_months"})
+
+
+@dataclass(frozen=True)
+class KnownIds:
+    people: frozenset[str] = field(default_factory=frozenset)
+    units: frozenset[str] = field(default_factory=frozenset)
+    milestones: frozenset[str] = field(default_factory=frozenset)
+
+
+def check_plan(plan: Plan, known: KnownIds) -> list[Finding]:
+    """Every cross-reference and timing error of a plan whose parts have valid types."""
+    checks = (
+        _check_settings(plan),
+        _check_people_and_units(plan, known),
+        _check_roles(plan, known),
+        _check_milestones(plan, known),
+        _check_cycles(plan, known),
+        _check_roster(plan),
+    )
+    return [finding for check in checks for finding in check]
+
+
+def _unknown(kind: str, ref: str, known: frozenset[str], path: Path) -> Finding:
+    hint = ", ".join(sorted(known)[:12])
+    return Finding(path, f"unknown {kind} {ref!r} (known: {hint})")
+
+
+def _check_recipient(ref: str, path: Path, known: KnownIds) -> Iterator[Finding]:
+    if ref in known.people or ref in UNIT_ROLES or ref in PLAN_ROLES:
+        return
+    words = ", ".join((*UNIT_ROLES, *PLAN_ROLES))
+    yield Finding(path, f"{ref!r} is neither a person of `people` nor one of: {words}")
+
+
+def _check_settings(plan: Plan) -> Iterator[Finding]:
+    try:
+        pendulum.timezone(plan.timezone)
+    except ValueError:
+        yield Finding(("timezone",), f"unknown timezone {plan.timezone!r}; e.g. Asia/Shanghai")
+    if plan.campaign.end < plan.campaign.start:
+        yield Finding(
+            ("campaign", "end"),
+            f"the campaign ends ({plan.campaign.end}) before it starts ({plan.campaign.start})",
+        )
+    if plan.province.email and not plan.province.email.endswith(".example"):
+        yield Finding(
+            ("province", "email"),
+            "this is not a placeholder under .example; make sure it is the real address you mean",
+            "warning",
+        )
+
+
+def _check_people_and_units(plan: Plan, known: KnownIds) -> Iterator[Finding]:
+    for pid, person in plan.people.items():
+        if person.unit is not None and person.unit not in known.units:
+            yield _unknown("unit", person.unit, known.units, ("people", pid, "unit"))
+    for uid, unit in plan.units.items():
+        for key in ("head", "collector"):
+            ref = getattr(unit, key)
+            if ref is not None and ref not in known.people:
+                yield _unknown("person", ref, known.people, ("units", uid, key))
+        for i, ref in enumerate(unit.contacts):
+            if ref not in known.people:
+                yield _unknown("person", ref, known.people, ("units", uid, "contacts", i))
+        if unit.kind == "department" and unit.collector is None:
+            yield Finding(
+                ("units", uid),
+                f"{unit.name} has no collector (信息采集员) yet; its reminders go to its head",
+                "warning",
+            )
+
+
+def _check_roles(plan: Plan, known: KnownIds) -> Iterator[Finding]:
+    group = plan.roles.working_group
+    lists = (("leaders", group.leaders), ("deputies", group.deputies), ("members", group.members))
+    for key, refs in lists:
+        for i, ref in enumerate(refs):
+            if ref not in known.people:
+                yield _unknown("person", ref, known.people, ("roles", "working_group", key, i))
+    if plan.roles.coordinator not in known.people:
+        yield _unknown("person", plan.roles.coordinator, known.people, ("roles", "coordinator"))
+    for i, ref in enumerate(plan.roles.info_admins):
+        if ref not in known.people:
+            yield _unknown("person", ref, known.people, ("roles", "info_admins", i))
+    yield from _check_ladder(plan.escalation, ("escalation",), known)
+    for key in ("to", "cc"):
+        for i, ref in enumerate(getattr(plan.digest, key)):
+            yield from _check_recipient(ref, ("digest", key, i), known)
+
+
+def _check_ladder(ladder: list, path: Path, known: KnownIds) -> Iterator[Finding]:
+    previous = 0
+    for i, step in enumerate(ladder):
+        if step.after <= previous:
+            yield Finding(
+                (*path, i, "after"),
+                f"escalation levels must come later and later: {step.after} working days "
+                f"is not after the previous level's {previous}",
+            )
+        previous = step.after
+        for j, ref in enumerate(step.to):
+            yield from _check_recipient(ref, (*path, i, "to", j), known)
+
+
+def _check_milestones(plan: Plan, known: KnownIds) -> Iterator[Finding]:
+    for mid, milestone in plan.milestones.items():
+        path: Path = ("milestones", mid)
+        for i, ref in enumerate(milestone.units):
+            if ref != ALL_DEPARTMENTS and ref not in known.units:
+                yield _unknown("unit", ref, known.units | {ALL_DEPARTMENTS}, (*path, "units", i))
+        for i, ref in enumerate(milestone.owners):
+            yield from _check_recipient(ref, (*path, "owners", i), known)
+        for i, ref in enumerate(milestone.depends_on):
+            if ref not in known.milestones:
+                yield _unknown("milestone", ref, known.milestones, (*path, "depends_on", i))
+        yield from _check_timing(mid, milestone, known)
+        yield from _check_completion(milestone, path)
+        if milestone.escalation is not None:
+            yield from _check_ladder(milestone.escalation, (*path, "escalation"), known)
+        before = plan.reminder_policy(mid).before
+        if len(set(before)) != len(before):
+            yield Finding((*path, "reminders", "before"), "a reminder offset is listed twice")
+
+
+def _check_timing(mid: str, milestone: Milestone, known: KnownIds) -> Iterator[Finding]:
+    path: Path = ("milestones", mid)
+    given = [key for key in ("due", "after", "monthly") if key in milestone.model_fields_set]
+    if len(given) != 1:
+        found = ", ".join(given) or "none of them"
+        yield Finding(
+            path,
+            "give exactly one of `due` (a date, or null while the date is to be announced), "
+            f"`after` (relative to another milestone) or `monthly`; found {found}",
+        )
+    if milestone.start is not None:
+        if milestone.due is None:
+            yield Finding((*path, "start"), "`start` needs a `due` date to make a window")
+        elif milestone.due < milestone.start:
+            yield Finding(
+                (*path, "due"),
+                f"the window ends on {milestone.due}, before it starts on {milestone.start}",
+            )
+    if milestone.after is not None:
+        anchor = milestone.after.milestone
+        if anchor == mid:
+            yield Finding((*path, "after", "milestone"), "a milestone cannot be due after itself")
+        elif anchor not in known.milestones:
+            yield _unknown("milestone", anchor, known.milestones, (*path, "after", "milestone"))
+    if milestone.monthly is not None and milestone.monthly.until < milestone.monthly.from_:
+        yield Finding(
+            (*path, "monthly", "until"),
+            f"monthly occurrences end ({milestone.monthly.until}) "
+            f"before they start ({milestone.monthly.from_})",
+        )
+
+
+def _check_completion(milestone: Milestone, path: Path) -> Iterator[Finding]:
+    if milestone.completion == "derived" and milestone.teachers_at_least is None:
+        yield Finding(
+            (*path, "completion"),
+            "a derived completion needs `teachers_at_least: <state>` to say when it holds",
+        )
+    if milestone.completion == "manual" and milestone.teachers_at_least is not None:
+        yield Finding(
+            (*path, "teachers_at_least"),
+            "`teachers_at_least` only applies with `completion: derived`",
+        )
+
+
+def _dependencies(milestone: Milestone) -> list[str]:
+    anchor = [milestone.after.milestone] if milestone.after else []
+    return [*milestone.depends_on, *anchor]
+
+
+def _check_cycles(plan: Plan, known: KnownIds) -> Iterator[Finding]:
+    """One finding per cycle among `depends_on` and `after`, at the first milestone in it."""
+    graph = {mid: _dependencies(m) for mid, m in plan.milestones.items()}
+    reported: set[frozenset[str]] = set()
+    for start in graph:
+        cycle = _find_cycle(graph, start)
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            first = min(cycle, key=list(graph).index)
+            rotated = _rotate(cycle, first)
+            key = "depends_on" if plan.milestones[first].depends_on else "after"
+            yield Finding(
+                ("milestones", first, key),
+                "dependencies form a cycle: " + " → ".join([*rotated, first]),
+            )
+
+
+def _find_cycle(graph: dict[str, list[str]], start: str) -> list[str] | None:
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    while stack:
+        node, trail = stack.pop()
+        for nxt in graph.get(node, []):
+            if nxt == start:
+                return trail
+            if nxt in graph and nxt not in trail:
+                stack.append((nxt, [*trail, nxt]))
+    return None
+
+
+def _rotate(cycle: list[str], first: str) -> list[str]:
+    i = cycle.index(first)
+    return cycle[i:] + cycle[:i]
+
+
+def _check_roster(plan: Plan) -> Iterator[Finding]:
+    columns = plan.roster.columns
+    for name in REQUIRED_ROSTER_FIELDS:
+        if name not in columns:
+            yield Finding(("roster", "columns"), f"the roster must map the `{name}` column")
+    seen: dict[str, str] = {}
+    for name, header in columns.items():
+        if header in seen:
+            yield Finding(
+                ("roster", "columns", name),
+                f"header {header!r} is already mapped to `{seen[header]}`",
+            )
+        seen[header] = name
+    for i, rule in enumerate(plan.roster.scope):
+        path: Path = ("roster", "scope", i)
+        ops = [
+            op for op in ("at_least", "at_most", "in_", "not_in") if getattr(rule, op) is not None
+        ]
+        if len(ops) != 1:
+            yield Finding(path, "a scope rule needs exactly one of at_least, at_most, in, not_in")
+        if rule.field not in columns:
+            yield Finding((*path, "field"), f"`{rule.field}` is not mapped under roster.columns")
+        numeric = {"at_least", "at_most"} & set(ops)
+        if numeric and rule.field not in NUMERIC_ROSTER_FIELDS:
+            yield Finding(
+                (*path, "field"), f"`{rule.field}` is text; at_least/at_most need a number"
+            )

@@ -1,0 +1,252 @@
+"""The typed schema of plan.yaml: what each key means and which values it accepts.
+
+Types only; rules that span several keys (references, windows, cycles) live in
+`workflow.plan.checks` so that every such error can name its own key and line.
+Models are strict: a number where text is expected (an unquoted staff ID) is an
+error, not silently converted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from workflow.teacher_states import PROGRESS_ORDER
+
+ALL_DEPARTMENTS = "departments"
+"""In a milestone's `units`: one task for every unit of kind department."""
+
+UNIT_ROLES = ("collector", "head", "contacts")
+"""Recipient words that mean a person of the task's own unit."""
+
+PLAN_ROLES = ("coordinator", "group_leaders", "group_deputies", "group_members", "info_admins")
+"""Recipient words that mean people named under `roles`."""
+
+ROSTER_FIELDS = (
+    "staff_id",
+    "name",
+    "gender",
+    "birth_date",
+    "department",
+    "post",
+    "employment",
+    "contract_months",
+    "in_service_elsewhere",
+    "email",
+    "education",
+    "degree",
+    "title",
+    "id_card",
+    "phone",
+)
+"""Teacher fields the engine knows; the plan maps each to a header of HR's template."""
+
+REQUIRED_ROSTER_FIELDS = ("staff_id", "name", "department")
+
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _clock_time(value: object) -> object:
+    if isinstance(value, str):
+        if not _HH_MM.match(value):
+            raise ValueError(f'{value!r} is not a time of day written as HH:MM, e.g. "08:30"')
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+Email = Annotated[str, AfterValidator(_email)]
+Refs = Annotated[list[str], BeforeValidator(_one_or_many)]
+LaxDate = Annotated[date, Field(strict=False)]
+TeacherState = Literal[PROGRESS_ORDER]  # type: ignore[valid-type]
+RosterField = Literal[ROSTER_FIELDS]  # type: ignore[valid-type]
+
+
+class PlanModel(BaseModel):
+    """Strict, closed models: unknown keys and silently converted values are errors."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Person(PlanModel):
+    name: str
+    email: Email
+    unit: str | None = None
+    staff_id: str | None = None
+    title: str | None = None
+
+
+class Unit(PlanModel):
+    name: str
+    kind: Literal["office", "department"]
+    head: str | None = None
+    collector: str | None = None
+    contacts: list[str] = []
+    aliases: list[str] = []
+
+
+class WorkingGroup(PlanModel):
+    leaders: list[str] = Field(min_length=1)
+    deputies: list[str] = []
+    members: list[str] = []
+
+
+class Roles(PlanModel):
+    working_group: WorkingGroup
+    coordinator: str
+    info_admins: list[str] = []
+
+
+class CalendarSpec(PlanModel):
+    kind: Literal["cn", "none"]
+    extra_holidays: list[LaxDate] = []
+    extra_workdays: list[LaxDate] = []
+
+
+class Campaign(PlanModel):
+    start: LaxDate
+    end: LaxDate
+
+
+class Province(PlanModel):
+    name: str
+    email: Email
+
+
+class ReminderPolicy(PlanModel):
+    before: list[Annotated[int, Field(ge=0)]]
+    at: ClockTime
+    working_days_only: bool
+    repeat_while_overdue: bool
+
+
+class ReminderOverride(PlanModel):
+    """A milestone's changes to the default reminder policy; unset keys keep the default."""
+
+    before: list[Annotated[int, Field(ge=0)]] | None = None
+    at: ClockTime | None = None
+    working_days_only: bool | None = None
+    repeat_while_overdue: bool | None = None
+
+
+class EscalationStep(PlanModel):
+    after: Annotated[int, Field(ge=1)]
+    to: Refs = Field(min_length=1)
+
+
+class RelativeDue(PlanModel):
+    """Due a number of days after another milestone is done (section 四: "接到…3天内")."""
+
+    milestone: str
+    days: Annotated[int, Field(ge=0)]
+    working_days: bool = False
+
+
+class Monthly(PlanModel):
+    """Due on the same day of every month between two dates (附表4: "每月1日")."""
+
+    day: Annotated[int, Field(ge=1, le=28)]
+    from_: LaxDate = Field(alias="from")
+    until: LaxDate
+
+
+class Milestone(PlanModel):
+    title: str
+    deliverable: str
+    source: str
+    units: Refs = Field(min_length=1)
+    owners: Refs = Field(min_length=1)
+    start: LaxDate | None = None
+    due: LaxDate | None = None
+    after: RelativeDue | None = None
+    monthly: Monthly | None = None
+    depends_on: list[str] = []
+    completion: Literal["manual", "derived"] = "manual"
+    teachers_at_least: TeacherState | None = None
+    reminders: ReminderOverride | None = None
+    escalation: list[EscalationStep] | None = None
+    note: str | None = None
+
+    @property
+    def undated(self) -> bool:
+        """Explicit `due: null`: the date is still to be announced (待通知)."""
+        return "due" in self.model_fields_set and self.due is None and not self.after
+
+    @property
+    def fans_out(self) -> bool:
+        return ALL_DEPARTMENTS in self.units
+
+
+class ScopeRule(PlanModel):
+    """One rule of section 二; a roster row is in scope only if it passes every rule."""
+
+    id: str
+    field: RosterField
+    reason: str
+    at_least: float | int | None = None
+    at_most: float | int | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+    not_in: list[str] | None = None
+
+
+class RosterSpec(PlanModel):
+    columns: dict[RosterField, str]
+    scope: list[ScopeRule] = []
+
+
+class DigestSpec(PlanModel):
+    at: ClockTime
+    to: Refs = Field(min_length=1)
+    cc: Refs = []
+
+
+class Plan(PlanModel):
+    version: Literal[1]
+    cycle: int
+    title: str
+    institution: str
+    timezone: str
+    language: Literal["zh", "en"] = "zh"
+    calendar: CalendarSpec
+    campaign: Campaign
+    province: Province
+    people: dict[str, Person]
+    units: dict[str, Unit]
+    roles: Roles
+    reminders: ReminderPolicy
+    escalation: list[EscalationStep]
+    milestones: dict[str, Milestone]
+    roster: RosterSpec
+    digest: DigestSpec
+
+    def reminder_policy(self, milestone_id: str) -> ReminderPolicy:
+        """The defaults with this milestone's overrides applied."""
+        override = self.milestones[milestone_id].reminders
+        if override is None:
+            return self.reminders
+        return self.reminders.model_copy(update=override.model_dump(exclude_none=True))
+
+    def escalation_ladder(self, milestone_id: str) -> list[EscalationStep]:
+        own = self.milestones[milestone_id].escalation
+        return self.escalation if own is None else own
+
+    def unit_names(self, unit_refs: list[str]) -> list[str]:
+        return ["各部门" if ref == ALL_DEPARTMENTS else self.units[ref].name for ref in unit_refs]
+
+    def departments(self) -> list[str]:
+        return [uid for uid, unit in self.units.items() if unit.kind == "department"]
