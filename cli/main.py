@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from cli.file_commands import roster, sync
 from cli.plan_commands import plan
+from cli.record_commands import history, task, teacher
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,4 +15,5 @@ def cuiban() -> None:
     """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate."""
 
 
-cuiban.add_command(plan)
+for command in (plan, roster, sync, teacher, task, history):
+    cuiban.add_command(command)

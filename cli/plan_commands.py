@@ -53,9 +53,7 @@ def check(plan_path: str | None) -> None:
 @plan.command()
 @plan_argument
 @now_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def show(plan_path: str | None, now: pendulum.DateTime, fmt: str) -> None:
     """The timeline: each milestone's window, unit, owner, status at --now and working days left."""
     loaded = _checked(plan_path)
@@ -71,9 +69,7 @@ def show(plan_path: str | None, now: pendulum.DateTime, fmt: str) -> None:
 @plan.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False, exists=True))
 @click.option("--to-cycle", type=int, required=True, help="The cycle (year) to move the plan to.")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: stdout)."
-)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: stdout).")
 def roll(plan_path: str, to_cycle: int, output: str | None) -> None:
     """Next year's plan: dates moved to --to-cycle, deadlines off working days moved earlier."""
     loaded = _checked(plan_path)

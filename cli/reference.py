@@ -40,9 +40,7 @@ def commands_markdown() -> str:
     parts = [INTRO]
     for name, command in commands():
         settings = {"terminal_width": 80, "max_content_width": 80}
-        with click.Context(
-            command, info_name=name, help_option_names=["-h", "--help"], **settings
-        ) as ctx:
+        with click.Context(command, info_name=name, help_option_names=["-h", "--help"], **settings) as ctx:
             help_text = command.get_help(ctx)
         parts.append(f"## `{name}`\n\n```text\n{help_text}\n```\n")
     return "\n".join(parts)

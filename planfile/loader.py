@@ -43,9 +43,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return (
-            f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.path}: {self.message}"
-        )
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.path}: {self.message}"
 
 
 @dataclass
@@ -156,7 +154,6 @@ def _known_ids(data: dict[str, Any]) -> KnownIds:
 
 def _sorted_problems(source: str, placed: list[tuple[Finding, Mark]]) -> list[Problem]:
     problems = {
-        Problem(source, line, column, dotted(f.path), f.message, f.severity)
-        for f, (line, column) in placed
+        Problem(source, line, column, dotted(f.path), f.message, f.severity) for f, (line, column) in placed
     }
     return sorted(problems, key=lambda p: (p.line, p.column, p.message))

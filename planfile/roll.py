@@ -57,13 +57,11 @@ def roll_text(text: str, plan: Plan, to_cycle: int, calendar: WorkingCalendar) -
     notes = _move_deadlines(new_dates, calendar)
     _keep_windows_open(new_dates, notes)
     edits: list[tuple[Mark, str, str]] = [
-        (located.values[path], day.isoformat(), dates[path].isoformat())
-        for path, day in new_dates.items()
+        (located.values[path], day.isoformat(), dates[path].isoformat()) for path, day in new_dates.items()
     ]
     edits.append((located.values[("cycle",)], str(to_cycle), str(plan.cycle)))
     changes = [
-        DateChange(dotted(path), dates[path], day, notes.get(path, ""))
-        for path, day in new_dates.items()
+        DateChange(dotted(path), dates[path], day, notes.get(path, "")) for path, day in new_dates.items()
     ]
     extras = [
         f"{dotted(p)}: left as it was; list {to_cycle}'s dates once they are announced"

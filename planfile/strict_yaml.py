@@ -113,9 +113,7 @@ def parse(text: str) -> Located:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        located.problems.append(
-            (Finding((), f"this is not valid YAML: {exc.problem}"), (line, column))
-        )
+        located.problems.append((Finding((), f"this is not valid YAML: {exc.problem}"), (line, column)))
         return located
     if root is None:
         located.problems.append((Finding((), "the file is empty"), (1, 1)))

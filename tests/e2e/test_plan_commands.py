@@ -63,9 +63,7 @@ def _show_json(now: str = MID_CAMPAIGN) -> dict:
 
 def test_show_json_lists_every_row_of_attachment_7() -> None:
     doc = _show_json()
-    by_row = {
-        int(m["source"].split("第")[1][0]): m for m in doc["milestones"] if "附件7" in m["source"]
-    }
+    by_row = {int(m["source"].split("第")[1][0]): m for m in doc["milestones"] if "附件7" in m["source"]}
     assert sorted(by_row) == list(range(1, 8))
     for row, (start, due, unit, owner) in SEED_ROWS.items():
         m = by_row[row]
@@ -127,9 +125,7 @@ def test_roll_to_2017_keeps_comments_and_moves_weekend_deadlines(tmp_path: Path)
     result = run("plan", "roll", str(SHIPPED_PLAN), "--to-cycle", "2017", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert "plan check: OK" in result.stdout
-    assert (
-        "milestones.tdc_submit.due" in result.stdout and "2016-12-30 → 2017-12-29" in result.stdout
-    )
+    assert "milestones.tdc_submit.due" in result.stdout and "2016-12-30 → 2017-12-29" in result.stdout
 
     before = SHIPPED_PLAN.read_text(encoding="utf-8").splitlines()
     after = out.read_text(encoding="utf-8").splitlines()

@@ -32,9 +32,7 @@ def test_five_different_errors_are_reported_at_once(minimal_plan_text: str, writ
         "units: [departments, nowhere]  # unit\n    owners: [collector]\n    start: 2016-12-02",
     )
     text = _edit(text, "unit: dept_b}", "unit: dept_b, staff_id: 012345}  # octal")
-    text = _edit(
-        text, "    due: 2016-11-28\n", "    due: 2016-11-28\n    depends_on: [audit]  # cycle\n"
-    )
+    text = _edit(text, "    due: 2016-11-28\n", "    due: 2016-11-28\n    depends_on: [audit]  # cycle\n")
     text = _edit(
         text,
         "    start: 2016-12-15\n    due: 2016-12-19",
@@ -75,8 +73,7 @@ def test_type_errors_name_the_key_and_suggest(minimal_plan_text: str, write_plan
     loaded = read_plan(write_plan(text))
     messages = {p.path: p.message for p in loaded.errors}
     assert (
-        "unknown key `deliverabel`; did you mean `deliverable`?"
-        in messages["milestones.roster.deliverabel"]
+        "unknown key `deliverabel`; did you mean `deliverable`?" in messages["milestones.roster.deliverabel"]
     )
     assert "the key `deliverable` is required" in messages["milestones.roster.deliverable"]
     assert "write true or false" in messages["reminders.working_days_only"]
@@ -115,9 +112,7 @@ def test_undated_relative_and_monthly_timing_rules(minimal_plan_text: str, write
     assert len(loaded.errors) == 2
 
 
-def test_year_without_holiday_data_warns_instead_of_crashing(
-    minimal_plan_text: str, write_plan
-) -> None:
+def test_year_without_holiday_data_warns_instead_of_crashing(minimal_plan_text: str, write_plan) -> None:
     text = minimal_plan_text.replace("2016-", "2027-").replace("cycle: 2016", "cycle: 2027")
     loaded = read_plan(write_plan(text))
     assert loaded.ok
@@ -129,7 +124,4 @@ def test_unreadable_files_are_errors_not_exceptions(tmp_path: Path, write_plan) 
     assert "empty" in read_plan(write_plan("# only a comment\n")).errors[0].message
     syntax = read_plan(write_plan("version: 1\ncycle: [2016\n"))
     assert "not valid YAML" in syntax.errors[0].message
-    assert (
-        read_plan(write_plan("- a\n- b\n")).errors[0].message
-        == "the plan must be a mapping of keys"
-    )
+    assert read_plan(write_plan("- a\n- b\n")).errors[0].message == "the plan must be a mapping of keys"

@@ -32,9 +32,7 @@ def test_years_without_data_are_reported_not_raised() -> None:
 
 
 def test_plan_extras_override_the_official_data() -> None:
-    spec = CalendarSpec(
-        kind="cn", extra_holidays=[date(2027, 1, 4)], extra_workdays=[date(2016, 12, 25)]
-    )
+    spec = CalendarSpec(kind="cn", extra_holidays=[date(2027, 1, 4)], extra_workdays=[date(2016, 12, 25)])
     calendar = build_calendar(spec)
     assert not calendar.is_working_day(date(2027, 1, 4))
     assert calendar.is_working_day(date(2016, 12, 25))

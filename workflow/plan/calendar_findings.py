@@ -58,9 +58,7 @@ def _days_off(plan: Plan, calendar: WorkingCalendar) -> Iterator[Finding]:
             )
         for day in monthly_occurrences(milestone):
             if not calendar.is_working_day(day):
-                yield Finding(
-                    (*path, "monthly"), f"the occurrence {_describe(day, calendar)}", "warning"
-                )
+                yield Finding((*path, "monthly"), f"the occurrence {_describe(day, calendar)}", "warning")
         yield from _reminders_off(plan, mid, calendar)
 
 

@@ -41,6 +41,7 @@ def check_plan(plan: Plan, known: KnownIds) -> list[Finding]:
         _check_milestones(plan, known),
         _check_cycles(plan, known),
         _check_roster(plan),
+        _check_sync(plan),
     )
     return [finding for check in checks for finding in check]
 
@@ -231,6 +232,14 @@ def _rotate(cycle: list[str], first: str) -> list[str]:
     return cycle[i:] + cycle[:i]
 
 
+def _check_sync(plan: Plan) -> Iterator[Finding]:
+    if plan.sync is None:
+        return
+    for name in ("staff_id", "status"):
+        if name not in plan.sync.columns:
+            yield Finding(("sync", "columns"), f"the status export must map the `{name}` column")
+
+
 def _check_roster(plan: Plan) -> Iterator[Finding]:
     columns = plan.roster.columns
     for name in REQUIRED_ROSTER_FIELDS:
@@ -246,15 +255,11 @@ def _check_roster(plan: Plan) -> Iterator[Finding]:
         seen[header] = name
     for i, rule in enumerate(plan.roster.scope):
         path: Path = ("roster", "scope", i)
-        ops = [
-            op for op in ("at_least", "at_most", "in_", "not_in") if getattr(rule, op) is not None
-        ]
+        ops = [op for op in ("at_least", "at_most", "in_", "not_in") if getattr(rule, op) is not None]
         if len(ops) != 1:
             yield Finding(path, "a scope rule needs exactly one of at_least, at_most, in, not_in")
         if rule.field not in columns:
             yield Finding((*path, "field"), f"`{rule.field}` is not mapped under roster.columns")
         numeric = {"at_least", "at_most"} & set(ops)
         if numeric and rule.field not in NUMERIC_ROSTER_FIELDS:
-            yield Finding(
-                (*path, "field"), f"`{rule.field}` is text; at_least/at_most need a number"
-            )
+            yield Finding((*path, "field"), f"`{rule.field}` is text; at_least/at_most need a number")

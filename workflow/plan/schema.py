@@ -209,6 +209,16 @@ class RosterSpec(PlanModel):
     scope: list[ScopeRule] = []
 
 
+SyncTarget = Literal[(*PROGRESS_ORDER, "returned")]  # type: ignore[valid-type]
+
+
+class SyncSpec(PlanModel):
+    """The national system's status export: which columns, and what each status means."""
+
+    columns: dict[Literal["staff_id", "status"], str]
+    status_map: dict[str, SyncTarget] = Field(min_length=1)
+
+
 class DigestSpec(PlanModel):
     at: ClockTime
     to: Refs = Field(min_length=1)
@@ -232,6 +242,7 @@ class Plan(PlanModel):
     escalation: list[EscalationStep]
     milestones: dict[str, Milestone]
     roster: RosterSpec
+    sync: SyncSpec | None = None
     digest: DigestSpec
 
     def reminder_policy(self, milestone_id: str) -> ReminderPolicy:

@@ -1,0 +1,48 @@
+"""Options for commands that use the database, and the wiring they share (the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+from sqlalchemy import Engine
+
+from cli.console import print_problems
+from models.database import database_url, open_engine
+from planfile.loader import read_plan
+from workflow.calendar import WorkingCalendar
+from workflow.plan.schema import Plan
+
+EXIT_INVALID = 2
+
+plan_option = click.option(
+    "--plan", "plan_path", metavar="PLAN", help="Plan file (default config/plan.yaml or $CUIBAN_PLAN)."
+)
+db_option = click.option(
+    "--db", metavar="URL", help="Database URL (default $CUIBAN_DB or sqlite:///cuiban.sqlite3)."
+)
+by_option = click.option("--by", "actor", metavar="NAME", help="Who does this (recorded in the log).")
+
+
+@dataclass(frozen=True)
+class Wired:
+    plan: Plan
+    calendar: WorkingCalendar
+    engine: Engine
+
+
+def wire(plan_path: str | None, db: str | None) -> Wired:
+    """Load the plan (exit 2 on errors) and open the database, migrating it on first use."""
+    from planfile.loader import default_plan_path
+
+    loaded = read_plan(plan_path or default_plan_path())
+    if not loaded.ok or loaded.plan is None or loaded.calendar is None:
+        print_problems(loaded.errors)
+        raise SystemExit(EXIT_INVALID)
+    return Wired(loaded.plan, loaded.calendar, open_engine(database_url(db)))
+
+
+def fail(message: str) -> None:
+    """A plain sentence on stderr and exit 2: the input was refused, nothing changed."""
+    click.echo(message, err=True)
+    raise SystemExit(EXIT_INVALID)

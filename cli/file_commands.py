@@ -1,0 +1,144 @@
+"""`cuiban roster import` and `cuiban sync`: files in, every bad row named, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import pendulum
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from cli.context import by_option, db_option, fail, plan_option, wire
+from cli.options import now_option
+from intake.tables import UnreadableFile
+from services.rejection import FileRejected
+from services.roster_import import import_roster
+from services.status_sync import NoSyncSection, sync_statuses
+
+LARGE_FILE = 2_000_000  # bytes: show a progress line above this size
+SHOWN = 20
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
+    if path.exists() and path.stat().st_size > LARGE_FILE:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+            task = bar.add_task(f"{path.name}: reading")
+            yield lambda rows: bar.update(task, description=f"{path.name}: {rows:,} rows checked")
+    else:
+        yield None
+
+
+def _run(work: Callable[[], object]) -> object:
+    try:
+        return work()
+    except FileRejected as rejected:
+        for line in rejected.lines():
+            click.echo(line, err=True)
+        fail(f"{rejected.source}: {len(rejected.problems)} problem(s); nothing was written.")
+    except (UnreadableFile, NoSyncSection) as error:
+        fail(str(error))
+    return None
+
+
+def _listed(title: str, items: list[str]) -> None:
+    if items:
+        click.echo(f"{title} ({len(items)}):")
+        for item in items[:SHOWN]:
+            click.echo(f"  {item}")
+        if len(items) > SHOWN:
+            click.echo(f"  … and {len(items) - SHOWN} more")
+
+
+@click.group()
+def roster() -> None:
+    """HR's roster (教师用户导入模板): import it into teacher records."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option("--mark-missing-left", is_flag=True, help="Set teachers missing from FILE to left.")
+@plan_option
+@db_option
+@by_option
+@now_option
+def import_(
+    file: Path,
+    dry_run: bool,
+    mark_missing_left: bool,
+    plan_path: str | None,
+    db: str | None,
+    actor: str | None,
+    now: pendulum.DateTime,
+) -> None:
+    """Import FILE (.xlsx, .xls or .csv in UTF-8 or GBK); any bad row rejects the whole file (exit 2)."""
+    wired = wire(plan_path, db)
+    with _progress(file) as progress:
+        report = _run(
+            lambda: import_roster(
+                wired.engine,
+                wired.plan,
+                wired.calendar,
+                file,
+                now,
+                dry_run=dry_run,
+                mark_missing_left=mark_missing_left,
+                actor=actor,
+                progress=progress,
+            )
+        )
+    prefix = "dry run, nothing written: " if dry_run else ""
+    click.echo(
+        f"{prefix}{report.rows} rows: {report.imported} imported, {report.excluded} excluded, "
+        f"{report.updated} updated, {report.unchanged} unchanged, {report.included} back in scope, "
+        f"{report.rejoined} rejoined, {report.marked_left} marked left"
+    )
+    _listed(
+        "missing from this roster" + ("" if mark_missing_left else " (use --mark-missing-left)"),
+        report.missing,
+    )
+    _listed("out of scope but kept", report.kept)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@plan_option
+@db_option
+@by_option
+@now_option
+def sync(
+    file: Path,
+    dry_run: bool,
+    plan_path: str | None,
+    db: str | None,
+    actor: str | None,
+    now: pendulum.DateTime,
+) -> None:
+    """Apply the national system's status export FILE: each record walks its legal path to its status."""
+    wired = wire(plan_path, db)
+    with _progress(file) as progress:
+        report = _run(
+            lambda: sync_statuses(
+                wired.engine,
+                wired.plan,
+                wired.calendar,
+                file,
+                now,
+                dry_run=dry_run,
+                actor=actor,
+                progress=progress,
+            )
+        )
+    prefix = "dry run, nothing written: " if dry_run else ""
+    click.echo(
+        f"{prefix}{report.rows} rows: {report.changed} changed ({report.steps} steps logged), "
+        f"{report.unchanged} unchanged, {len(report.conflicts)} conflicts, {len(report.unknown)} unknown"
+    )
+    for move, count in sorted(report.moves.items()):
+        click.echo(f"  {move}: {count}")
+    _listed("conflicts, not applied", report.conflicts)
+    _listed("unknown staff IDs", report.unknown)

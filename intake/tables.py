@@ -1,0 +1,87 @@
+"""Rows of cells from a spreadsheet or CSV file, streamed, with 1-based row numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+Row = tuple[int, list[Any]]
+
+SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as a table; the message says why."""
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise UnreadableFile(f"{path}: the file does not exist")
+    if suffix == ".csv":
+        return _csv_rows(path)
+    if suffix == ".xlsx":
+        return _xlsx_rows(path)
+    if suffix == ".xls":
+        return _xls_rows(path)
+    raise UnreadableFile(f"{path}: expected one of {', '.join(SUFFIXES)}, not {suffix or 'no suffix'}")
+
+
+def decode(data: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM) when it decodes cleanly, else GB18030 (a superset of GBK)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"{path}: the text is neither UTF-8 nor GBK/GB18030") from None
+
+
+def _csv_rows(path: Path) -> Iterator[Row]:
+    text = decode(path.read_bytes(), path)
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+        yield number, list(row)
+
+
+def _xlsx_rows(path: Path) -> Iterator[Row]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise UnreadableFile(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+            yield number, list(row)
+    finally:
+        book.close()
+
+
+def _xls_rows(path: Path) -> Iterator[Row]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:
+        raise UnreadableFile(f"{path}: not a readable .xls workbook ({exc})") from None
+    sheet = book.sheet_by_index(0)
+    for index in range(sheet.nrows):
+        yield index + 1, [_xls_value(cell, book.datemode) for cell in sheet.row(index)]
+
+
+def _xls_value(cell: Any, datemode: int) -> Any:
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return xlrd.xldate_as_datetime(cell.value, datemode)
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        return int(cell.value) if cell.value == int(cell.value) else cell.value
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    return cell.value

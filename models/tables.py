@@ -1,0 +1,98 @@
+"""The tables: units and people (copied from the plan), teachers, unit tasks, the transition log.
+
+Rows are plain storage; state machines live in `workflow` and are mapped to and from
+these rows. ID-card and phone columns exist but stay empty unless the plan maps them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.utc import UTCDateTime
+
+
+def _stamp(nullable: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Unit(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+
+
+class Person(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    unit_id: str | None = Field(default=None, max_length=64)
+
+
+class Teacher(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    unit_id: str = Field(max_length=64, index=True)
+    gender: str | None = Field(default=None, max_length=8)
+    birth_month: str | None = Field(default=None, max_length=7)
+    post: str | None = Field(default=None, max_length=100)
+    employment: str | None = Field(default=None, max_length=100)
+    contract_months: int | None = None
+    in_service_elsewhere: str | None = Field(default=None, max_length=8)
+    email: str | None = Field(default=None, max_length=320)
+    education: str | None = Field(default=None, max_length=100)
+    degree: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=100)
+    id_card: str | None = Field(default=None, max_length=18)
+    phone: str | None = Field(default=None, max_length=32)
+    state: str = Field(max_length=32)
+    excluded_rule: str | None = Field(default=None, max_length=64)
+    state_changed_at: datetime = Field(sa_column=_stamp())
+    updated_at: datetime = Field(sa_column=_stamp())
+
+    __table_args__ = (Index("ix_teacher_unit_state", "unit_id", "state"),)
+
+
+class Task(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    milestone_id: str = Field(max_length=64)
+    unit_id: str = Field(max_length=64)
+    occurrence: str = Field(default="", max_length=10)
+    """The due date of a monthly milestone's occurrence (YYYY-MM-DD); '' otherwise."""
+    state: str = Field(max_length=16)
+    escalation_level: int = 0
+    due_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    completed_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    completed_by: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(sa_column=_stamp())
+
+    __table_args__ = (UniqueConstraint("milestone_id", "unit_id", "occurrence"),)
+
+    @property
+    def key(self) -> str:
+        parts = [self.milestone_id, self.unit_id] + ([self.occurrence] if self.occurrence else [])
+        return "/".join(parts)
+
+
+class TransitionLog(SQLModel, table=True):
+    """Append-only: every state change and field change, with who, how and when."""
+
+    __tablename__ = "transition_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_kind: str = Field(max_length=16)
+    record_key: str = Field(max_length=200)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str = Field(max_length=32)
+    event: str = Field(max_length=32)
+    actor: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=16)
+    at: datetime = Field(sa_column=_stamp())
+    note: str | None = None
+    data: str | None = None
+    """JSON: field → [old, new] for updates and approved corrections."""
+
+    __table_args__ = (Index("ix_transition_log_record", "record_kind", "record_key"),)

@@ -1,0 +1,139 @@
+"""Unit tasks: created from the plan, read and written one at a time, derived ones refreshed in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import pendulum
+from sqlalchemy import Connection, insert, select, update
+
+from models import log_store, teacher_store
+from models.tables import Task
+from workflow.calendar import WorkingCalendar
+from workflow.plan.schema import Plan
+from workflow.task_machine import FINISHED, UnitTask
+from workflow.tasks import responsible_units, task_specs
+from workflow.teacher_states import states_at_least
+
+TASK = Task.__table__
+
+
+def rows(connection: Connection, unit: str | None = None) -> list[dict[str, Any]]:
+    query = select(TASK).order_by(TASK.c.id)
+    if unit is not None:
+        query = query.where(TASK.c.unit_id == unit)
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def completion_dates(connection: Connection, plan: Plan) -> dict[str, Any]:
+    """The local date each milestone was completed, for milestones whose every task is finished."""
+    by_milestone: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(connection):
+        by_milestone.setdefault(row["milestone_id"], []).append(row)
+    done = {}
+    for mid, tasks in by_milestone.items():
+        if tasks and all(t["state"] in FINISHED and t["completed_at"] for t in tasks):
+            last = max(t["completed_at"] for t in tasks)
+            done[mid] = pendulum.instance(last).in_timezone(plan.timezone).date()
+    return done
+
+
+def ensure(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime) -> None:
+    """Create the plan's missing tasks and keep due times in step with the plan; idempotent."""
+    existing = {(r["milestone_id"], r["unit_id"], r["occurrence"]): r for r in rows(connection)}
+    specs = task_specs(plan, calendar, completion_dates(connection, plan))
+    new = [
+        {
+            "milestone_id": s.milestone_id,
+            "unit_id": s.unit_id,
+            "occurrence": s.occurrence,
+            "state": "upcoming",
+            "escalation_level": 0,
+            "due_at": s.due,
+            "updated_at": now,
+        }
+        for s in specs
+        if (s.milestone_id, s.unit_id, s.occurrence) not in existing
+    ]
+    if new:
+        connection.execute(insert(TASK), new)
+    for spec in specs:
+        row = existing.get((spec.milestone_id, spec.unit_id, spec.occurrence))
+        if row is not None and row["due_at"] != spec.due:
+            connection.execute(update(TASK).where(TASK.c.id == row["id"]).values(due_at=spec.due))
+
+
+def find(connection: Connection, milestone: str, unit: str, occurrence: str = "") -> dict[str, Any] | None:
+    query = select(TASK).where(
+        TASK.c.milestone_id == milestone, TASK.c.unit_id == unit, TASK.c.occurrence == occurrence
+    )
+    row = connection.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def domain(row: dict[str, Any]) -> UnitTask:
+    key = "/".join(p for p in (row["milestone_id"], row["unit_id"], row["occurrence"]) if p)
+    return UnitTask(key, row["state"], row["escalation_level"], row["due_at"])
+
+
+def save(
+    connection: Connection, row: dict[str, Any], task: UnitTask, now: datetime, source: str, actor: str | None
+) -> None:
+    """Write the task's new state and log what happened to it."""
+    values: dict[str, Any] = {
+        "state": task.state,
+        "escalation_level": task.escalation_level,
+        "updated_at": now,
+    }
+    if task.state in FINISHED and row["state"] not in FINISHED:
+        values.update(completed_at=now, completed_by=actor)
+    if task.state not in FINISHED:
+        values.update(completed_at=None, completed_by=None)
+    connection.execute(update(TASK).where(TASK.c.id == row["id"]).values(values))
+    log_store.append(
+        connection,
+        [
+            log_store.Entry("task", task.key, h.source, h.dest, h.event, source, h.at, actor, h.note)
+            for h in task.happened
+        ],
+    )
+
+
+def refresh_derived(connection: Connection, plan: Plan, now: datetime, source: str) -> int:
+    """Complete derived tasks whose rule holds, reopen finished ones whose rule no longer does."""
+    changed = 0
+    for mid, milestone in plan.milestones.items():
+        if milestone.completion != "derived" or milestone.teachers_at_least is None:
+            continue
+        progress = teacher_store.unit_progress(connection, states_at_least(milestone.teachers_at_least))
+        for row in _rows_of(connection, mid):
+            total, reached = _progress_for(plan, mid, row["unit_id"], progress)
+            holds = total > 0 and reached == total
+            task = domain(row)
+            if holds and task.state not in FINISHED:
+                task.complete(now, note=f"every teacher has reached {milestone.teachers_at_least}")
+            elif not holds and task.state in FINISHED:
+                task.fire(
+                    "reopen", now, note=f"{total - reached} teacher(s) below {milestone.teachers_at_least}"
+                )
+            else:
+                continue
+            save(connection, row, task, now, source, "derived")
+            changed += 1
+    return changed
+
+
+def _rows_of(connection: Connection, milestone: str) -> Iterable[dict[str, Any]]:
+    query = select(TASK).where(TASK.c.milestone_id == milestone).order_by(TASK.c.id)
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def _progress_for(
+    plan: Plan, mid: str, unit_id: str, progress: dict[str, tuple[int, int]]
+) -> tuple[int, int]:
+    """A department's own teachers; for an office's task, the whole school's."""
+    if plan.units[unit_id].kind == "department" or unit_id not in responsible_units(plan, mid):
+        return progress.get(unit_id, (0, 0))
+    return sum(t for t, _ in progress.values()), sum(r for _, r in progress.values())

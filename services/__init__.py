@@ -1,0 +1,1 @@
+"""Use cases, one per command: read the input, drive the domain, write through `models` in one transaction."""

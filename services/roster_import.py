@@ -1,0 +1,220 @@
+"""`cuiban roster import`: HR's roster into teacher records, all or nothing.
+
+Rows are validated while streaming and written in batches inside one transaction;
+the first bad row stops the writing (validation goes on, to name every problem) and
+the transaction is rolled back. Re-importing the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from intake.header import data_rows, locate
+from intake.tables import read_rows
+from models import log_store, reference_store, task_store, teacher_store
+from models.log_store import Entry
+from services.rejection import FileRejected
+from services.unit_of_work import transaction
+from workflow.calendar import WorkingCalendar
+from workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
+from workflow.roster import TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
+from workflow.teacher_machine import allowed_events
+
+BATCH = 5000
+COMPARED = (*TEACHER_FIELDS, "unit_id")
+
+
+@dataclass
+class ImportReport:
+    source: str
+    rows: int = 0
+    imported: int = 0
+    excluded: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    included: int = 0
+    rejoined: int = 0
+    missing: list[str] = field(default_factory=list)
+    marked_left: int = 0
+    kept: list[str] = field(default_factory=list)
+    """Rows now out of scope whose records are too far along to exclude (e.g. reported)."""
+    dry_run: bool = False
+
+
+def import_roster(
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    path: Path,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    mark_missing_left: bool = False,
+    actor: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    report = ImportReport(str(path), dry_run=dry_run)
+    required = set(REQUIRED_ROSTER_FIELDS) | {r.field for r in plan.roster.scope}
+    header, rest = locate(read_rows(path), dict(plan.roster.columns), required, str(path))
+    validator = RosterValidator(plan, header.columns)
+    problems: list[RowProblem] = []
+    with transaction(engine, dry_run) as connection:
+        reference_store.copy_from_plan(connection, plan)
+        rows = data_rows(rest)
+        while batch := list(islice(rows, BATCH)):
+            good: list[RosterRow] = []
+            for number, cells in batch:
+                record, found = validator.check(number, cells)
+                problems += found
+                if record is not None:
+                    good.append(record)
+            report.rows += len(batch)
+            if not problems:
+                _apply(connection, good, now, report, path.name, actor)
+            if progress:
+                progress(report.rows)
+        if problems:
+            raise FileRejected(str(path), problems)
+        _handle_missing(connection, set(validator.seen), now, report, mark_missing_left, actor)
+        task_store.ensure(connection, plan, calendar, now)
+        task_store.refresh_derived(connection, plan, now, "import")
+    return report
+
+
+def _apply(
+    connection: Connection,
+    rows: list[RosterRow],
+    now: datetime,
+    report: ImportReport,
+    name: str,
+    actor: str | None,
+) -> None:
+    existing = teacher_store.by_staff_ids(connection, [r.values["staff_id"] for r in rows])
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    for row in rows:
+        sid = row.values["staff_id"]
+        old = existing.get(sid)
+        if old is None:
+            state = "excluded" if row.excluded_by else "pending"
+            inserts.append(
+                {
+                    **row.values,
+                    "state": state,
+                    "excluded_rule": row.excluded_by,
+                    "state_changed_at": now,
+                    "updated_at": now,
+                }
+            )
+            note = f"{name} row {row.row}" + (f"; out of scope: {row.excluded_by}" if row.excluded_by else "")
+            log.append(Entry("teacher", sid, None, state, "import", "import", now, actor, note).row())
+            report.excluded += state == "excluded"
+            report.imported += state == "pending"
+            continue
+        changes = {k: [old[k], row.values[k]] for k in COMPARED if old[k] != row.values[k]}
+        steps = _scope_steps(old["state"], row, report)
+        if not changes and not steps:
+            report.unchanged += 1
+            continue
+        state = steps[-1][2] if steps else old["state"]
+        updates.append(
+            {
+                "staff_id": sid,
+                **row.values,
+                "state": state,
+                "excluded_rule": row.excluded_by if state == "excluded" else old["excluded_rule"],
+                "state_changed_at": now if steps else old["state_changed_at"],
+                "updated_at": now,
+            }
+        )
+        if changes:
+            report.updated += 1
+            log.append(
+                Entry(
+                    "teacher",
+                    sid,
+                    old["state"],
+                    old["state"],
+                    "update",
+                    "import",
+                    now,
+                    actor,
+                    f"{name} row {row.row}",
+                    changes,
+                ).row()
+            )
+        for event, source, dest in steps:
+            log.append(
+                Entry(
+                    "teacher",
+                    sid,
+                    source,
+                    dest,
+                    event,
+                    "import",
+                    now,
+                    actor,
+                    row.excluded_by if event == "exclude" else None,
+                ).row()
+            )
+    teacher_store.insert_many(connection, inserts)
+    teacher_store.update_many(connection, updates)
+    log_store.append(connection, log)
+
+
+def _scope_steps(state: str, row: RosterRow, report: ImportReport) -> list[tuple[str, str, str]]:
+    """Events that bring a known record in line with the new roster row (back, in or out of scope)."""
+    steps = []
+    if state == "left":
+        steps.append(("rejoin", "left", "pending"))
+        report.rejoined += 1
+        state = "pending"
+    if row.excluded_by and state != "excluded":
+        if "exclude" in allowed_events(state):
+            steps.append(("exclude", state, "excluded"))
+            report.excluded += 1
+        else:
+            report.kept.append(
+                f"{row.values['staff_id']}: out of scope ({row.excluded_by}) but already {state}"
+            )
+    elif not row.excluded_by and state == "excluded":
+        steps.append(("include", "excluded", "pending"))
+        report.included += 1
+    return steps
+
+
+def _handle_missing(
+    connection: Connection,
+    seen: set[str],
+    now: datetime,
+    report: ImportReport,
+    mark_left: bool,
+    actor: str | None,
+) -> None:
+    missing = sorted(teacher_store.staff_ids(connection, except_states=["left"]) - seen)
+    report.missing = missing
+    if not mark_left or not missing:
+        return
+    by_state: dict[str, list[str]] = {}
+    for sid, state in teacher_store.states_of(connection, missing).items():
+        by_state.setdefault(state, []).append(sid)
+    for state, ids in by_state.items():
+        teacher_store.move(connection, ids, state, "left", now)
+        log_store.append(
+            connection,
+            [
+                Entry(
+                    "teacher", sid, state, "left", "leave", "import", now, actor, "missing from the roster"
+                ).row()
+                for sid in ids
+            ],
+        )
+    report.marked_left = len(missing)

@@ -1,0 +1,96 @@
+"""Unit tasks: listed with their milestone and unit, marked done by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from models import task_store
+from services.unit_of_work import transaction
+from workflow.calendar import WorkingCalendar
+from workflow.plan.schema import Plan
+from workflow.task_machine import FINISHED
+from workflow.tasks import task_key
+
+
+class TaskNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    key: str
+    milestone_id: str
+    title: str
+    unit_id: str
+    unit: str
+    occurrence: str
+    state: str
+    escalation_level: int
+    due: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+
+
+def list_tasks(
+    engine: Engine, plan: Plan, calendar: WorkingCalendar, now: datetime, unit: str | None = None
+) -> list[TaskLine]:
+    if unit is not None and unit not in plan.units:
+        raise TaskNotFound(f"unknown unit {unit!r}; units: {', '.join(plan.units)}")
+    with transaction(engine) as connection:
+        task_store.ensure(connection, plan, calendar, now)
+        rows = task_store.rows(connection, unit)
+    return [
+        TaskLine(
+            task_key(r["milestone_id"], r["unit_id"], r["occurrence"]),
+            r["milestone_id"],
+            plan.milestones[r["milestone_id"]].title if r["milestone_id"] in plan.milestones else "",
+            r["unit_id"],
+            plan.units[r["unit_id"]].name if r["unit_id"] in plan.units else r["unit_id"],
+            r["occurrence"],
+            r["state"],
+            r["escalation_level"],
+            r["due_at"],
+            r["completed_at"],
+            r["completed_by"],
+        )
+        for r in rows
+    ]
+
+
+def mark_done(
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    milestone: str,
+    unit: str,
+    now: datetime,
+    *,
+    occurrence: str | None = None,
+    actor: str | None = None,
+) -> str:
+    """Complete a manual task (done, or done_late past its due time); the state it ends in."""
+    spec = plan.milestones.get(milestone)
+    if spec is None:
+        raise TaskNotFound(f"unknown milestone {milestone!r}; milestones: {', '.join(plan.milestones)}")
+    if spec.completion == "derived":
+        raise ValueError(
+            f"{milestone} completes by itself when every teacher has reached {spec.teachers_at_least}"
+        )
+    with transaction(engine) as connection:
+        task_store.ensure(connection, plan, calendar, now)
+        candidates = [r for r in task_store.rows(connection, unit) if r["milestone_id"] == milestone]
+        if occurrence is not None:
+            candidates = [r for r in candidates if r["occurrence"] == occurrence]
+        open_ones = [r for r in candidates if r["state"] not in FINISHED]
+        if not candidates:
+            raise TaskNotFound(f"{milestone} has no task for unit {unit!r}")
+        if not open_ones:
+            raise ValueError(f"{task_key(milestone, unit, occurrence or '')} is already done")
+        row = open_ones[0]
+        task = task_store.domain(row)
+        task.complete(now)
+        task_store.save(connection, row, task, now, "cli", actor)
+    return task.state

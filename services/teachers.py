@@ -1,0 +1,80 @@
+"""One teacher at a time: show a record, fire an event (with corrections kept in the log)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from models import log_store, task_store, teacher_store
+from models.log_store import Entry
+from models.teacher_store import TEACHER
+from services.unit_of_work import transaction
+from workflow.plan.schema import Plan
+from workflow.roster import TEACHER_FIELDS
+from workflow.teacher_machine import Happened, TeacherRecord
+
+CORRECTABLE = tuple(f for f in TEACHER_FIELDS if f != "staff_id")
+
+
+class NotFound(LookupError):
+    pass
+
+
+def show(engine: Engine, staff_id: str) -> dict[str, Any]:
+    with engine.connect() as connection:
+        row = teacher_store.one(connection, staff_id)
+    if row is None:
+        raise NotFound(f"no teacher with staff ID {staff_id!r}")
+    return row
+
+
+def fire(
+    engine: Engine,
+    plan: Plan,
+    staff_id: str,
+    event: str,
+    now: datetime,
+    *,
+    actor: str | None = None,
+    note: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Happened:
+    """Apply one event to one record, or raise IllegalEvent / ValueError with nothing changed."""
+    if changes:
+        unknown = sorted(set(changes) - set(CORRECTABLE))
+        if unknown:
+            raise ValueError(f"cannot correct {', '.join(unknown)}; fields: {', '.join(CORRECTABLE)}")
+    with transaction(engine) as connection:
+        row = teacher_store.one(connection, staff_id)
+        if row is None:
+            raise NotFound(f"no teacher with staff ID {staff_id!r}")
+        record = TeacherRecord(
+            staff_id,
+            row["state"],
+            {k: row[k] for k in CORRECTABLE},
+            _pending_correction(connection, staff_id) if row["state"] == "correction_requested" else None,
+        )
+        happened = record.fire(event, now, note=note, changes=changes)
+        values: dict[str, Any] = {"state": record.state, "state_changed_at": now, "updated_at": now}
+        if happened.event == "approve_correction":
+            values.update(record.fields)
+        connection.execute(update(TEACHER).where(TEACHER.c.staff_id == staff_id).values(values))
+        log_store.append(
+            connection,
+            [
+                Entry("teacher", staff_id, h.source, h.dest, h.event, "cli", h.at, actor, h.note, h.changes)
+                for h in record.happened
+            ],
+        )
+        task_store.refresh_derived(connection, plan, now, "cli")
+    return happened
+
+
+def _pending_correction(connection, staff_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    requests = [
+        e for e in log_store.history(connection, "teacher", staff_id) if e["event"] == "request_correction"
+    ]
+    data = (requests[-1]["data"] or {}) if requests else {}
+    return {field: pair[1] for field, pair in data.items()}

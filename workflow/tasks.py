@@ -1,0 +1,77 @@
+"""Which unit tasks a plan calls for, and when each is due.
+
+One task per milestone and responsible unit (every department for a fan-out
+milestone), and for a monthly milestone one per occurrence. A relative milestone's
+tasks get their due time once the anchor milestone is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from workflow.calendar import WorkingCalendar
+from workflow.clock import end_of_day, start_of_day
+from workflow.plan.schema import ALL_DEPARTMENTS, Plan
+from workflow.plan.timeline import monthly_occurrences
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    milestone_id: str
+    unit_id: str
+    occurrence: str
+    due: datetime | None
+    opens: datetime
+
+    @property
+    def key(self) -> str:
+        return "/".join(p for p in (self.milestone_id, self.unit_id, self.occurrence) if p)
+
+
+def task_key(milestone_id: str, unit_id: str, occurrence: str = "") -> str:
+    return "/".join(p for p in (milestone_id, unit_id, occurrence) if p)
+
+
+def parse_task_key(key: str) -> tuple[str, str, str]:
+    parts = key.split("/")
+    if len(parts) not in (2, 3):
+        raise ValueError(f"{key!r} is not a task (MILESTONE/UNIT or MILESTONE/UNIT/YYYY-MM-DD)")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+
+
+def responsible_units(plan: Plan, milestone_id: str) -> list[str]:
+    units: list[str] = []
+    for ref in plan.milestones[milestone_id].units:
+        units += plan.departments() if ref == ALL_DEPARTMENTS else [ref]
+    return list(dict.fromkeys(units))
+
+
+def task_specs(plan: Plan, calendar: WorkingCalendar, completed: Mapping[str, date]) -> list[TaskSpec]:
+    """Every task of the plan; `completed` gives the date each finished milestone was done."""
+    tz = plan.timezone
+    specs: list[TaskSpec] = []
+    for mid, milestone in plan.milestones.items():
+        opens = start_of_day(milestone.start or plan.campaign.start, tz)
+        dues: list[tuple[str, datetime | None]]
+        if milestone.monthly is not None:
+            dues = [(d.isoformat(), end_of_day(d, tz)) for d in monthly_occurrences(milestone)]
+        elif milestone.after is not None:
+            anchor = completed.get(milestone.after.milestone)
+            due_day = None
+            if anchor is not None:
+                days = milestone.after.days
+                due_day = (
+                    calendar.add_working_days(anchor, days)
+                    if milestone.after.working_days
+                    else anchor + timedelta(days=days)
+                )
+            dues = [("", end_of_day(due_day, tz) if due_day else None)]
+        else:
+            dues = [("", end_of_day(milestone.due, tz) if milestone.due else None)]
+        for unit_id in responsible_units(plan, mid):
+            for occurrence, due in dues:
+                task_opens = start_of_day(date.fromisoformat(occurrence), tz) if occurrence else opens
+                specs.append(TaskSpec(mid, unit_id, occurrence, due, min(task_opens, due or task_opens)))
+    return specs
