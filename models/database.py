@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,8 +21,8 @@ def database_url(given: str | None = None) -> str:
     return given or os.environ.get("CUIBAN_DB") or DEFAULT_URL
 
 
-def open_engine(url: str, migrate: bool = True) -> Engine:
-    engine = create_engine(url, future=True)
+def open_engine(url: str, migrate: bool = True, **engine_options: Any) -> Engine:
+    engine = create_engine(url, **engine_options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:

@@ -1,0 +1,36 @@
+"""The schema comes from the migrations and matches the tables; SQLite runs in WAL mode."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import models.tables  # noqa: F401
+from models.database import DEFAULT_URL, database_url, open_engine, upgrade
+
+
+def test_migrations_build_exactly_the_tables(engine) -> None:
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+
+
+def test_opening_twice_is_a_no_op(engine) -> None:
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+
+
+def test_sqlite_uses_wal(sqlite_engine) -> None:
+    with sqlite_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_url_from_option_then_environment_then_default(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("CUIBAN_DB", raising=False)
+    assert database_url(None) == DEFAULT_URL
+    monkeypatch.setenv("CUIBAN_DB", f"sqlite:///{tmp_path}/env.sqlite3")
+    assert database_url(None).endswith("env.sqlite3")
+    assert database_url("sqlite:///given.sqlite3") == "sqlite:///given.sqlite3"
+    open_engine(database_url(None)).dispose()
+    assert (tmp_path / "env.sqlite3").exists()
