@@ -1,7 +1,8 @@
-"""docs/commands.md, generated from the commands' own --help so the two cannot drift apart.
+"""Generated docs: docs/commands.md from the commands' own --help, docs/state-machines.md from
+the machine definitions, so neither can drift from the code.
 
-Run `python -m cli.reference --write` after changing a command; a test fails while
-the file is stale.
+Run `python -m cli.reference --write` after changing a command or a machine; a test
+fails while either file is stale.
 """
 
 from __future__ import annotations
@@ -12,8 +13,43 @@ from pathlib import Path
 import click
 
 from cli.main import cuiban
+from workflow.diagrams import task_diagram, teacher_diagram
 
-REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "commands.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+REFERENCE = DOCS / "commands.md"
+MACHINES = DOCS / "state-machines.md"
+
+MACHINES_INTRO = """# State machines
+
+Generated from the machine definitions (`workflow/teacher_machine.py`,
+`workflow/task_machine.py`) by `python -m cli.reference --write`; do not edit by hand.
+GitHub and most Markdown viewers draw these Mermaid diagrams.
+
+## Teacher record
+
+A record enters as `pending` when HR's roster lists it in scope (`excluded`, naming
+the scope rule, when not). `return_` needs a note saying what to fix. After
+`reported`, a correction is requested with the fields and new values and goes back to
+`reported` when the upper authority approves it (the new values are applied; the old
+ones stay in the log) or rejects it. A status export may only imply the events
+`issue_account`, `start`, `submit`, `review`, `return_`, `confirm`, `report`: `cuiban
+sync` walks the shortest chain of them to the export's status, and reports a conflict
+when there is none (e.g. `reported` → `filling`).
+
+```mermaid
+{teacher}```
+
+## Unit task
+
+One per milestone and responsible unit (and per occurrence of a monthly milestone).
+`escalate` leaves the task `overdue` and raises its escalation level by one; each level
+is told once. A derived task (completed by its teachers' states) completes itself when
+every in-scope teacher of its unit has reached the milestone's state, and `reopen`s
+when one falls back (a returned record).
+
+```mermaid
+{task}```
+"""
 
 INTRO = """# Command reference
 
@@ -46,12 +82,16 @@ def commands_markdown() -> str:
     return "\n".join(parts)
 
 
+def machines_markdown() -> str:
+    return MACHINES_INTRO.format(teacher=teacher_diagram(), task=task_diagram())
+
+
 def main() -> None:
-    text = commands_markdown()
     if "--write" in sys.argv:
-        REFERENCE.write_text(text, encoding="utf-8")
+        REFERENCE.write_text(commands_markdown(), encoding="utf-8")
+        MACHINES.write_text(machines_markdown(), encoding="utf-8")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(commands_markdown())
 
 
 if __name__ == "__main__":

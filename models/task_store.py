@@ -113,7 +113,7 @@ def refresh_derived(connection: Connection, plan: Plan, now: datetime, source: s
             holds = total > 0 and reached == total
             task = domain(row)
             if holds and task.state not in FINISHED:
-                task.complete(now, note=f"every teacher has reached {milestone.teachers_at_least}")
+                task.finish(now, note=f"every teacher has reached {milestone.teachers_at_least}")
             elif not holds and task.state in FINISHED:
                 task.fire(
                     "reopen", now, note=f"{total - reached} teacher(s) below {milestone.teachers_at_least}"

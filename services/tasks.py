@@ -91,6 +91,6 @@ def mark_done(
             raise ValueError(f"{task_key(milestone, unit, occurrence or '')} is already done")
         row = open_ones[0]
         task = task_store.domain(row)
-        task.complete(now)
+        task.finish(now)
         task_store.save(connection, row, task, now, "cli", actor)
     return task.state

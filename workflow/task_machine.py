@@ -40,24 +40,26 @@ class UnitTask:
     escalation_level: int = 0
     due: datetime | None = None
     happened: list[Happened] = field(default_factory=list)
+    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
 
     def fire(self, event: str, now: datetime, note: str | None = None) -> Happened:
-        machine = Machine(
-            model=self,
-            states=list(TASK_STATES),
-            transitions=TASK_TRANSITIONS,
-            initial=self.state,
-            auto_transitions=False,
-            send_event=True,
-            after_state_change="_record",
-        )
-        allowed = machine.get_triggers(self.state)
+        if self._machine is None:
+            self._machine = Machine(
+                model=self,
+                states=list(TASK_STATES),
+                transitions=TASK_TRANSITIONS,
+                initial=self.state,
+                auto_transitions=False,
+                send_event=True,
+                after_state_change="_record",
+            )
+        allowed = self._machine.get_triggers(self.state)
         if event not in allowed:
             raise IllegalEvent(f"task {self.key}", self.state, event, allowed)
         self.trigger(event, now=now, note=note)  # type: ignore[attr-defined]
         return self.happened[-1]
 
-    def complete(self, now: datetime, note: str | None = None) -> list[Happened]:
+    def finish(self, now: datetime, note: str | None = None) -> list[Happened]:
         """Mark done; late (via overdue) when `now` is past the due time."""
         steps = []
         if self.state in ("upcoming", "open") and self.due is not None and now > self.due:

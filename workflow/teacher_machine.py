@@ -82,6 +82,7 @@ class TeacherRecord:
     fields: dict[str, Any] = field(default_factory=dict)
     pending_correction: dict[str, Any] | None = None
     happened: list[Happened] = field(default_factory=list)
+    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
 
     def fire(
         self,
@@ -91,7 +92,9 @@ class TeacherRecord:
         changes: dict[str, Any] | None = None,
     ) -> Happened:
         """Apply `event` at `now`, or raise IllegalEvent leaving the record as it was."""
-        machine = _machine_for(self)
+        if self._machine is None:
+            self._machine = _machine_for(self)
+        machine = self._machine
         if event not in EVENTS or event not in machine.get_triggers(self.state):
             allowed = [e for e in machine.get_triggers(self.state) if e in EVENTS]
             raise IllegalEvent(f"teacher {self.staff_id}", self.state, event, allowed)

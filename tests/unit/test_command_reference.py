@@ -1,8 +1,8 @@
-"""Every command has help text, and docs/commands.md is what --help says today."""
+"""Every command has help text; docs/commands.md and docs/state-machines.md match the code."""
 
 from __future__ import annotations
 
-from cli.reference import REFERENCE, commands, commands_markdown
+from cli.reference import MACHINES, REFERENCE, commands, commands_markdown, machines_markdown
 
 
 def test_every_command_has_help() -> None:
@@ -14,3 +14,10 @@ def test_commands_md_is_up_to_date() -> None:
     assert REFERENCE.read_text(encoding="utf-8") == commands_markdown(), (
         "docs/commands.md is stale: run `python -m cli.reference --write`"
     )
+
+
+def test_state_diagrams_are_up_to_date() -> None:
+    assert MACHINES.read_text(encoding="utf-8") == machines_markdown(), (
+        "docs/state-machines.md is stale: run `python -m cli.reference --write`"
+    )
+    assert "reported --> correction_requested: request_correction" in machines_markdown()

@@ -42,7 +42,7 @@ def test_every_state_and_event(state: str, event: str) -> None:
 )
 def test_complete_is_late_after_the_due_time(state: str, now: pendulum.DateTime, ends: str) -> None:
     task = UnitTask("k", state, due=DUE)
-    task.complete(now)
+    task.finish(now)
     assert task.state == ends
 
 
@@ -52,7 +52,7 @@ def test_escalation_levels_are_counted_on_the_task() -> None:
     task.fire("escalate", NOW)
     assert (task.state, task.escalation_level) == ("overdue", 2)
     assert [h.note for h in task.happened] == ["level 1", "level 2"]
-    task.complete(NOW)
+    task.finish(NOW)
     assert (task.state, task.escalation_level) == ("done_late", 2)
 
 
