@@ -39,4 +39,13 @@ def locate(
 
 def data_rows(rows: Iterator[Row]) -> Iterator[Row]:
     """Rows after the header, skipping the empty ones."""
-    return (row for row in rows if any(clean(c) for c in row[1]))
+    return (row for row in rows if _has_value(row[1]))
+
+
+def _has_value(cells: list) -> bool:
+    for cell in cells:
+        if cell is None:
+            continue
+        if type(cell) is not str or (cell and not cell.isspace()):
+            return True
+    return False

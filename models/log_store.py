@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select, text
 
+from models.bulk import bound, insert_tuples
 from models.tables import TransitionLog
 
 LOG = TransitionLog.__table__
@@ -28,6 +29,21 @@ class Entry:
     note: str | None = None
     data: dict[str, Any] | None = None
 
+    def values(self) -> tuple:
+        data = json.dumps(self.data, ensure_ascii=False) if self.data else None
+        return (
+            self.record_kind,
+            self.record_key,
+            self.from_state,
+            self.to_state,
+            self.event,
+            self.source,
+            self.at,
+            self.actor,
+            self.note,
+            data,
+        )
+
     def row(self) -> dict[str, Any]:
         return {
             "record_kind": self.record_kind,
@@ -43,10 +59,43 @@ class Entry:
         }
 
 
-def append(connection: Connection, entries: Sequence[Entry | dict[str, Any]]) -> None:
-    if entries:
-        rows = [e.row() if isinstance(e, Entry) else e for e in entries]
-        connection.execute(insert(LOG), rows)
+COLUMNS = (
+    "record_kind",
+    "record_key",
+    "from_state",
+    "to_state",
+    "event",
+    "source",
+    "at",
+    "actor",
+    "note",
+    "data",
+)
+
+
+def append(connection: Connection, entries: Sequence[Entry]) -> None:
+    """Write entries in bulk; their timestamps are converted by the column's own type."""
+    if not entries:
+        return
+    stamps: dict[Any, Any] = {}
+    rows = []
+    for entry in entries:
+        values = entry.values()
+        if entry.at not in stamps:
+            stamps[entry.at] = bound(connection, LOG.c.at, entry.at)
+        rows.append((*values[:6], stamps[entry.at], *values[7:]))
+    insert_tuples(connection, LOG, COLUMNS, rows)
+
+
+def append_selected(connection: Connection, select_sql: str, params: dict[str, Any]) -> int:
+    """INSERT INTO transition_log (COLUMNS) SELECT …: log rows made set-wise from rows already in SQL.
+
+    `select_sql` must yield the COLUMNS in order; `:at` in params is bound as a timestamp.
+    """
+    if "at" in params:
+        params = {**params, "at": bound(connection, LOG.c.at, params["at"])}
+    statement = text(f"INSERT INTO transition_log ({', '.join(COLUMNS)}) {select_sql}")
+    return connection.execute(statement, params).rowcount
 
 
 def history(connection: Connection, kind: str, key: str) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ class Teacher(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     staff_id: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
-    unit_id: str = Field(max_length=64, index=True)
+    unit_id: str = Field(max_length=64)
     gender: str | None = Field(default=None, max_length=8)
     birth_month: str | None = Field(default=None, max_length=7)
     post: str | None = Field(default=None, max_length=100)

@@ -11,8 +11,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, select, text, update
 
+from models.bulk import placeholder
 from models.tables import Teacher
 from models.utc import UTCDateTime
 
@@ -54,9 +55,18 @@ def staff_ids(connection: Connection, except_states: Iterable[str] = ()) -> set[
     return set(connection.execute(query).scalars())
 
 
-def insert_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(insert(TEACHER), rows)
+def count(connection: Connection, except_states: Iterable[str] = ()) -> int:
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(TEACHER).where(TEACHER.c.state.not_in(list(except_states)))
+    return connection.execute(query).scalar_one()
+
+
+def last_id(connection: Connection) -> int:
+    """The highest teacher id so far: rows inserted after it are the new ones."""
+    from sqlalchemy import func
+
+    return connection.execute(select(func.coalesce(func.max(TEACHER.c.id), 0))).scalar_one()
 
 
 def update_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -109,9 +119,9 @@ def stage_moves(connection: Connection, moves: list[tuple[str, str, str]]) -> No
     )
     connection.exec_driver_sql(f"DELETE FROM {STAGE}")
     if moves:
-        cursor_rows = [{"s": s, "f": f, "t": t} for s, f, t in moves]
-        connection.execute(
-            text(f"INSERT INTO {STAGE} (staff_id, source, target) VALUES (:s, :f, :t)"), cursor_rows
+        mark = placeholder(connection)
+        connection.exec_driver_sql(
+            f"INSERT INTO {STAGE} (staff_id, source, target) VALUES ({mark}, {mark}, {mark})", moves
         )
 
 
@@ -123,3 +133,33 @@ def move_staged(connection: Connection, source: str, target: str, at: datetime) 
         "WHERE source = :source AND target = :target)"
     ).bindparams(bindparam("at", type_=UTCDateTime()))
     return connection.execute(statement, {"source": source, "target": target, "at": at}).rowcount
+
+
+def log_staged_step(
+    connection: Connection,
+    source: str,
+    target: str,
+    step: tuple[str, str, str],
+    at: datetime,
+    actor: str | None,
+    note: str | None,
+) -> int:
+    """One log row for each staged record going from `source` to `target`, for one step of its path."""
+    from models import log_store
+
+    select_sql = (
+        "SELECT 'teacher', staff_id, :step_from, :step_to, :event, 'sync', :at, :actor, :note, NULL "
+        f"FROM {STAGE} WHERE source = :source AND target = :target"
+    )
+    event, step_from, step_to = step
+    params = {
+        "step_from": step_from,
+        "step_to": step_to,
+        "event": event,
+        "at": at,
+        "actor": actor,
+        "note": note,
+        "source": source,
+        "target": target,
+    }
+    return log_store.append_selected(connection, select_sql, params)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from intake.header import data_rows, locate
 from intake.tables import read_rows
 from models import log_store, reference_store, task_store, teacher_store
+from models.bulk import bound, insert_tuples
 from models.log_store import Entry
 from services.rejection import FileRejected
 from services.unit_of_work import transaction
@@ -88,6 +90,15 @@ def import_roster(
     return report
 
 
+INSERT_COLUMNS = (*COMPARED, "state", "excluded_rule", "state_changed_at", "updated_at")
+pick = itemgetter(*COMPARED)
+LOG_NEW = (
+    "SELECT 'teacher', staff_id, NULL, state, 'import', 'import', :at, :actor, "
+    "CASE WHEN excluded_rule IS NULL THEN :note ELSE :note || '; out of scope: ' || excluded_rule END, NULL "
+    "FROM teacher WHERE id > :after"
+)
+
+
 def _apply(
     connection: Connection,
     rows: list[RosterRow],
@@ -97,25 +108,16 @@ def _apply(
     actor: str | None,
 ) -> None:
     existing = teacher_store.by_staff_ids(connection, [r.values["staff_id"] for r in rows])
-    inserts: list[dict[str, Any]] = []
+    stamp = bound(connection, teacher_store.TEACHER.c.updated_at, now)
+    inserts: list[tuple] = []
     updates: list[dict[str, Any]] = []
-    log: list[dict[str, Any]] = []
+    log: list[Entry] = []
     for row in rows:
         sid = row.values["staff_id"]
         old = existing.get(sid)
         if old is None:
             state = "excluded" if row.excluded_by else "pending"
-            inserts.append(
-                {
-                    **row.values,
-                    "state": state,
-                    "excluded_rule": row.excluded_by,
-                    "state_changed_at": now,
-                    "updated_at": now,
-                }
-            )
-            note = f"{name} row {row.row}" + (f"; out of scope: {row.excluded_by}" if row.excluded_by else "")
-            log.append(Entry("teacher", sid, None, state, "import", "import", now, actor, note).row())
+            inserts.append((*pick(row.values), state, row.excluded_by, stamp, stamp))
             report.excluded += state == "excluded"
             report.imported += state == "pending"
             continue
@@ -149,7 +151,7 @@ def _apply(
                     actor,
                     f"{name} row {row.row}",
                     changes,
-                ).row()
+                )
             )
         for event, source, dest in steps:
             log.append(
@@ -163,9 +165,14 @@ def _apply(
                     now,
                     actor,
                     row.excluded_by if event == "exclude" else None,
-                ).row()
+                )
             )
-    teacher_store.insert_many(connection, inserts)
+    after = teacher_store.last_id(connection)
+    insert_tuples(connection, teacher_store.TEACHER, INSERT_COLUMNS, inserts)
+    if inserts:
+        log_store.append_selected(
+            connection, LOG_NEW, {"at": now, "actor": actor, "note": name, "after": after}
+        )
     teacher_store.update_many(connection, updates)
     log_store.append(connection, log)
 
@@ -199,6 +206,8 @@ def _handle_missing(
     mark_left: bool,
     actor: str | None,
 ) -> None:
+    if teacher_store.count(connection, except_states=["left"]) == len(seen):
+        return  # every row of the file is in the table and nothing else is: none missing
     missing = sorted(teacher_store.staff_ids(connection, except_states=["left"]) - seen)
     report.missing = missing
     if not mark_left or not missing:
@@ -211,9 +220,7 @@ def _handle_missing(
         log_store.append(
             connection,
             [
-                Entry(
-                    "teacher", sid, state, "left", "leave", "import", now, actor, "missing from the roster"
-                ).row()
+                Entry("teacher", sid, state, "left", "leave", "import", now, actor, "missing from the roster")
                 for sid in ids
             ],
         )

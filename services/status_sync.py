@@ -18,8 +18,7 @@ from sqlalchemy import Engine
 
 from intake.header import data_rows, locate
 from intake.tables import read_rows
-from models import log_store, task_store, teacher_store
-from models.log_store import Entry
+from models import task_store, teacher_store
 from services.rejection import FileRejected
 from services.unit_of_work import transaction
 from workflow.calendar import WorkingCalendar
@@ -85,18 +84,14 @@ def sync_statuses(
             staged += [(s, current, target) for s in ids]
             report.moves[f"{current} → {target}"] = len(ids)
         teacher_store.stage_moves(connection, staged)
-        log: list[dict] = []
-        for (current, target), ids in pairs.items():
+        for current, target in pairs:
             if f"{current} → {target}" not in report.moves:
                 continue
             report.changed += teacher_store.move_staged(connection, current, target, now)
-            steps = sync_path(current, target) or ()
-            for sid in ids:
-                log += [
-                    Entry("teacher", sid, f, t, e, "sync", now, actor, path.name).row() for e, f, t in steps
-                ]
-        report.steps = len(log)
-        log_store.append(connection, log)
+            for step in sync_path(current, target) or ():
+                report.steps += teacher_store.log_staged_step(
+                    connection, current, target, step, now, actor, path.name
+                )
         task_store.ensure(connection, plan, calendar, now)
         task_store.refresh_derived(connection, plan, now, "sync")
     return report

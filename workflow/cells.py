@@ -49,7 +49,9 @@ def identifier(value: Any) -> str:
             "format the column as text (文本) and enter the IDs again"
         )
     text = clean(value)
-    if re.search(r"[eE][+-]?\d+$", text) and re.match(r"^\d(\.\d+)?[eE]", text):
+    if text.isdigit():
+        return text
+    if re.match(r"^\d(\.\d+)?[eE][+-]?\d+$", text):
         raise CellError("this ID was turned into scientific notation by Excel; digits are lost")
     return text
 

@@ -3,6 +3,10 @@
 The validator sees one row at a time so that a file of a million rows can be checked
 while streaming; it remembers staff IDs to catch duplicates. A row with problems
 yields no record; the caller rejects the whole file if any row had a problem.
+
+It is on the hot path of an import, so each column's parser is chosen once, each cell
+is cleaned once, and columns with few distinct values (departments, dates, contract
+lengths) remember what each value parsed to.
 """
 
 from __future__ import annotations
@@ -33,9 +37,15 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "id_card": cells.id_card,
     "phone": cells.phone,
 }
+STORED_AS = {"birth_date": "birth_month", "department": "unit_id"}
+"""Roster fields stored under another name: the birth month, and the department's unit."""
 
-TEACHER_FIELDS = tuple(f if f != "birth_date" else "birth_month" for f in PARSERS if f != "department")
-"""Fields stored on a teacher (the department becomes `unit_id`)."""
+TEACHER_FIELDS = tuple(STORED_AS.get(f, f) for f in PARSERS if f != "department")
+"""Fields stored on a teacher, besides `unit_id`."""
+
+UNIQUE = frozenset({"staff_id", "name", "email", "id_card", "phone"})
+"""Columns whose values rarely repeat: not worth remembering."""
+MEMO_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -55,68 +65,100 @@ class RosterRow:
     """The id of the scope rule the row fails, if any."""
 
 
+@dataclass(frozen=True)
+class _Column:
+    field: str
+    stored_as: str
+    index: int
+    header: str
+    required: bool
+    parse: Callable[[Any], Any]
+    memo: dict[Any, Any] | None
+
+
+_UNKNOWN = object()
+
+
+class _Refused:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 class RosterValidator:
     """Validates rows against the plan's roster mapping and scope rules."""
 
     def __init__(self, plan: Plan, columns: dict[str, int]) -> None:
-        self.columns = columns
-        self.headers = plan.roster.columns
-        self.rules = plan.roster.scope
-        self.required = set(REQUIRED_ROSTER_FIELDS) | {rule.field for rule in self.rules}
         self.units = _unit_lookup(plan)
+        required = set(REQUIRED_ROSTER_FIELDS) | {rule.field for rule in plan.roster.scope}
+        self.columns = [
+            _Column(
+                name,
+                STORED_AS.get(name, name),
+                index,
+                plan.roster.columns[name],
+                name in required,
+                self._department if name == "department" else PARSERS[name],
+                None if name in UNIQUE else {},
+            )
+            for name, index in columns.items()
+        ]
+        self.rules = [
+            rule.model_copy(update={"field": STORED_AS.get(rule.field, rule.field)})
+            for rule in plan.roster.scope
+        ]
+        self.staff_header = plan.roster.columns["staff_id"]
         self.seen: dict[str, int] = {}
 
     def check(self, row: int, raw: list[Any]) -> tuple[RosterRow | None, list[RowProblem]]:
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict.fromkeys(TEACHER_FIELDS)
         problems: list[RowProblem] = []
-        for name, index in self.columns.items():
-            cell = raw[index] if index < len(raw) else None
-            try:
-                values[name] = self._parse(name, cell)
-            except cells.CellError as error:
-                shown = cells.masked(name, cells.clean(cell))
-                problems.append(RowProblem(row, self.headers[name], shown, str(error)))
-        problems += self._check_links(row, values)
-        if problems:
-            return None, problems
-        return self._record(row, values), []
-
-    def _parse(self, name: str, cell: Any) -> Any:
-        if cell is None or (isinstance(cell, str) and not cells.clean(cell)):
-            if name in self.required:
-                raise cells.CellError("a value is required here")
-            return None
-        return PARSERS[name](cell)
-
-    def _check_links(self, row: int, values: dict[str, Any]) -> list[RowProblem]:
-        problems = []
-        staff_id, department = values.get("staff_id"), values.get("department")
+        width = len(raw)
+        for column in self.columns:
+            cell = raw[column.index] if column.index < width else None
+            memo = column.memo
+            value = _UNKNOWN if memo is None else memo.get(cell, _UNKNOWN)
+            if value is _UNKNOWN:
+                value = self._parse(column, cell)
+                if memo is not None and len(memo) < MEMO_LIMIT:
+                    memo[cell] = value
+            if type(value) is _Refused:
+                shown = cells.masked(column.field, cells.clean(cell))
+                problems.append(RowProblem(row, column.header, shown, value.reason))
+            else:
+                values[column.stored_as] = value
+        staff_id = values["staff_id"]
         if staff_id:
             first = self.seen.setdefault(staff_id, row)
             if first != row:
                 problems.append(
-                    RowProblem(
-                        row,
-                        self.headers["staff_id"],
-                        staff_id,
-                        f"duplicate staff ID (first on row {first})",
-                    )
+                    RowProblem(row, self.staff_header, staff_id, f"duplicate staff ID (first on row {first})")
                 )
-        if department and department not in self.units:
-            close = difflib.get_close_matches(department, list(self.units), n=3, cutoff=0.3)
-            hint = f"; closest known: {'、'.join(close)}" if close else ""
-            problems.append(
-                RowProblem(row, self.headers["department"], department, f"unknown department{hint}")
-            )
-        return problems
-
-    def _record(self, row: int, values: dict[str, Any]) -> RosterRow:
+        if problems:
+            return None, problems
         rule = failing_rule(self.rules, values)
-        record = {
-            name: values.get(name if name != "birth_month" else "birth_date") for name in TEACHER_FIELDS
-        }
-        record["unit_id"] = self.units[values["department"]]
-        return RosterRow(row, record, rule.id if rule else None)
+        return RosterRow(row, values, rule.id if rule else None), []
+
+    @staticmethod
+    def _parse(column: _Column, cell: Any) -> Any:
+        if type(cell) is str:
+            cell = cell.strip() if cell.isascii() else cells.clean(cell)
+        if cell is None or cell == "":
+            return _Refused("a value is required here") if column.required else None
+        try:
+            return column.parse(cell)
+        except cells.CellError as error:
+            return _Refused(str(error))
+
+    def _department(self, text: Any) -> str:
+        name = cells.clean(text)
+        unit = self.units.get(name)
+        if unit is None:
+            close = difflib.get_close_matches(name, list(self.units), n=3, cutoff=0.3)
+            hint = f"; closest known: {'、'.join(close)}" if close else ""
+            raise cells.CellError(f"unknown department{hint}")
+        return unit
 
 
 def _unit_lookup(plan: Plan) -> dict[str, str]:

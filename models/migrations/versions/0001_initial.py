@@ -53,7 +53,6 @@ def upgrade() -> None:
         sa.Column("state_changed_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
-    op.create_index("ix_teacher_unit_id", "teacher", ["unit_id"])
     op.create_index("ix_teacher_unit_state", "teacher", ["unit_id", "state"])
     op.create_table(
         "task",
