@@ -104,10 +104,16 @@ def save(
 def refresh_derived(connection: Connection, plan: Plan, now: datetime, source: str) -> int:
     """Complete derived tasks whose rule holds, reopen finished ones whose rule no longer does."""
     changed = 0
-    for mid, milestone in plan.milestones.items():
-        if milestone.completion != "derived" or milestone.teachers_at_least is None:
-            continue
-        progress = teacher_store.unit_progress(connection, states_at_least(milestone.teachers_at_least))
+    derived = {
+        mid: m for mid, m in plan.milestones.items() if m.completion == "derived" and m.teachers_at_least
+    }
+    counts = teacher_store.unit_state_counts(connection) if derived else {}
+    for mid, milestone in derived.items():
+        reached_states = set(states_at_least(milestone.teachers_at_least))
+        progress = {
+            unit: (sum(by_state.values()), sum(n for s, n in by_state.items() if s in reached_states))
+            for unit, by_state in counts.items()
+        }
         for row in _rows_of(connection, mid):
             total, reached = _progress_for(plan, mid, row["unit_id"], progress)
             holds = total > 0 and reached == total

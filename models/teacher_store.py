@@ -95,17 +95,19 @@ def move(connection: Connection, staff_ids: Sequence[str], source: str, dest: st
     return moved
 
 
-def unit_progress(connection: Connection, states: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Per unit: (in-scope teachers, those whose state is in `states`)."""
-    from sqlalchemy import case, func
+def unit_state_counts(connection: Connection) -> dict[str, dict[str, int]]:
+    """Per unit, how many in-scope teachers are in each state: one scan serves every rule."""
+    from sqlalchemy import func
 
-    reached = func.sum(case((TEACHER.c.state.in_(list(states)), 1), else_=0))
     query = (
-        select(TEACHER.c.unit_id, func.count(), reached)
+        select(TEACHER.c.unit_id, TEACHER.c.state, func.count())
         .where(TEACHER.c.state.not_in(["excluded", "left"]))
-        .group_by(TEACHER.c.unit_id)
+        .group_by(TEACHER.c.unit_id, TEACHER.c.state)
     )
-    return {unit: (int(total), int(done or 0)) for unit, total, done in connection.execute(query)}
+    counts: dict[str, dict[str, int]] = {}
+    for unit, state, number in connection.execute(query):
+        counts.setdefault(unit, {})[state] = int(number)
+    return counts
 
 
 STAGE = "cuiban_sync_stage"
@@ -129,8 +131,8 @@ def move_staged(connection: Connection, source: str, target: str, at: datetime) 
     """One UPDATE for every staged record going from `source` to `target`."""
     statement = text(
         "UPDATE teacher SET state = :target, state_changed_at = :at, updated_at = :at "
-        f"WHERE state = :source AND staff_id IN (SELECT staff_id FROM {STAGE} "
-        "WHERE source = :source AND target = :target)"
+        f"WHERE staff_id IN (SELECT staff_id FROM {STAGE} WHERE source = :source AND target = :target) "
+        "AND state = :source"
     ).bindparams(bindparam("at", type_=UTCDateTime()))
     return connection.execute(statement, {"source": source, "target": target, "at": at}).rowcount
 

@@ -7,7 +7,7 @@ the transaction is rolled back. Re-importing the same file changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -18,15 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from intake.header import data_rows, locate
-from intake.tables import read_rows
+from intake.tables import Row, read_rows
 from models import log_store, reference_store, task_store, teacher_store
 from models.bulk import bound, insert_tuples
 from models.log_store import Entry
 from services.rejection import FileRejected
-from services.unit_of_work import transaction
+from services.unit_of_work import gc_paused, transaction
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
-from workflow.roster import TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
+from workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
 from workflow.teacher_machine import allowed_events
 
 BATCH = 5000
@@ -50,6 +50,7 @@ class ImportReport:
     dry_run: bool = False
 
 
+@gc_paused()
 def import_roster(
     engine: Engine,
     plan: Plan,
@@ -69,17 +70,12 @@ def import_roster(
     problems: list[RowProblem] = []
     with transaction(engine, dry_run) as connection:
         reference_store.copy_from_plan(connection, plan)
-        rows = data_rows(rest)
-        while batch := list(islice(rows, BATCH)):
-            good: list[RosterRow] = []
-            for number, cells in batch:
-                record, found = validator.check(number, cells)
-                problems += found
-                if record is not None:
-                    good.append(record)
-            report.rows += len(batch)
+        writing = _Writing(path.name, actor, teacher_store.count(connection) == 0, _filled_columns(plan))
+        for batch_size, good, found in _checked_batches(data_rows(rest), validator):
+            problems += found
+            report.rows += batch_size
             if not problems:
-                _apply(connection, good, now, report, path.name, actor)
+                _apply(connection, good, now, report, writing)
             if progress:
                 progress(report.rows)
         if problems:
@@ -90,8 +86,27 @@ def import_roster(
     return report
 
 
-INSERT_COLUMNS = (*COMPARED, "state", "excluded_rule", "state_changed_at", "updated_at")
-pick = itemgetter(*COMPARED)
+@dataclass(frozen=True)
+class _Writing:
+    """What every batch of one import shares."""
+
+    file_name: str
+    actor: str | None
+    first_import: bool
+    columns: tuple[str, ...]
+    """The teacher columns this plan's roster fills (unmapped ones stay NULL)."""
+
+    @property
+    def pick(self) -> Callable[[dict[str, Any]], tuple]:
+        """The filled columns' values of a record, in order (staff ID, name, unit: always several)."""
+        return itemgetter(*self.columns)
+
+
+def _filled_columns(plan: Plan) -> tuple[str, ...]:
+    mapped = {STORED_AS.get(field, field) for field in plan.roster.columns}
+    return tuple(c for c in COMPARED if c in mapped)
+
+
 LOG_NEW = (
     "SELECT 'teacher', staff_id, NULL, state, 'import', 'import', :at, :actor, "
     "CASE WHEN excluded_rule IS NULL THEN :note ELSE :note || '; out of scope: ' || excluded_rule END, NULL "
@@ -99,15 +114,28 @@ LOG_NEW = (
 )
 
 
+def _checked_batches(
+    rows: Iterator[Row], validator: RosterValidator
+) -> Iterator[tuple[int, list[RosterRow], list[RowProblem]]]:
+    """Batches of (rows read, valid records, problems)."""
+    while batch := list(islice(rows, BATCH)):
+        good: list[RosterRow] = []
+        problems: list[RowProblem] = []
+        for number, cells in batch:
+            record, found = validator.check(number, cells)
+            if found:
+                problems += found
+            elif record is not None:
+                good.append(record)
+        yield len(batch), good, problems
+
+
 def _apply(
-    connection: Connection,
-    rows: list[RosterRow],
-    now: datetime,
-    report: ImportReport,
-    name: str,
-    actor: str | None,
+    connection: Connection, rows: list[RosterRow], now: datetime, report: ImportReport, writing: _Writing
 ) -> None:
-    existing = teacher_store.by_staff_ids(connection, [r.values["staff_id"] for r in rows])
+    staff_ids = [r.values["staff_id"] for r in rows]
+    existing = {} if writing.first_import else teacher_store.by_staff_ids(connection, staff_ids)
+    pick, actor, name = writing.pick, writing.actor, writing.file_name
     stamp = bound(connection, teacher_store.TEACHER.c.updated_at, now)
     inserts: list[tuple] = []
     updates: list[dict[str, Any]] = []
@@ -168,7 +196,8 @@ def _apply(
                 )
             )
     after = teacher_store.last_id(connection)
-    insert_tuples(connection, teacher_store.TEACHER, INSERT_COLUMNS, inserts)
+    columns = (*writing.columns, "state", "excluded_rule", "state_changed_at", "updated_at")
+    insert_tuples(connection, teacher_store.TEACHER, columns, inserts)
     if inserts:
         log_store.append_selected(
             connection, LOG_NEW, {"at": now, "actor": actor, "note": name, "after": after}

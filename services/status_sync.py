@@ -20,7 +20,7 @@ from intake.header import data_rows, locate
 from intake.tables import read_rows
 from models import task_store, teacher_store
 from services.rejection import FileRejected
-from services.unit_of_work import transaction
+from services.unit_of_work import gc_paused, transaction
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan
 from workflow.roster import RowProblem
@@ -47,6 +47,7 @@ class SyncReport:
     dry_run: bool = False
 
 
+@gc_paused()
 def sync_statuses(
     engine: Engine,
     plan: Plan,
