@@ -35,7 +35,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: index upkeep during bulk imports
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: index upkeep at a million teachers
     cursor.close()
 
 

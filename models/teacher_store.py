@@ -113,18 +113,38 @@ def unit_state_counts(connection: Connection) -> dict[str, dict[str, int]]:
 STAGE = "cuiban_sync_stage"
 
 
-def stage_moves(connection: Connection, moves: list[tuple[str, str, str]]) -> None:
-    """Put (staff_id, source, target) rows in a per-connection temporary table for set-based updates."""
+def stage_targets(connection: Connection, targets: Iterable[tuple[str, str, int]]) -> None:
+    """Stage (staff_id, target state, file row) in a per-connection temporary table, then look up
+    each record's current state there with one statement (NULL for an unknown staff ID)."""
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} "
-        "(staff_id VARCHAR(64) PRIMARY KEY, source VARCHAR(32), target VARCHAR(32))"
+        "(staff_id VARCHAR(64) PRIMARY KEY, source VARCHAR(32), target VARCHAR(32), row_number INTEGER)"
     )
     connection.exec_driver_sql(f"DELETE FROM {STAGE}")
-    if moves:
-        mark = placeholder(connection)
-        connection.exec_driver_sql(
-            f"INSERT INTO {STAGE} (staff_id, source, target) VALUES ({mark}, {mark}, {mark})", moves
-        )
+    mark = placeholder(connection)
+    connection.exec_driver_sql(
+        f"INSERT INTO {STAGE} (staff_id, target, row_number) VALUES ({mark}, {mark}, {mark})", list(targets)
+    )
+    connection.exec_driver_sql(
+        f"UPDATE {STAGE} SET source = (SELECT state FROM teacher WHERE teacher.staff_id = {STAGE}.staff_id)"
+    )
+
+
+def staged_pairs(connection: Connection) -> list[tuple[str | None, str, int]]:
+    """(current state or None, target, count) for the staged export."""
+    rows = connection.exec_driver_sql(
+        f"SELECT source, target, count(*) FROM {STAGE} GROUP BY source, target ORDER BY source, target"
+    )
+    return [(source, target, int(n)) for source, target, n in rows]
+
+
+def staged_rows(connection: Connection, source: str | None, target: str) -> list[tuple[int, str]]:
+    """(file row, staff ID) of the staged records in one (source, target) pair, in file order."""
+    condition = "source IS NULL" if source is None else "source = :source"
+    query = text(
+        f"SELECT row_number, staff_id FROM {STAGE} WHERE {condition} AND target = :target ORDER BY row_number"
+    )
+    return [(int(r), sid) for r, sid in connection.execute(query, {"source": source, "target": target})]
 
 
 def move_staged(connection: Connection, source: str, target: str, at: datetime) -> int:

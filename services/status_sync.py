@@ -8,7 +8,6 @@ applied; unknown staff IDs are reported too. A file with bad rows is refused who
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,35 +63,33 @@ def sync_statuses(
     report = SyncReport(str(path), dry_run=dry_run)
     targets, rows = _read(plan, path, report, progress)
     with transaction(engine, dry_run) as connection:
-        states = teacher_store.states_of(connection, list(targets))
-        pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for sid, target in targets.items():
-            current = states.get(sid)
+        teacher_store.stage_targets(connection, ((sid, target, rows[sid]) for sid, target in targets.items()))
+        unknown: list[tuple[int, str]] = []
+        conflicts: list[tuple[int, str]] = []
+        for current, target, count in teacher_store.staged_pairs(connection):
             if current is None:
-                report.unknown.append(f"row {rows[sid]}: {sid}")
-            elif current == target:
-                report.unchanged += 1
-            else:
-                pairs[(current, target)].append(sid)
-        staged = []
-        for (current, target), ids in pairs.items():
-            path_steps = None if current in OUT_OF_SCOPE else sync_path(current, target)
-            if path_steps is None:
-                report.conflicts += [
-                    f"row {rows[s]}: {s} is {current}; no legal path to {target}" for s in ids
+                unknown += [
+                    (r, f"row {r}: {sid}") for r, sid in teacher_store.staged_rows(connection, None, target)
                 ]
                 continue
-            staged += [(s, current, target) for s in ids]
-            report.moves[f"{current} → {target}"] = len(ids)
-        teacher_store.stage_moves(connection, staged)
-        for current, target in pairs:
-            if f"{current} → {target}" not in report.moves:
+            if current == target:
+                report.unchanged += count
                 continue
+            steps = None if current in OUT_OF_SCOPE else sync_path(current, target)
+            if steps is None:
+                conflicts += [
+                    (r, f"row {r}: {sid} is {current}; no legal path to {target}")
+                    for r, sid in teacher_store.staged_rows(connection, current, target)
+                ]
+                continue
+            report.moves[f"{current} → {target}"] = count
             report.changed += teacher_store.move_staged(connection, current, target, now)
-            for step in sync_path(current, target) or ():
+            for step in steps:
                 report.steps += teacher_store.log_staged_step(
                     connection, current, target, step, now, actor, path.name
                 )
+        report.unknown = [line for _, line in sorted(unknown)]
+        report.conflicts = [line for _, line in sorted(conflicts)]
         task_store.ensure(connection, plan, calendar, now)
         task_store.refresh_derived(connection, plan, now, "sync")
     return report
