@@ -15,8 +15,8 @@ def test_benchmark_runs_small_and_agrees_with_its_baseline(tmp_path: Path) -> No
     assert raw_imported.result == 5_000
     assert synced.result == {"changed": 5_000, "steps": raw_synced.result, "conflicts": 0}
 
-    ours = sqlite3.connect(tmp_path / "cuiban.sqlite3")
-    raw = sqlite3.connect(tmp_path / "raw.sqlite3")
+    ours = sqlite3.connect(tmp_path / "cuiban-0.sqlite3")
+    raw = sqlite3.connect(tmp_path / "raw-0.sqlite3")
     query = "SELECT state, count(*) FROM teacher GROUP BY state ORDER BY state"
     assert (
         ours.execute(query).fetchall()
