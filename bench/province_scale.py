@@ -227,30 +227,35 @@ def warm_up() -> None:
     import services.status_sync  # noqa: F401
 
 
+def _one_round(
+    folder: Path, n: int, roster: Path, export: Path, teachers: int, units: int, last: bool
+) -> list[tuple[Figure, Figure]]:
+    ours, raw = folder / f"cuiban-{n}.sqlite3", folder / f"raw-{n}.sqlite3"
+    figures = [
+        (
+            measured("import", teachers, lambda: cuiban_import(ours, roster, units)),
+            measured("import (raw)", teachers, lambda: raw_import(raw, roster)),
+        ),
+        (
+            measured("sync", teachers, lambda: cuiban_sync(ours, export, units)),
+            measured("sync (raw)", teachers, lambda: raw_sync(raw, export)),
+        ),
+    ]
+    if not last:
+        ours.unlink()
+        raw.unlink()
+    return figures
+
+
 def run(teachers: int, units: int, folder: Path, repeat: int = 1) -> list[tuple[Figure, Figure]]:
     """Both steps on both sides, each the best of `repeat` runs on fresh databases."""
     warm_up()
     roster, export = folder / "roster.csv", folder / "export.csv"
     write_roster(roster, teachers, units)
     write_export(export, teachers)
-    rounds = []
-    for n in range(repeat):
-        ours, raw = folder / f"cuiban-{n}.sqlite3", folder / f"raw-{n}.sqlite3"
-        rounds.append(
-            [
-                (
-                    measured("import", teachers, lambda: cuiban_import(ours, roster, units)),
-                    measured("import (raw)", teachers, lambda: raw_import(raw, roster)),
-                ),
-                (
-                    measured("sync", teachers, lambda: cuiban_sync(ours, export, units)),
-                    measured("sync (raw)", teachers, lambda: raw_sync(raw, export)),
-                ),
-            ]
-        )
-        if n < repeat - 1:
-            ours.unlink()
-            raw.unlink()
+    rounds = [
+        _one_round(folder, n, roster, export, teachers, units, last=n == repeat - 1) for n in range(repeat)
+    ]
     best = lambda figures: min(figures, key=lambda f: f.seconds)  # noqa: E731
     return [(best([r[i][0] for r in rounds]), best([r[i][1] for r in rounds])) for i in range(2)]
 
