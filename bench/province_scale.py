@@ -29,22 +29,11 @@ import pendulum
 from planfile.loader import load_plan
 from workflow.plan.schema import Person, Plan, Unit
 
-ROSTER_HEADER = [
-    "工号",
-    "姓名",
-    "性别",
-    "出生日期",
-    "所属部门",
-    "岗位类别",
-    "用工形式",
-    "合同期限(月)",
-    "是否其他高校在职",
-    "电子邮箱",
-]
+PLAN = Path(__file__).resolve().parent.parent / "config" / "plan.yaml"
+ROSTER_HEADER = list(load_plan(PLAN)[0].roster.columns.values())
 EXPORT_HEADER = ["工号", "姓名", "填报状态"]
 MOVES = ("未填报", "填报中", "已提交")  # 1, 2 and 3 steps from pending
 NOW = pendulum.datetime(2016, 12, 1, 9, tz="Asia/Shanghai")
-PLAN = Path(__file__).resolve().parent.parent / "config" / "plan.yaml"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from services import tasks as task_service
 from services import teachers as teacher_service
 from workflow.cells import masked
 from workflow.clock import iso
-from workflow.machine_errors import IllegalEvent
+from workflow.machines import IllegalEvent
 from workflow.teacher_machine import EVENTS
 
 format_option = click.option(

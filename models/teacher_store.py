@@ -6,8 +6,7 @@ bulk paths pass plain dicts; single events load one row into a domain record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -61,16 +60,6 @@ def count(connection: Connection, except_states: Iterable[str] = ()) -> int:
 
     query = select(func.count()).select_from(TEACHER).where(TEACHER.c.state.not_in(list(except_states)))
     return connection.execute(query).scalar_one()
-
-
-@contextmanager
-def index_built_afterwards(connection: Connection) -> Iterator[None]:
-    """For a load into an empty table: drop the progress index and build it once at the end,
-    which is several times cheaper than keeping it up to date row by row."""
-    index = next(i for i in TEACHER.indexes if i.name == "ix_teacher_unit_state")
-    index.drop(connection)
-    yield
-    index.create(connection)
 
 
 def last_id(connection: Connection) -> int:

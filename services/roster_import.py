@@ -8,7 +8,6 @@ the transaction is rolled back. Re-importing the same file changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -72,15 +71,13 @@ def import_roster(
     with transaction(engine, dry_run) as connection:
         reference_store.copy_from_plan(connection, plan)
         writing = _Writing(path.name, actor, teacher_store.count(connection) == 0, _filled_columns(plan))
-        loading = teacher_store.index_built_afterwards(connection) if writing.first_import else nullcontext()
-        with loading:
-            for batch_size, good, found in _checked_batches(data_rows(rest), validator):
-                problems += found
-                report.rows += batch_size
-                if not problems:
-                    _apply(connection, good, now, report, writing)
-                if progress:
-                    progress(report.rows)
+        for batch_size, good, found in _checked_batches(data_rows(rest), validator):
+            problems += found
+            report.rows += batch_size
+            if not problems:
+                _apply(connection, good, now, report, writing)
+            if progress:
+                progress(report.rows)
         if problems:
             raise FileRejected(str(path), problems)
         _handle_missing(connection, set(validator.seen), now, report, mark_missing_left, actor)

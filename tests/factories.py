@@ -6,18 +6,12 @@ import csv
 from pathlib import Path
 from typing import Any
 
-ROSTER_HEADER = [
-    "工号",
-    "姓名",
-    "性别",
-    "出生日期",
-    "所属部门",
-    "岗位类别",
-    "用工形式",
-    "合同期限(月)",
-    "是否其他高校在职",
-    "电子邮箱",
-]
+from planfile.loader import load_plan
+
+ROSTER_HEADER = list(
+    load_plan(Path(__file__).resolve().parent.parent / "config" / "plan.yaml")[0].roster.columns.values()
+)
+"""The shipped plan's roster headers, in its order."""
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from workflow.machine_errors import IllegalEvent
+from workflow.machines import IllegalEvent, attach_machine
 from workflow.teacher_machine import Happened
 
 TASK_STATES = ("upcoming", "open", "overdue", "done", "done_late")
@@ -44,15 +44,7 @@ class UnitTask:
 
     def fire(self, event: str, now: datetime, note: str | None = None) -> Happened:
         if self._machine is None:
-            self._machine = Machine(
-                model=self,
-                states=list(TASK_STATES),
-                transitions=TASK_TRANSITIONS,
-                initial=self.state,
-                auto_transitions=False,
-                send_event=True,
-                after_state_change="_record",
-            )
+            self._machine = attach_machine(self, list(TASK_STATES), TASK_TRANSITIONS)
         allowed = self._machine.get_triggers(self.state)
         if event not in allowed:
             raise IllegalEvent(f"task {self.key}", self.state, event, allowed)

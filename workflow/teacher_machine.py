@@ -16,7 +16,7 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from workflow.machine_errors import IllegalEvent
+from workflow.machines import IllegalEvent, attach_machine
 from workflow.teacher_states import ALL_STATES
 
 BEFORE_REPORT = [
@@ -93,7 +93,7 @@ class TeacherRecord:
     ) -> Happened:
         """Apply `event` at `now`, or raise IllegalEvent leaving the record as it was."""
         if self._machine is None:
-            self._machine = _machine_for(self)
+            self._machine = attach_machine(self, list(ALL_STATES), TRANSITIONS)
         machine = self._machine
         if event not in EVENTS or event not in machine.get_triggers(self.state):
             allowed = [e for e in machine.get_triggers(self.state) if e in EVENTS]
@@ -134,18 +134,6 @@ class TeacherRecord:
                 kwargs.get("logged"),
             )
         )
-
-
-def _machine_for(record: TeacherRecord) -> Machine:
-    return Machine(
-        model=record,
-        states=list(ALL_STATES),
-        transitions=TRANSITIONS,
-        initial=record.state,
-        auto_transitions=False,
-        send_event=True,
-        after_state_change="_record",
-    )
 
 
 def allowed_events(state: str) -> list[str]:

@@ -12,7 +12,7 @@ from services import teachers
 from services.unit_of_work import transaction
 from tests.unit.test_task_machine import LEGAL as TASK_LEGAL
 from tests.unit.test_teacher_machine import KWARGS, LEGAL
-from workflow.machine_errors import IllegalEvent
+from workflow.machines import IllegalEvent
 
 NOW = pendulum.datetime(2016, 12, 10, 10, tz="Asia/Shanghai")
 TEACHER = Teacher.__table__

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from workflow.machine_errors import IllegalEvent
+from workflow.machines import IllegalEvent
 from workflow.task_machine import TASK_EVENTS, TASK_STATES, TASK_TRANSITIONS, UnitTask
 
 NOW = pendulum.datetime(2016, 12, 10, 10, tz="Asia/Shanghai")

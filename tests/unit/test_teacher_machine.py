@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from workflow.machine_errors import IllegalEvent
+from workflow.machines import IllegalEvent
 from workflow.teacher_machine import EVENTS, TRANSITIONS, TeacherRecord, allowed_events, sync_path
 from workflow.teacher_states import ALL_STATES
 
