@@ -96,3 +96,32 @@ class TransitionLog(SQLModel, table=True):
     """JSON: field → [old, new] for updates and approved corrections."""
 
     __table_args__ = (Index("ix_transition_log_record", "record_kind", "record_key"),)
+
+
+class Outbox(SQLModel, table=True):
+    """Every message decided by a tick, rendered, with its delivery state.
+
+    `key` (kind, milestone/task, unit, recipient, slot) is unique: deciding the same
+    message twice inserts nothing, so nothing is sent twice.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)
+    kind: str = Field(max_length=16)
+    task_key: str | None = Field(default=None, max_length=200)
+    unit_id: str | None = Field(default=None, max_length=64)
+    recipient: str = Field(max_length=320)
+    recipient_name: str = Field(max_length=200)
+    slot: str = Field(max_length=64)
+    subject: str
+    body_text: str
+    body_html: str
+    data: str | None = None
+    """JSON of what was rendered (the digest keeps its figures here for the next day's changes)."""
+    status: str = Field(max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    created_at: datetime = Field(sa_column=_stamp())
+    sent_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    message_id: str | None = Field(default=None, max_length=200)

@@ -185,3 +185,16 @@ def log_staged_step(
         "target": target,
     }
     return log_store.append_selected(connection, select_sql, params)
+
+
+def unfinished(
+    connection: Connection, unit_id: str, reached: Sequence[str], limit: int = 500
+) -> list[dict[str, Any]]:
+    """A unit's in-scope teachers not yet in one of the `reached` states: staff ID, name, state only."""
+    query = (
+        select(TEACHER.c.staff_id, TEACHER.c.name, TEACHER.c.state)
+        .where(TEACHER.c.unit_id == unit_id, TEACHER.c.state.not_in([*reached, "excluded", "left"]))
+        .order_by(TEACHER.c.staff_id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in connection.execute(query)]

@@ -56,7 +56,12 @@ def task_specs(plan: Plan, calendar: WorkingCalendar, completed: Mapping[str, da
         opens = start_of_day(milestone.start or plan.campaign.start, tz)
         dues: list[tuple[str, datetime | None]]
         if milestone.monthly is not None:
-            dues = [(d.isoformat(), end_of_day(d, tz)) for d in monthly_occurrences(milestone)]
+            # occurrences due before the campaign starts were before the engine ran: no task
+            dues = [
+                (d.isoformat(), end_of_day(d, tz))
+                for d in monthly_occurrences(milestone)
+                if d >= plan.campaign.start
+            ]
         elif milestone.after is not None:
             anchor = completed.get(milestone.after.milestone)
             due_day = None

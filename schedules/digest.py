@@ -1,0 +1,120 @@
+"""The daily digest's figures, from the database at `now`: a stable JSON-able document.
+
+Per department the fields of 附表6 (教职工数, 完成数, 未完成数, 审核完成数, 审核未完成数)
+and their change since the previous digest; milestones due today and this week;
+overdue and escalated tasks; the units furthest behind; messages that could not be
+delivered. Documented in docs/notifications.md; keys are English and stable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pendulum
+from sqlalchemy import Connection
+
+from models import outbox_store, task_store, teacher_store
+from workflow.calendar import WorkingCalendar
+from workflow.plan.schema import Plan
+from workflow.task_machine import FINISHED
+from workflow.teacher_states import states_at_least
+
+BEHIND = 5
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def digest_data(
+    connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    tz = plan.timezone
+    local = pendulum.instance(now).in_timezone(tz)
+    today = local.date()
+    previous = outbox_store.latest_digest_before(connection, today.isoformat()) or {}
+    before = {u["unit_id"]: u for u in previous.get("units", [])}
+    counts = teacher_store.unit_state_counts(connection)
+    filled_states, reviewed_states = set(states_at_least("submitted")), set(states_at_least("reviewed"))
+    units = []
+    for uid in plan.departments():
+        by_state = counts.get(uid, {})
+        total = sum(by_state.values())
+        filled = sum(n for s, n in by_state.items() if s in filled_states)
+        reviewed = sum(n for s, n in by_state.items() if s in reviewed_states)
+        old = before.get(uid, {})
+        units.append(
+            {
+                "unit_id": uid,
+                "name": plan.units[uid].name,
+                "teachers": total,
+                "filled": filled,
+                "not_filled": total - filled,
+                "reviewed": reviewed,
+                "not_reviewed": total - reviewed,
+                "filled_percent": _percent(filled, total),
+                "filled_change": filled - old.get("filled", 0) if old else 0,
+                "reviewed_change": reviewed - old.get("reviewed", 0) if old else 0,
+            }
+        )
+    teachers = sum(u["teachers"] for u in units)
+    filled = sum(u["filled"] for u in units)
+    reviewed = sum(u["reviewed"] for u in units)
+    tasks = _task_lines(connection, plan, calendar, local)
+    week_end = today + timedelta(days=6 - today.weekday())
+    return {
+        "date": today.isoformat(),
+        "generated_at": local.isoformat(timespec="seconds"),
+        "totals": {
+            "teachers": teachers,
+            "filled": filled,
+            "reviewed": reviewed,
+            "filled_percent": _percent(filled, teachers),
+            "reviewed_percent": _percent(reviewed, teachers),
+        },
+        "units": units,
+        "due_today": [t for t in tasks if t["due_date"] == today.isoformat() and not t["done"]],
+        "due_this_week": [
+            t for t in tasks if today.isoformat() < t["due_date"] <= week_end.isoformat() and not t["done"]
+        ],
+        "overdue": [t for t in tasks if t["state"] == "overdue"],
+        "behind": sorted((u for u in units if u["teachers"]), key=lambda u: (u["filled_percent"], u["name"]))[
+            :BEHIND
+        ],
+        "failed_messages": [
+            {
+                "recipient": m["recipient"],
+                "recipient_name": m["recipient_name"],
+                "subject": m["subject"],
+                "error": m["last_error"] or "",
+            }
+            for m in outbox_store.failed_since(connection, local.subtract(days=1))
+        ],
+    }
+
+
+def _task_lines(
+    connection: Connection, plan: Plan, calendar: WorkingCalendar, local: pendulum.DateTime
+) -> list[dict]:
+    lines = []
+    for row in task_store.rows(connection):
+        if row["due_at"] is None or row["milestone_id"] not in plan.milestones:
+            continue
+        due = pendulum.instance(row["due_at"]).in_timezone(plan.timezone)
+        overdue_days = max(calendar.working_days_between(due.date(), local.date()), 0)
+        lines.append(
+            {
+                "task": "/".join(p for p in (row["milestone_id"], row["unit_id"], row["occurrence"]) if p),
+                "title": plan.milestones[row["milestone_id"]].title,
+                "unit_name": plan.units[row["unit_id"]].name
+                if row["unit_id"] in plan.units
+                else row["unit_id"],
+                "due_date": due.date().isoformat(),
+                "state": row["state"],
+                "done": row["state"] in FINISHED,
+                "overdue_days": overdue_days if row["state"] == "overdue" else 0,
+                "escalation_level": row["escalation_level"],
+            }
+        )
+    return sorted(lines, key=lambda t: (t["due_date"], t["task"]))

@@ -1,0 +1,273 @@
+"""One tick: decide from the plan and the database what is due at `now`, and queue it in the outbox.
+
+Idempotent: task transitions only happen once (a task opens once, each escalation
+level is raised once), and every message has a unique outbox key, so a tick run
+twice at the same `now` — or later the same day — queues nothing new. Messages are
+rendered and queued in the same transaction as the decisions; sending comes after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pendulum
+from sqlalchemy import Connection, Engine
+
+from models import outbox_store, task_store, teacher_store
+from notifications.labels import state_label
+from notifications.render import Renderer
+from schedules.digest import digest_data
+from services.unit_of_work import transaction
+from workflow.calendar import WorkingCalendar
+from workflow.clock import start_of_day
+from workflow.plan.schema import Plan
+from workflow.recipients import Recipient, resolve
+from workflow.reminders import at_local, escalation_moments, latest_slot, levels_reached, reminder_slots
+from workflow.task_machine import FINISHED, UnitTask
+from workflow.tasks import task_key
+from workflow.teacher_states import states_at_least
+
+
+@dataclass
+class TickReport:
+    opened: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    queued: dict[str, int] = field(default_factory=lambda: {"reminder": 0, "escalation": 0, "digest": 0})
+
+
+def run_tick(
+    engine: Engine, plan: Plan, calendar: WorkingCalendar, renderer: Renderer, now: datetime
+) -> TickReport:
+    report = TickReport()
+    with transaction(engine) as connection:
+        task_store.ensure(connection, plan, calendar, now)
+        task_store.refresh_derived(connection, plan, now, "tick")
+        messages: list[dict[str, Any]] = []
+        for row in task_store.rows(connection):
+            if row["milestone_id"] in plan.milestones and row["state"] not in FINISHED:
+                messages += _task_tick(connection, plan, calendar, renderer, row, now, report)
+        messages += _digests(connection, plan, calendar, renderer, now)
+        fresh = _only_new(connection, messages)
+        for message in fresh:
+            report.queued[message["kind"]] += 1
+        outbox_store.queue(connection, fresh, now)
+    return report
+
+
+def _only_new(connection: Connection, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    known = outbox_store.existing_keys(connection, [m["key"] for m in messages])
+    unique = {m["key"]: m for m in messages if m["key"] not in known}
+    return list(unique.values())
+
+
+def _task_tick(
+    connection: Connection,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    row: dict[str, Any],
+    now: datetime,
+    report: TickReport,
+) -> list[dict[str, Any]]:
+    tz = plan.timezone
+    milestone = plan.milestones[row["milestone_id"]]
+    task = task_store.domain(row)
+    opens = (
+        start_of_day(date.fromisoformat(row["occurrence"]), tz)
+        if row["occurrence"]
+        else start_of_day(milestone.start or plan.campaign.start, tz)
+    )
+    due = pendulum.instance(row["due_at"]).in_timezone(tz) if row["due_at"] else None
+    if task.state == "upcoming" and now >= opens:
+        task.fire("open_window", now)
+        report.opened += 1
+    if due is not None and now > due and task.state in ("upcoming", "open"):
+        task.fire("mark_overdue", now)
+        report.overdue += 1
+    messages: list[dict[str, Any]] = []
+    if due is not None:
+        messages += _reminders(connection, plan, calendar, renderer, row, task, opens, due, now)
+        messages += _escalations(connection, plan, calendar, renderer, row, task, due, now, report)
+    if task.happened:
+        task_store.save(connection, row, task, now, "tick", None)
+    return messages
+
+
+def _reminders(
+    connection: Connection,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    row: dict[str, Any],
+    task: UnitTask,
+    opens: datetime,
+    due: pendulum.DateTime,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    policy = plan.reminder_policy(row["milestone_id"])
+    today = pendulum.instance(now).in_timezone(plan.timezone).date()
+    slot = latest_slot(reminder_slots(policy, due.date(), opens, calendar, plan.timezone, today), now)
+    if slot is None or now < opens:
+        return []
+    milestone = plan.milestones[row["milestone_id"]]
+    recipients = resolve(plan, milestone.owners, row["unit_id"], _units_of(plan, row["milestone_id"]))
+    context = _task_context(connection, plan, calendar, row, task, due, now)
+    return [
+        _message("reminder", row, r, slot.name, renderer, {**context, "recipient": {"name": r.name}})
+        for r in recipients
+    ]
+
+
+def _escalations(
+    connection: Connection,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    row: dict[str, Any],
+    task: UnitTask,
+    due: pendulum.DateTime,
+    now: datetime,
+    report: TickReport,
+) -> list[dict[str, Any]]:
+    if task.state != "overdue":
+        return []
+    ladder = plan.escalation_ladder(row["milestone_id"])
+    policy = plan.reminder_policy(row["milestone_id"])
+    reached = levels_reached(escalation_moments(ladder, due.date(), policy, calendar, plan.timezone), now)
+    messages: list[dict[str, Any]] = []
+    context = (
+        _task_context(connection, plan, calendar, row, task, due, now)
+        if reached > task.escalation_level
+        else {}
+    )
+    while task.escalation_level < reached:
+        task.fire("escalate", now)
+        report.escalated += 1
+        level = task.escalation_level
+        step = ladder[level - 1]
+        for r in resolve(plan, step.to, row["unit_id"], _units_of(plan, row["milestone_id"])):
+            extra = {"recipient": {"name": r.name}, "level": level}
+            messages.append(_message("escalation", row, r, f"level-{level}", renderer, {**context, **extra}))
+    return messages
+
+
+def _digests(
+    connection: Connection, plan: Plan, calendar: WorkingCalendar, renderer: Renderer, now: datetime
+) -> list[dict[str, Any]]:
+    local = pendulum.instance(now).in_timezone(plan.timezone)
+    today = local.date()
+    if not plan.campaign.start <= today <= plan.campaign.end or now < at_local(
+        today, plan.digest.at, plan.timezone
+    ):
+        return []
+    recipients = resolve(plan, [*plan.digest.to, *plan.digest.cc], None)
+    if not recipients or outbox_store.existing_keys(connection, [_digest_key(recipients[0], today)]):
+        return []
+    data = digest_data(connection, plan, calendar, now)
+    plan_info = {"title": plan.title, "institution": plan.institution}
+    messages = []
+    for r in recipients:
+        rendered = renderer.render(
+            "digest", {"plan": plan_info, "digest": data, "recipient": {"name": r.name}}
+        )
+        messages.append(
+            {
+                "key": _digest_key(r, today),
+                "kind": "digest",
+                "recipient": r.email,
+                "recipient_name": r.name,
+                "slot": today.isoformat(),
+                "subject": rendered.subject,
+                "body_text": rendered.text,
+                "body_html": rendered.html,
+                "data": data,
+            }
+        )
+    return messages
+
+
+def _digest_key(recipient: Recipient, day: date) -> str:
+    return f"digest|{recipient.email}|{day.isoformat()}"
+
+
+def _units_of(plan: Plan, milestone_id: str) -> list[str]:
+    from workflow.tasks import responsible_units
+
+    return responsible_units(plan, milestone_id)
+
+
+def _task_context(
+    connection: Connection,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    row: dict[str, Any],
+    task: UnitTask,
+    due: pendulum.DateTime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The allow-listed fields a reminder or escalation may show: no ID-card or phone numbers."""
+    milestone = plan.milestones[row["milestone_id"]]
+    today = pendulum.instance(now).in_timezone(plan.timezone).date()
+    left = calendar.working_days_between(today, due.date())
+    context: dict[str, Any] = {
+        "plan": {"title": plan.title, "institution": plan.institution},
+        "task": {
+            "title": milestone.title,
+            "deliverable": milestone.deliverable,
+            "unit_name": plan.units[row["unit_id"]].name,
+            "due": due.format("YYYY-MM-DD HH:mm"),
+            "due_date": due.date().isoformat(),
+            "working_days_left": max(left, 0),
+            "overdue": task.state == "overdue" or now > due,
+            "overdue_days": max(-left, 0),
+            "owners": "、".join(
+                r.name
+                for r in resolve(plan, milestone.owners, row["unit_id"], _units_of(plan, row["milestone_id"]))
+            ),
+            "next_step": milestone.title,
+        },
+        "teachers": [],
+        "counts": None,
+    }
+    if (
+        milestone.completion == "derived"
+        and milestone.teachers_at_least
+        and plan.units[row["unit_id"]].kind == "department"
+    ):
+        reached = states_at_least(milestone.teachers_at_least)
+        by_state = teacher_store.unit_state_counts(connection).get(row["unit_id"], {})
+        total = sum(by_state.values())
+        done = sum(n for s, n in by_state.items() if s in reached)
+        context["counts"] = {"total": total, "done": done, "missing": total - done}
+        context["teachers"] = [
+            {"staff_id": t["staff_id"], "name": t["name"], "state": state_label(plan.language, t["state"])}
+            for t in teacher_store.unfinished(connection, row["unit_id"], reached)
+        ]
+    return context
+
+
+def _message(
+    kind: str,
+    row: dict[str, Any],
+    recipient: Recipient,
+    slot: str,
+    renderer: Renderer,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    key = task_key(row["milestone_id"], row["unit_id"], row["occurrence"])
+    rendered = renderer.render(kind, context)
+    return {
+        "key": f"{kind}|{key}|{recipient.email}|{slot}",
+        "kind": kind,
+        "task_key": key,
+        "unit_id": row["unit_id"],
+        "recipient": recipient.email,
+        "recipient_name": recipient.name,
+        "slot": slot,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+    }
