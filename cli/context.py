@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 from sqlalchemy import Engine
 
 from cli.console import print_problems
 from models.database import database_url, open_engine
+from notifications.render import Renderer
+from notifications.transports import FileTransport, SmtpSettings, SmtpTransport, Transport
 from planfile.loader import read_plan
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan
@@ -29,17 +33,30 @@ class Wired:
     plan: Plan
     calendar: WorkingCalendar
     engine: Engine
+    plan_file: Path
+
+    def renderer(self) -> Renderer:
+        folder = (self.plan_file.parent / self.plan.templates) if self.plan.templates else None
+        return Renderer(self.plan.language, folder)
+
+
+def transport_from_environment() -> Transport:
+    """SMTP when CUIBAN_SMTP_HOST is set, else .eml files in $CUIBAN_OUTBOX_DIR (default ./outbox)."""
+    if os.environ.get("CUIBAN_SMTP_HOST"):
+        return SmtpTransport(SmtpSettings.from_environment())
+    return FileTransport(Path(os.environ.get("CUIBAN_OUTBOX_DIR") or "outbox"))
 
 
 def wire(plan_path: str | None, db: str | None) -> Wired:
     """Load the plan (exit 2 on errors) and open the database, migrating it on first use."""
     from planfile.loader import default_plan_path
 
-    loaded = read_plan(plan_path or default_plan_path())
+    path = plan_path or default_plan_path()
+    loaded = read_plan(path)
     if not loaded.ok or loaded.plan is None or loaded.calendar is None:
         print_problems(loaded.errors)
         raise SystemExit(EXIT_INVALID)
-    return Wired(loaded.plan, loaded.calendar, open_engine(database_url(db)))
+    return Wired(loaded.plan, loaded.calendar, open_engine(database_url(db)), Path(path))
 
 
 def fail(message: str) -> None:

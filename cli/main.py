@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.file_commands import roster, sync
+from cli.notify_commands import digest, outbox, templates, tick
 from cli.plan_commands import plan
 from cli.record_commands import history, task, teacher
 
@@ -15,5 +16,5 @@ def cuiban() -> None:
     """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate."""
 
 
-for command in (plan, roster, sync, teacher, task, history):
+for command in (plan, roster, sync, teacher, task, history, tick, outbox, digest, templates):
     cuiban.add_command(command)

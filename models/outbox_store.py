@@ -108,8 +108,8 @@ def claim(connection: Connection, now: datetime, limit: int) -> list[dict[str, A
     return rows
 
 
-def mark(connection: Connection, message_id: int, **values: Any) -> None:
-    connection.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
+def mark(connection: Connection, outbox_id: int, **values: Any) -> None:
+    connection.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
 
 
 def rows(connection: Connection, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:

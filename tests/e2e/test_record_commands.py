@@ -123,5 +123,7 @@ def test_task_list_and_done(loaded) -> None:
     assert derived.exit_code == 2 and "completes by itself" in derived.stderr
     assert "complete (cli by 王立新)" in run(loaded, "history", "dept_collector/news").stdout
     monthly = run(loaded, "task", "done", "monthly_report", "--unit", "tdc", NOW)
-    assert monthly.stdout.strip() == "monthly_report/tdc: done_late"  # 2016-12-01: the first one in the campaign
+    assert (
+        monthly.stdout.strip() == "monthly_report/tdc: done_late"
+    )  # 2016-12-01: the first one in the campaign
     assert run(loaded, "history", "monthly_report/tdc/2016-12-01").exit_code == 0

@@ -232,6 +232,8 @@ class Plan(PlanModel):
     institution: str
     timezone: str
     language: Literal["zh", "en"] = "zh"
+    templates: str | None = None
+    """A folder of the admin's own message templates, relative to the plan file."""
     calendar: CalendarSpec
     campaign: Campaign
     province: Province

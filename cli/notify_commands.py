@@ -1,0 +1,212 @@
+"""`cuiban tick`, `cuiban outbox list|show|retry|send`, `cuiban digest`, `cuiban templates check`."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+import pendulum
+from rich.table import Table
+
+from cli.console import console
+from cli.context import db_option, fail, plan_option, transport_from_environment, wire
+from cli.options import now_option
+from models import outbox_store
+from notifications.render import Renderer
+from schedules.digest import digest_data
+from schedules.tick import run_tick
+from services.dispatch import dispatch
+from services.unit_of_work import transaction
+from workflow.clock import iso
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+
+
+def _send(wired, now: pendulum.DateTime) -> None:  # type: ignore[no-untyped-def]
+    try:
+        transport = transport_from_environment()
+    except ValueError as error:
+        fail(str(error))
+    rate = int(os.environ.get("CUIBAN_SMTP_RATE", "0")) or None
+    report = dispatch(wired.engine, transport, now, per_minute=rate)
+    line = f"sent {report.sent}, to retry {report.retried}, failed {report.failed}"
+    click.echo(line + (f" (paused: {report.paused})" if report.paused else ""))
+    for error in report.errors:
+        click.echo(f"  failed: {error}", err=True)
+
+
+@click.command()
+@click.option("--no-send", is_flag=True, help="Decide and queue, but leave sending for later.")
+@plan_option
+@db_option
+@now_option
+def tick(no_send: bool, plan_path: str | None, db: str | None, now: pendulum.DateTime) -> None:
+    """Decide what is due at --now (tasks, reminders, escalations, digest), queue it, then send it."""
+    wired = wire(plan_path, db)
+    report = run_tick(wired.engine, wired.plan, wired.calendar, wired.renderer(), now)
+    queued = ", ".join(f"{n} {kind}" for kind, n in report.queued.items())
+    click.echo(
+        f"tasks: {report.opened} opened, {report.overdue} overdue, {report.escalated} escalations; "
+        f"queued: {queued}"
+    )
+    if not no_send:
+        _send(wired, now)
+
+
+@click.group()
+def outbox() -> None:
+    """Messages decided by ticks: list, show, retry, send."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
+@click.option("--kind", type=click.Choice(["reminder", "escalation", "digest"]))
+@format_option
+@plan_option
+@db_option
+def outbox_list(
+    status: str | None, kind: str | None, fmt: str, plan_path: str | None, db: str | None
+) -> None:
+    """List messages with their state (newest last)."""
+    wired = wire(plan_path, db)
+    with wired.engine.connect() as connection:
+        rows = outbox_store.rows(connection, status, kind)
+    tz = wired.plan.timezone
+    docs = [_summary(r, tz) for r in rows]
+    if fmt == "json":
+        click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for header in ("id", "kind", "status", "to", "subject", "slot", "attempts", "error"):
+        table.add_column(header)
+    for d in docs:
+        table.add_row(
+            str(d["id"]),
+            d["kind"],
+            d["status"],
+            f"{d['recipient_name']} <{d['recipient']}>",
+            d["subject"],
+            d["slot"],
+            str(d["attempts"]),
+            d["last_error"] or "",
+        )
+    console().print(table)
+
+
+def _summary(row: dict[str, Any], tz: str) -> dict[str, Any]:
+    keep = (
+        "id",
+        "key",
+        "kind",
+        "status",
+        "recipient",
+        "recipient_name",
+        "subject",
+        "slot",
+        "task_key",
+        "attempts",
+        "last_error",
+        "message_id",
+    )
+    doc = {k: row[k] for k in keep}
+    for stamp in ("created_at", "sent_at", "next_attempt_at"):
+        doc[stamp] = iso(pendulum.instance(row[stamp]).in_timezone(tz)) if row[stamp] else None
+    return doc
+
+
+@outbox.command("show")
+@click.argument("message_id", type=int)
+@plan_option
+@db_option
+def outbox_show(message_id: int, plan_path: str | None, db: str | None) -> None:
+    """One message: its state and its text."""
+    wired = wire(plan_path, db)
+    with wired.engine.connect() as connection:
+        row = outbox_store.one(connection, message_id)
+    if row is None:
+        fail(f"no message {message_id} in the outbox")
+    for key, value in _summary(row, wired.plan.timezone).items():
+        click.echo(f"{key:<16} {'' if value is None else value}")
+    click.echo("")
+    click.echo(row["body_text"])
+
+
+@outbox.command("retry")
+@click.argument("message_ids", type=int, nargs=-1)
+@click.option("--failed", "all_failed", is_flag=True, help="Retry every failed message.")
+@plan_option
+@db_option
+def outbox_retry(
+    message_ids: tuple[int, ...], all_failed: bool, plan_path: str | None, db: str | None
+) -> None:
+    """Queue failed messages again (after fixing an address, say)."""
+    wired = wire(plan_path, db)
+    with transaction(wired.engine) as connection:
+        ids = [r["id"] for r in outbox_store.rows(connection, "failed")] if all_failed else list(message_ids)
+        for mid in ids:
+            row = outbox_store.one(connection, mid)
+            if row is None or row["status"] == "sent":
+                fail(f"message {mid} is {'not in the outbox' if row is None else 'already sent'}")
+            outbox_store.mark(connection, mid, status="queued", attempts=0, next_attempt_at=None)
+    click.echo(f"queued again: {len(ids)}")
+
+
+@outbox.command("send")
+@plan_option
+@db_option
+@now_option
+def outbox_send(plan_path: str | None, db: str | None, now: pendulum.DateTime) -> None:
+    """Send queued messages (SMTP when $CUIBAN_SMTP_HOST is set, else .eml files in ./outbox)."""
+    _send(wire(plan_path, db), now)
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True
+)
+@plan_option
+@db_option
+@now_option
+def digest(fmt: str, plan_path: str | None, db: str | None, now: pendulum.DateTime) -> None:
+    """The coordinator's progress digest at --now, without queueing it."""
+    wired = wire(plan_path, db)
+    with wired.engine.connect() as connection:
+        data = digest_data(connection, wired.plan, wired.calendar, now)
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    context = {
+        "plan": {"title": wired.plan.title, "institution": wired.plan.institution},
+        "digest": data,
+        "recipient": {"name": wired.plan.people[wired.plan.roles.coordinator].name},
+    }
+    rendered = wired.renderer().render("digest", context)
+    click.echo(rendered.text if fmt == "text" else rendered.html)
+
+
+@click.group()
+def templates() -> None:
+    """Message templates (built-in, or the plan's `templates` folder)."""
+
+
+@templates.command("check")
+@plan_option
+def templates_check(plan_path: str | None) -> None:
+    """Compile every template; a broken one is named with its line (exit 2)."""
+    from pathlib import Path
+
+    from planfile.loader import default_plan_path, load_plan
+
+    path = plan_path or default_plan_path()
+    plan, _ = load_plan(path)
+    folder = (Path(path).parent / plan.templates) if plan.templates else None
+    problems = Renderer(plan.language, folder).check()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        fail(f"{len(problems)} template problem(s)")
+    click.echo(f"OK: templates for {plan.language}" + (f" with overrides from {folder}" if folder else ""))
