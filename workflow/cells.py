@@ -32,13 +32,14 @@ class CellError(ValueError):
 
 
 def clean(value: Any) -> str:
-    """Text of a cell: NFKC-normalised, trimmed; '' for an empty cell."""
+    """Text of a cell: NFKC-normalised, every run of white space (line breaks too) one space,
+    trimmed; '' for an empty cell."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    return text.strip()
+    return " ".join(text.split())
 
 
 def identifier(value: Any) -> str:

@@ -143,7 +143,7 @@ class RosterValidator:
     @staticmethod
     def _parse(column: _Column, cell: Any) -> Any:
         if type(cell) is str:
-            cell = cell.strip() if cell.isascii() else cells.clean(cell)
+            cell = cells.clean(cell)
         if cell is None or cell == "":
             return _Refused("a value is required here") if column.required else None
         try:

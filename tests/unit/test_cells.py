@@ -62,3 +62,4 @@ def test_months_yes_no_gender_and_masking() -> None:
     assert cells.gender(" 男 ") == "男"
     assert cells.masked("id_card", "11010519491231002X") == "11**************2X"
     assert cells.masked("name", "张三") == "张三"
+    assert cells.clean(" 张\r\n三\t ") == "张 三"
