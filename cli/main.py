@@ -18,3 +18,7 @@ def cuiban() -> None:
 
 for command in (plan, roster, sync, teacher, task, history, tick, outbox, digest, templates):
     cuiban.add_command(command)
+
+
+if __name__ == "__main__":
+    cuiban()

@@ -15,7 +15,7 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, Engine
 
-from models import outbox_store, task_store, teacher_store
+from models import locks, outbox_store, task_store, teacher_store
 from notifications.labels import state_label
 from notifications.render import Renderer
 from schedules.digest import digest_data
@@ -43,6 +43,7 @@ def run_tick(
 ) -> TickReport:
     report = TickReport()
     with transaction(engine) as connection:
+        locks.hold(connection, "cuiban.tick")  # a second tick waits, then finds nothing new
         task_store.ensure(connection, plan, calendar, now)
         task_store.refresh_derived(connection, plan, now, "tick")
         messages: list[dict[str, Any]] = []

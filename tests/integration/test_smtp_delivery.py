@@ -71,20 +71,31 @@ def smtp():
 
 
 def _transport(port: int) -> SmtpTransport:
-    return SmtpTransport(SmtpSettings.from_environment({
-        "CUIBAN_SMTP_HOST": "127.0.0.1", "CUIBAN_SMTP_PORT": str(port), "CUIBAN_SMTP_SECURITY": "none",
-        "CUIBAN_MAIL_FROM": "cuiban@school.example"}))
+    return SmtpTransport(
+        SmtpSettings.from_environment(
+            {
+                "CUIBAN_SMTP_HOST": "127.0.0.1",
+                "CUIBAN_SMTP_PORT": str(port),
+                "CUIBAN_SMTP_SECURITY": "none",
+                "CUIBAN_MAIL_FROM": "cuiban@school.example",
+            }
+        )
+    )
 
 
 @pytest.fixture
 def queued(sqlite_engine, tmp_path: Path):
     """The minimal plan with ID-card and phone columns mapped, a roster carrying them, one tick queued."""
     text = MINIMAL_PLAN.read_text(encoding="utf-8").replace(
-        "合同期限(月)}", "合同期限(月), id_card: 身份证号, phone: 手机}")
+        "合同期限(月)}", "合同期限(月), id_card: 身份证号, phone: 手机}"
+    )
     plan_path = tmp_path / "plan.yaml"
     plan_path.write_text(text, encoding="utf-8")
     plan, calendar = load_plan(plan_path)
-    rows = [[r[0], "张\r\nBcc: evil@x.example", r[4], "36", ID_CARD, PHONE] for r in roster(["甲学院", "乙学院"], 2)]
+    rows = [
+        [r[0], "张\r\nBcc: evil@x.example", r[4], "36", ID_CARD, PHONE]
+        for r in roster(["甲学院", "乙学院"], 2)
+    ]
     write_csv(tmp_path / "r.csv", ["工号", "姓名", "所属部门", "合同期限(月)", "身份证号", "手机"], rows)
     import_roster(sqlite_engine, plan, calendar, tmp_path / "r.csv", NOW.subtract(days=20))
     run_tick(sqlite_engine, plan, calendar, Renderer("zh"), NOW)

@@ -28,8 +28,14 @@ TZ = "Asia/Shanghai"
 EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     "11-23": {("reminder", "roster/tdc", "coord", "before-3")},
     "11-25": {("reminder", "roster/tdc", "coord", "before-1")},
-    "12-12": {("reminder", "filling/dept_a", "c_a", "before-3"), ("reminder", "filling/dept_b", "h_b", "before-3")},
-    "12-14": {("reminder", "filling/dept_a", "c_a", "before-1"), ("reminder", "filling/dept_b", "h_b", "before-1")},
+    "12-12": {
+        ("reminder", "filling/dept_a", "c_a", "before-3"),
+        ("reminder", "filling/dept_b", "h_b", "before-3"),
+    },
+    "12-14": {
+        ("reminder", "filling/dept_a", "c_a", "before-1"),
+        ("reminder", "filling/dept_b", "h_b", "before-1"),
+    },
     "12-15": {("reminder", "filling/dept_b", "h_b", "before-0")},
     "12-16": {
         ("reminder", "filling/dept_b", "h_b", "overdue-2016-12-16"),
@@ -52,8 +58,13 @@ EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
         ("escalation", "audit/dept_b", "h_b", "level-1"),
     },
 }
-EMAIL_TO_ID = {"coord@school.example": "coord", "c.a@school.example": "c_a", "h.b@school.example": "h_b",
-               "h.a@school.example": "h_a", "lead@school.example": "lead"}
+EMAIL_TO_ID = {
+    "coord@school.example": "coord",
+    "c.a@school.example": "c_a",
+    "h.b@school.example": "h_b",
+    "h.a@school.example": "h_a",
+    "lead@school.example": "lead",
+}
 
 
 def at(day: str, clock: str = "09:30") -> pendulum.DateTime:
@@ -123,7 +134,9 @@ def test_ticking_again_the_same_day_changes_nothing(campaign) -> None:
 def test_three_days_down_then_each_still_relevant_message_once(campaign) -> None:
     days = [d for d in _days("11-23", "12-20") if d.strftime("%m-%d") not in ("12-12", "12-13", "12-14")]
     engine, plan, calendar, folder = campaign
-    sync_statuses(engine, plan, calendar, folder / "export.csv", at("12-14", "10:00"))  # progress still arrives
+    sync_statuses(
+        engine, plan, calendar, folder / "export.csv", at("12-14", "10:00")
+    )  # progress still arrives
     sent = _play(campaign, days)
     assert "12-12" not in sent and "12-14" not in sent
     # the missed "3 days before" and "1 day before" are skipped: only "on the day" goes out, once
