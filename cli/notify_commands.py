@@ -14,11 +14,11 @@ from cli.console import console
 from cli.context import db_option, fail, plan_option, transport_from_environment, wire
 from cli.options import now_option
 from models import outbox_store
+from models.unit_of_work import transaction
 from notifications.render import Renderer
 from schedules.digest import digest_data
 from schedules.tick import run_tick
 from services.dispatch import dispatch
-from services.unit_of_work import transaction
 from workflow.clock import iso
 
 format_option = click.option(

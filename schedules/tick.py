@@ -16,10 +16,10 @@ import pendulum
 from sqlalchemy import Connection, Engine
 
 from models import locks, outbox_store, task_store, teacher_store
+from models.unit_of_work import transaction
 from notifications.labels import state_label
 from notifications.render import Renderer
 from schedules.digest import digest_data
-from services.unit_of_work import transaction
 from workflow.calendar import WorkingCalendar
 from workflow.clock import start_of_day
 from workflow.plan.schema import Plan

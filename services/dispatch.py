@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from models import outbox_store
+from models.unit_of_work import transaction
 from notifications.message import Outgoing, build
 from notifications.transports import PermanentFailure, TemporaryFailure, Transport
-from services.unit_of_work import transaction
 
 BACKOFF = (
     timedelta(minutes=1),

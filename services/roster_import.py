@@ -22,8 +22,8 @@ from intake.tables import Row, read_rows
 from models import log_store, reference_store, task_store, teacher_store
 from models.bulk import bound, insert_tuples
 from models.log_store import Entry
+from models.unit_of_work import gc_paused, transaction
 from services.rejection import FileRejected
-from services.unit_of_work import gc_paused, transaction
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
 from workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from intake.header import data_rows, locate
 from intake.tables import read_rows
 from models import task_store, teacher_store
+from models.unit_of_work import gc_paused, transaction
 from services.rejection import FileRejected
-from services.unit_of_work import gc_paused, transaction
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan
 from workflow.roster import RowProblem

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from models import task_store
-from services.unit_of_work import transaction
+from models.unit_of_work import transaction
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan
 from workflow.task_machine import FINISHED

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, update
 from models import log_store, task_store, teacher_store
 from models.log_store import Entry
 from models.teacher_store import TEACHER
-from services.unit_of_work import transaction
+from models.unit_of_work import transaction
 from workflow.plan.schema import Plan
 from workflow.roster import TEACHER_FIELDS
 from workflow.teacher_machine import Happened, TeacherRecord

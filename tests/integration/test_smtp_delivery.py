@@ -194,3 +194,11 @@ def test_connection_dropped_mid_batch_resends_nothing_twice(queued, smtp) -> Non
     assert second.sent == count - 2
     ids = [m["Message-ID"] for m in recorder.accepted]
     assert len(ids) == len(set(ids)) == count
+
+
+def test_rate_limit_spaces_the_batch(queued, smtp) -> None:
+    engine, _, _, count = queued
+    _, port = smtp
+    waits: list[float] = []
+    dispatch(engine, _transport(port), NOW, per_minute=30, sleep=waits.append)
+    assert waits == [2.0] * (count - 1)

@@ -8,8 +8,8 @@ from sqlalchemy import insert, select
 
 from models import log_store, task_store
 from models.tables import Teacher
+from models.unit_of_work import transaction
 from services import teachers
-from services.unit_of_work import transaction
 from tests.unit.test_task_machine import LEGAL as TASK_LEGAL
 from tests.unit.test_teacher_machine import KWARGS, LEGAL
 from workflow.machines import IllegalEvent

@@ -1,0 +1,90 @@
+"""Rendering and building messages: strict templates, header safety, no accidental attachments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+import pytest
+from jinja2 import UndefinedError
+
+from notifications.message import Outgoing, build
+from notifications.render import Renderer, one_line
+
+NOW = pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
+CONTEXT = {
+    "plan": {"title": "采集", "institution": "学院"},
+    "recipient": {"name": "王老师"},
+    "task": {
+        "title": "填报",
+        "deliverable": "4类信息",
+        "unit_name": "新闻传播学院",
+        "due": "2016-12-15 23:59",
+        "due_date": "2016-12-15",
+        "working_days_left": 0,
+        "overdue": True,
+        "overdue_days": 1,
+        "owners": "王晓燕",
+        "next_step": "填报",
+    },
+    "teachers": [{"staff_id": "000001", "name": "<b>张三</b>", "state": "填报中"}],
+    "counts": {"total": 3, "done": 2, "missing": 1},
+}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_built_in_templates_render_in_both_languages(language: str) -> None:
+    rendered = Renderer(language).render("reminder", CONTEXT)
+    assert "新闻传播学院" in rendered.subject and "\n" not in rendered.subject
+    assert "000001" in rendered.text and "<b>张三</b>" in rendered.text  # text is not escaped
+    assert "&lt;b&gt;张三&lt;/b&gt;" in rendered.html  # HTML is
+    assert ("已逾期" if language == "zh" else "overdue") in rendered.text
+    assert Renderer(language).check() == []
+
+
+def test_a_missing_variable_is_an_error_not_an_empty_string() -> None:
+    with pytest.raises(UndefinedError):
+        Renderer("zh").render("reminder", {k: v for k, v in CONTEXT.items() if k != "counts"})
+
+
+def test_admin_templates_override_by_name_and_broken_ones_are_named_with_their_line(tmp_path: Path) -> None:
+    (tmp_path / "reminder.subject.txt").write_text("自定义：{{ task.title }}", encoding="utf-8")
+    assert Renderer("zh", tmp_path).render("reminder", CONTEXT).subject == "自定义：填报"
+    (tmp_path / "reminder.txt").write_text("第一行\n第二行\n{% if %}\n", encoding="utf-8")
+    (tmp_path / "remindr.html").write_text("x", encoding="utf-8")
+    problems = Renderer("zh", tmp_path).check()
+    assert any("reminder.txt:3:" in p for p in problems)
+    assert any("remindr.html:1: not a template name" in p for p in problems)
+
+
+def test_sandbox_refuses_unsafe_attribute_access(tmp_path: Path) -> None:
+    from jinja2.exceptions import SecurityError
+
+    (tmp_path / "reminder.subject.txt").write_text("{{ task.__class__.__mro__ }}", encoding="utf-8")
+    with pytest.raises(SecurityError):
+        Renderer("zh", tmp_path).render("reminder", CONTEXT)
+
+
+def test_headers_cannot_be_injected_and_a_path_body_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("do not attach", encoding="utf-8")
+    message = build(
+        Outgoing(
+            7,
+            "cuiban@school.example",
+            "催办\r\nBcc: x@evil.example",
+            "a@school.example",
+            "王\nCc: y@evil.example",
+            "主题\r\nBcc: z@evil.example",
+            str(path),
+            f"<p>{path}</p>",
+        ),
+        NOW,
+        "school.example",
+    )
+    assert message["Bcc"] is None and message["Cc"] is None
+    assert message["Subject"] == "主题 Bcc: z@evil.example"
+    assert not list(message.iter_attachments())
+    assert message.get_body(("plain",)).get_content().strip() == str(path)
+    assert "cuiban.7" in message["Message-ID"]
+    assert one_line("a\r\nb\nc") == "a b c"
