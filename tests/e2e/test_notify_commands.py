@@ -87,3 +87,17 @@ def test_templates_check(env: dict[str, str], tmp_path: Path) -> None:
     )
     result = run(env, "templates", "check", "--plan", str(plan))
     assert result.exit_code == 2 and "digest.html:2:" in result.stderr
+
+
+def test_monthly_report_reminder_on_the_first_and_departments_see_only_their_own(env: dict[str, str]) -> None:
+    run(env, "tick", "--now", "2016-12-01T09:30+08:00", "--no-send")
+    listed = json.loads(run(env, "outbox", "list", "--format", "json", "--kind", "reminder").stdout)
+    monthly = [m for m in listed if m["task_key"] == "monthly_report/tdc/2016-12-01"]
+    assert [(m["recipient_name"], m["slot"]) for m in monthly] == [("程兴", "before-0")]
+
+    run(env, "tick", "--now", "2016-12-12T09:30+08:00", "--no-send")
+    listed = json.loads(run(env, "outbox", "list", "--format", "json", "--kind", "reminder").stdout)
+    news = next(m for m in listed if m["task_key"] == "dept_filling/news")
+    text = run(env, "outbox", "show", str(news["id"])).stdout
+    assert all(f"00000{n}" in text for n in (1, 2, 3))  # 新闻传播学院's three
+    assert all(f"00000{n}" not in text for n in (4, 5, 6))  # 音乐学院's are not shown to it
