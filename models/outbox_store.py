@@ -47,6 +47,11 @@ def existing_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
     return found
 
 
+def keys_since(connection: Connection, since: datetime) -> set[str]:
+    """Keys of messages decided since `since`: what a tick need not decide again."""
+    return set(connection.execute(select(OUTBOX.c.key).where(OUTBOX.c.created_at >= since)).scalars())
+
+
 def queue(connection: Connection, messages: Sequence[dict[str, Any]], now: datetime) -> int:
     """Insert messages whose key is new; the number inserted."""
     if not messages:

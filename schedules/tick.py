@@ -9,7 +9,7 @@ rendered and queued in the same transaction as the decisions; sending comes afte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pendulum
@@ -26,8 +26,11 @@ from workflow.plan.schema import Plan
 from workflow.recipients import Recipient, resolve
 from workflow.reminders import at_local, escalation_moments, latest_slot, levels_reached, reminder_slots
 from workflow.task_machine import FINISHED, UnitTask
-from workflow.tasks import task_key
+from workflow.tasks import responsible_units, task_key
 from workflow.teacher_states import states_at_least
+
+KEY_WINDOW_DAYS = 60
+"""Outbox keys older than this cannot come up again (slots are at most this far back)."""
 
 
 @dataclass
@@ -46,10 +49,11 @@ def run_tick(
         locks.hold(connection, "cuiban.tick")  # a second tick waits, then finds nothing new
         task_store.ensure(connection, plan, calendar, now)
         task_store.refresh_derived(connection, plan, now, "tick")
+        known = outbox_store.keys_since(connection, now - timedelta(days=KEY_WINDOW_DAYS))
         messages: list[dict[str, Any]] = []
         for row in task_store.rows(connection):
             if row["milestone_id"] in plan.milestones and row["state"] not in FINISHED:
-                messages += _task_tick(connection, plan, calendar, renderer, row, now, report)
+                messages += _task_tick(connection, plan, calendar, renderer, row, now, report, known)
         messages += _digests(connection, plan, calendar, renderer, now)
         fresh = _only_new(connection, messages)
         for message in fresh:
@@ -72,6 +76,7 @@ def _task_tick(
     row: dict[str, Any],
     now: datetime,
     report: TickReport,
+    known: set[str],
 ) -> list[dict[str, Any]]:
     tz = plan.timezone
     milestone = plan.milestones[row["milestone_id"]]
@@ -90,7 +95,7 @@ def _task_tick(
         report.overdue += 1
     messages: list[dict[str, Any]] = []
     if due is not None:
-        messages += _reminders(connection, plan, calendar, renderer, row, task, opens, due, now)
+        messages += _reminders(connection, plan, calendar, renderer, row, task, opens, due, now, known)
         messages += _escalations(connection, plan, calendar, renderer, row, task, due, now, report)
     if task.happened:
         task_store.save(connection, row, task, now, "tick", None)
@@ -107,6 +112,7 @@ def _reminders(
     opens: datetime,
     due: pendulum.DateTime,
     now: datetime,
+    known: set[str],
 ) -> list[dict[str, Any]]:
     policy = plan.reminder_policy(row["milestone_id"])
     today = pendulum.instance(now).in_timezone(plan.timezone).date()
@@ -114,7 +120,13 @@ def _reminders(
     if slot is None or now < opens:
         return []
     milestone = plan.milestones[row["milestone_id"]]
-    recipients = resolve(plan, milestone.owners, row["unit_id"], _units_of(plan, row["milestone_id"]))
+    recipients = [
+        r
+        for r in resolve(plan, milestone.owners, row["unit_id"], responsible_units(plan, row["milestone_id"]))
+        if _key("reminder", row, r, slot.name) not in known
+    ]
+    if not recipients:
+        return []  # decided on an earlier tick: nothing to render
     context = _task_context(connection, plan, calendar, row, task, due, now)
     return [
         _message("reminder", row, r, slot.name, renderer, {**context, "recipient": {"name": r.name}})
@@ -149,7 +161,7 @@ def _escalations(
         report.escalated += 1
         level = task.escalation_level
         step = ladder[level - 1]
-        for r in resolve(plan, step.to, row["unit_id"], _units_of(plan, row["milestone_id"])):
+        for r in resolve(plan, step.to, row["unit_id"], responsible_units(plan, row["milestone_id"])):
             extra = {"recipient": {"name": r.name}, "level": level}
             messages.append(_message("escalation", row, r, f"level-{level}", renderer, {**context, **extra}))
     return messages
@@ -194,12 +206,6 @@ def _digest_key(recipient: Recipient, day: date) -> str:
     return f"digest|{recipient.email}|{day.isoformat()}"
 
 
-def _units_of(plan: Plan, milestone_id: str) -> list[str]:
-    from workflow.tasks import responsible_units
-
-    return responsible_units(plan, milestone_id)
-
-
 def _task_context(
     connection: Connection,
     plan: Plan,
@@ -226,7 +232,9 @@ def _task_context(
             "overdue_days": max(-left, 0),
             "owners": "、".join(
                 r.name
-                for r in resolve(plan, milestone.owners, row["unit_id"], _units_of(plan, row["milestone_id"]))
+                for r in resolve(
+                    plan, milestone.owners, row["unit_id"], responsible_units(plan, row["milestone_id"])
+                )
             ),
             "next_step": milestone.title,
         },
@@ -250,6 +258,12 @@ def _task_context(
     return context
 
 
+def _key(kind: str, row: dict[str, Any], recipient: Recipient, slot: str) -> str:
+    return (
+        f"{kind}|{task_key(row['milestone_id'], row['unit_id'], row['occurrence'])}|{recipient.email}|{slot}"
+    )
+
+
 def _message(
     kind: str,
     row: dict[str, Any],
@@ -261,7 +275,7 @@ def _message(
     key = task_key(row["milestone_id"], row["unit_id"], row["occurrence"])
     rendered = renderer.render(kind, context)
     return {
-        "key": f"{kind}|{key}|{recipient.email}|{slot}",
+        "key": _key(kind, row, recipient, slot),
         "kind": kind,
         "task_key": key,
         "unit_id": row["unit_id"],
