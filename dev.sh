@@ -24,7 +24,7 @@ case "$cmd" in
     demo)
         ensure_venv
         "$venv/bin/cuiban" plan check
-        "$venv/bin/cuiban" plan show --now 2016-12-10T10:00+08:00
+        "$venv/bin/cuiban" demo --out demo
         ;;
     test)
         ensure_venv

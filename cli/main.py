@@ -8,6 +8,7 @@ from cli.file_commands import roster, sync
 from cli.notify_commands import digest, outbox, templates, tick
 from cli.plan_commands import plan
 from cli.record_commands import history, task, teacher
+from cli.replay_commands import demo, simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,7 +17,7 @@ def cuiban() -> None:
     """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate."""
 
 
-for command in (plan, roster, sync, teacher, task, history, tick, outbox, digest, templates):
+for command in (plan, roster, sync, teacher, task, history, tick, outbox, digest, templates, simulate, demo):
     cuiban.add_command(command)
 
 

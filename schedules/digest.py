@@ -79,9 +79,10 @@ def digest_data(
             t for t in tasks if today.isoformat() < t["due_date"] <= week_end.isoformat() and not t["done"]
         ],
         "overdue": [t for t in tasks if t["state"] == "overdue"],
-        "behind": sorted((u for u in units if u["teachers"]), key=lambda u: (u["filled_percent"], u["name"]))[
-            :BEHIND
-        ],
+        "behind": sorted(
+            (u for u in units if u["teachers"] and u["filled_percent"] < 100),
+            key=lambda u: (u["filled_percent"], u["name"]),
+        )[:BEHIND],
         "failed_messages": [
             {
                 "recipient": m["recipient"],

@@ -1,0 +1,174 @@
+"""`cuiban simulate` (a plan tried on a copy of the database) and `cuiban demo` (the shipped sample)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import click
+import pendulum
+
+import samples
+from cli.context import db_option, fail, plan_option, wire
+from models import outbox_store
+from models.database import database_url, open_engine
+from notifications.transports import FileTransport
+from schedules.digest import digest_data
+from services.replay import DayRow, progress_by_day, read_done, replay
+from services.roster_import import import_roster
+
+SAMPLE = Path(samples.__file__).resolve().parent / "2016"
+HEADER = (
+    f"{'date':<12}{'synced':>7}{'done':>6}{'reminders':>11}{'escalations':>13}{'digests':>9}{'behind':>8}"
+)
+
+
+def _print_row(row: DayRow) -> None:
+    click.echo(
+        f"{row.day.isoformat():<12}{row.synced:>7}{row.done:>6}{row.reminders:>11}{row.escalations:>13}"
+        f"{row.digests:>9}{row.behind:>8}"
+    )
+
+
+def _summary(engine, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        rows = outbox_store.rows(connection)
+    kinds: dict[str, list[dict]] = {}
+    for row in rows:
+        kinds.setdefault(row["kind"], []).append(row)
+    click.echo("")
+    for kind, messages in sorted(kinds.items()):
+        first = messages[0]
+        click.echo(f"{kind}: {len(messages)} (first: to {first['recipient_name']}: {first['subject']})")
+    click.echo(f"{len(rows)} messages written to {folder}")
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2016-11-28") from None
+
+
+@click.command()
+@click.option(
+    "--from", "first", required=True, callback=_date, metavar="DATE", help="First day (YYYY-MM-DD)."
+)
+@click.option("--to", "last", required=True, callback=_date, metavar="DATE", help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--progress",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A status export, applied on the date in its name (status-2016-12-05.csv); repeatable.",
+)
+@click.option(
+    "--done",
+    "done_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of date,milestone,unit[,by]: tasks marked done by hand on those days.",
+)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the copy and its .eml files here (default: a temporary folder, removed).",
+)
+@plan_option
+@db_option
+def simulate(
+    first: date,
+    last: date,
+    progress: tuple[Path, ...],
+    done_file: Path | None,
+    keep: Path | None,
+    plan_path: str | None,
+    db: str | None,
+) -> None:
+    """Replay --from..--to day by day on a copy of the database: what would be sent, to whom."""
+    url = database_url(db)
+    if not url.startswith("sqlite:///"):
+        fail("simulate works on a copy of a SQLite database; export a PostgreSQL one to SQLite first")
+    try:
+        by_day = progress_by_day(list(progress))
+    except ValueError as error:
+        fail(str(error))
+    wired = wire(plan_path, "sqlite://")  # the plan only; the real database is not opened for writing
+    folder = keep or Path(tempfile.mkdtemp(prefix="cuiban-simulate-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "simulation.sqlite3"
+    source = Path(url.removeprefix("sqlite:///"))
+    if source.exists():
+        with sqlite3.connect(source) as original, sqlite3.connect(copy) as target:
+            original.backup(target)
+    engine = open_engine(f"sqlite:///{copy}")
+    click.echo(HEADER)
+    replay(
+        engine,
+        wired.plan,
+        wired.calendar,
+        wired.renderer(),
+        FileTransport(folder / "outbox"),
+        first,
+        last,
+        by_day,
+        read_done(done_file) if done_file else [],
+        on_day=_print_row,
+    )
+    _summary(engine, folder / "outbox")
+    engine.dispose()
+    if keep is None:
+        shutil.rmtree(folder)
+        click.echo("(the copy and its messages were removed; --keep DIR keeps them)")
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo"),
+    show_default=True,
+    help="Folder for the demo's database and its .eml files (both made anew).",
+)
+@plan_option
+def demo(out: Path, plan_path: str | None) -> None:
+    """Replay the 2016 campaign (11-28..12-30) on the shipped sample: 300 teachers, 12 departments."""
+    out.mkdir(parents=True, exist_ok=True)
+    database, outbox = out / "cuiban-demo.sqlite3", out / "outbox"
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(outbox, ignore_errors=True)
+    wired = wire(plan_path, f"sqlite:///{database}")
+    plan, calendar = wired.plan, wired.calendar
+    start = pendulum.datetime(2016, 11, 28, 8, tz=plan.timezone)
+    report = import_roster(wired.engine, plan, calendar, SAMPLE / "roster.csv", start, actor="人事处")
+    click.echo(
+        f"roster: {report.rows} rows, {report.imported} in scope, {report.excluded} excluded by scope rules"
+    )
+    click.echo(HEADER)
+    progress = progress_by_day(sorted((SAMPLE / "status").glob("status-*.csv")))
+    replay(
+        wired.engine,
+        plan,
+        calendar,
+        wired.renderer(),
+        FileTransport(outbox),
+        start.date(),
+        date(2016, 12, 30),
+        progress,
+        read_done(SAMPLE / "tasks.csv"),
+        on_day=_print_row,
+    )
+    end = pendulum.datetime(2016, 12, 30, 18, tz=plan.timezone)
+    with wired.engine.connect() as connection:
+        data = digest_data(connection, plan, calendar, end)
+    context = {
+        "plan": {"title": plan.title, "institution": plan.institution},
+        "digest": data,
+        "recipient": {"name": plan.people[plan.roles.coordinator].name},
+    }
+    click.echo("")
+    click.echo(wired.renderer().render("digest", context).text)
+    _summary(wired.engine, outbox)
+    click.echo(f"database: {database} (try: cuiban task list --db sqlite:///{database})")

@@ -1,0 +1,1 @@
+"""The shipped synthetic campaign sample (no real people) and the script that makes it."""

@@ -1,0 +1,140 @@
+"""Replaying a campaign day by day: status exports at 08:00, the tick after the day's reminders, tasks
+done by hand in the afternoon, everything delivered to a transport. What `simulate` and `demo` run.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from pathlib import Path
+
+import pendulum
+from sqlalchemy import Engine, select
+
+from models.tables import Task
+from notifications.render import Renderer
+from notifications.transports import Transport
+from schedules.tick import run_tick
+from services.dispatch import dispatch
+from services.status_sync import sync_statuses
+from services.tasks import mark_done
+from workflow.calendar import WorkingCalendar
+from workflow.plan.schema import Plan
+from workflow.reminders import at_local
+
+_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+SYNC_AT, DONE_AT = time(8, 0), time(16, 0)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: date
+    synced: int
+    done: int
+    reminders: int
+    escalations: int
+    digests: int
+    behind: int
+    """Departments with an overdue task at the end of the day."""
+
+
+@dataclass(frozen=True)
+class DoneByHand:
+    day: date
+    milestone: str
+    unit: str
+    by: str | None
+
+
+def progress_by_day(files: list[Path]) -> dict[date, list[Path]]:
+    """Status exports keyed by the date in their names (status-2016-12-05.csv)."""
+    found: dict[date, list[Path]] = {}
+    for path in files:
+        match = _DATE_IN_NAME.search(path.name)
+        if not match:
+            raise ValueError(
+                f"{path}: the file name must hold the day it applies to, e.g. status-2016-12-05.csv"
+            )
+        found.setdefault(date.fromisoformat(match.group(1)), []).append(path)
+    return found
+
+
+def read_done(path: Path) -> list[DoneByHand]:
+    """A CSV of date, milestone, unit[, by]: tasks to mark done by hand on those days."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        DoneByHand(date.fromisoformat(r["date"]), r["milestone"], r["unit"], r.get("by") or None)
+        for r in rows
+    ]
+
+
+def tick_time(plan: Plan) -> time:
+    """Five minutes after the latest reminder or digest time of the plan: one tick a day sees them all."""
+    times = [
+        plan.digest.at,
+        plan.reminders.at,
+        *(m.reminders.at for m in plan.milestones.values() if m.reminders and m.reminders.at),
+    ]
+    latest = max(times)
+    return (pendulum.datetime(2000, 1, 1, latest.hour, latest.minute) + timedelta(minutes=5)).time()
+
+
+def replay(
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    transport: Transport,
+    first: date,
+    last: date,
+    progress: dict[date, list[Path]],
+    done: list[DoneByHand],
+    on_day: Callable[[DayRow], None] | None = None,
+) -> list[DayRow]:
+    rows = []
+    at = tick_time(plan)
+    day = first
+    while day <= last:
+        synced = sum(
+            sync_statuses(engine, plan, calendar, path, at_local(day, SYNC_AT, plan.timezone)).changed
+            for path in progress.get(day, [])
+        )
+        report = run_tick(engine, plan, calendar, renderer, at_local(day, at, plan.timezone))
+        dispatch(engine, transport, at_local(day, at, plan.timezone))
+        finished = 0
+        for item in (d for d in done if d.day == day):
+            mark_done(
+                engine,
+                plan,
+                calendar,
+                item.milestone,
+                item.unit,
+                at_local(day, DONE_AT, plan.timezone),
+                actor=item.by,
+            )
+            finished += 1
+        row = DayRow(
+            day,
+            synced,
+            finished,
+            report.queued["reminder"],
+            report.queued["escalation"],
+            report.queued["digest"],
+            _behind(engine, plan),
+        )
+        rows.append(row)
+        if on_day:
+            on_day(row)
+        day += timedelta(days=1)
+    return rows
+
+
+def _behind(engine: Engine, plan: Plan) -> int:
+    task = Task.__table__
+    with engine.connect() as connection:
+        units = set(connection.execute(select(task.c.unit_id).where(task.c.state == "overdue")).scalars())
+    return len(units & set(plan.departments()))
