@@ -100,8 +100,10 @@ def simulate(
     copy = folder / "simulation.sqlite3"
     source = Path(url.removeprefix("sqlite:///"))
     if source.exists():
-        with sqlite3.connect(source) as original, sqlite3.connect(copy) as target:
+        original = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)  # read-only: never writes
+        with sqlite3.connect(copy) as target:
             original.backup(target)
+        original.close()
     engine = open_engine(f"sqlite:///{copy}")
     click.echo(HEADER)
     replay(

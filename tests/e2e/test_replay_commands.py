@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,7 +18,11 @@ def run(env: dict[str, str], *args: str):
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The database's content (not its bytes: a WAL checkpoint rewrites those without changing it)."""
+    connection = sqlite3.connect(path)
+    content = "\n".join(connection.iterdump())
+    connection.close()
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def test_simulate_replays_on_a_copy_and_leaves_the_real_database_alone(tmp_path: Path, monkeypatch) -> None:
