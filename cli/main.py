@@ -9,6 +9,7 @@ from cli.notify_commands import digest, outbox, templates, tick
 from cli.plan_commands import plan
 from cli.record_commands import history, task, teacher
 from cli.replay_commands import demo, simulate
+from cli.run_command import run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,7 +18,21 @@ def cuiban() -> None:
     """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate."""
 
 
-for command in (plan, roster, sync, teacher, task, history, tick, outbox, digest, templates, simulate, demo):
+for command in (
+    plan,
+    roster,
+    sync,
+    teacher,
+    task,
+    history,
+    tick,
+    outbox,
+    digest,
+    templates,
+    simulate,
+    demo,
+    run,
+):
     cuiban.add_command(command)
 
 

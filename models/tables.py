@@ -125,3 +125,13 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_stamp())
     sent_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
     message_id: str | None = Field(default=None, max_length=200)
+
+
+class RunnerLease(SQLModel, table=True):
+    """Which `cuiban run` acts on this database, until when (renewed on every tick)."""
+
+    __tablename__ = "runner_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=_stamp())

@@ -1,0 +1,93 @@
+"""`cuiban run`: the engine as a long-running service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from datetime import timedelta
+
+import click
+import pendulum
+
+from cli.context import db_option, fail, plan_option, transport_from_environment, wire
+from models import lease_store
+from schedules.service import Clock, build
+from schedules.tick import run_tick
+from services.dispatch import dispatch
+from workflow.clock import NaiveDatetimeError, iso, parse_moment
+
+LEASE = "cuiban.run"
+EXIT_BUSY = 3
+
+
+@click.command()
+@click.option(
+    "--every",
+    type=float,
+    default=300,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between ticks (the digest and reminder times get their own).",
+)
+@click.option(
+    "--now", "start", metavar="ISO", help="Run a campaign's clock from this moment instead of the host's."
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="With --now: how many campaign seconds pass per real second.",
+)
+@plan_option
+@db_option
+def run(every: float, start: str | None, speed: float, plan_path: str | None, db: str | None) -> None:
+    """Tick on schedule until stopped (Ctrl-C or SIGTERM); one `run` per database."""
+    wired = wire(plan_path, db)
+    try:
+        clock = Clock(parse_moment(start, "--now") if start else None, speed)
+    except (ValueError, NaiveDatetimeError) as error:
+        fail(str(error))
+    transport = transport_from_environment()
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    ttl = timedelta(seconds=max(3 * every, 120))
+    busy = lease_store.acquire(wired.engine, LEASE, holder, pendulum.now("UTC"), ttl)
+    if busy:
+        click.echo(f"another `cuiban run` ({busy}) is acting on this database; not starting.", err=True)
+        raise SystemExit(EXIT_BUSY)
+    lock = threading.Lock()
+
+    def job() -> None:
+        with lock:
+            if lease_store.acquire(wired.engine, LEASE, holder, pendulum.now("UTC"), ttl):
+                click.echo("the lease was taken over by another run; stopping.", err=True)
+                scheduler.shutdown(wait=False)
+                return
+            now = clock.now()
+            report = run_tick(wired.engine, wired.plan, wired.calendar, wired.renderer(), now)
+            sent = dispatch(wired.engine, transport, now)
+            queued = ", ".join(f"{n} {kind}" for kind, n in report.queued.items())
+            click.echo(
+                f"{iso(now.in_timezone(wired.plan.timezone))} tick: {report.opened} opened, "
+                f"{report.overdue} overdue, {report.escalated} escalations; queued {queued}; "
+                f"sent {sent.sent}, retry {sent.retried}, failed {sent.failed}",
+                nl=True,
+            )
+
+    scheduler = build(wired.plan, job, timedelta(seconds=every), clock)
+
+    def stop(signum: int, _frame: object) -> None:
+        click.echo(f"stopping ({signal.Signals(signum).name}) after the current tick")
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"cuiban run: every {every:g} s, times of day in {wired.plan.timezone}; holder {holder}")
+    try:
+        scheduler.start()
+    finally:
+        with lock:  # let a tick in progress finish before letting go of the database
+            lease_store.release(wired.engine, LEASE, holder)
+        click.echo("stopped")
