@@ -41,6 +41,22 @@ class TickReport:
     queued: dict[str, int] = field(default_factory=lambda: {"reminder": 0, "escalation": 0, "digest": 0})
 
 
+@dataclass
+class _Tick:
+    """What every decision of one tick shares."""
+
+    connection: Connection
+    plan: Plan
+    calendar: WorkingCalendar
+    renderer: Renderer
+    now: datetime
+    report: TickReport
+    known: set[str]
+    """Outbox keys already decided: not rendered again."""
+    counts: dict[str, dict[str, int]]
+    """Per unit, teachers per state: one scan per tick."""
+
+
 def run_tick(
     engine: Engine, plan: Plan, calendar: WorkingCalendar, renderer: Renderer, now: datetime
 ) -> TickReport:
@@ -49,11 +65,20 @@ def run_tick(
         locks.hold(connection, "cuiban.tick")  # a second tick waits, then finds nothing new
         task_store.ensure(connection, plan, calendar, now)
         task_store.refresh_derived(connection, plan, now, "tick")
-        known = outbox_store.keys_since(connection, now - timedelta(days=KEY_WINDOW_DAYS))
+        tick = _Tick(
+            connection,
+            plan,
+            calendar,
+            renderer,
+            now,
+            report,
+            outbox_store.keys_since(connection, now - timedelta(days=KEY_WINDOW_DAYS)),
+            teacher_store.unit_state_counts(connection),
+        )
         messages: list[dict[str, Any]] = []
         for row in task_store.rows(connection):
             if row["milestone_id"] in plan.milestones and row["state"] not in FINISHED:
-                messages += _task_tick(connection, plan, calendar, renderer, row, now, report, known)
+                messages += _task_tick(tick, row)
         messages += _digests(connection, plan, calendar, renderer, now)
         fresh = _only_new(connection, messages)
         for message in fresh:
@@ -68,16 +93,8 @@ def _only_new(connection: Connection, messages: list[dict[str, Any]]) -> list[di
     return list(unique.values())
 
 
-def _task_tick(
-    connection: Connection,
-    plan: Plan,
-    calendar: WorkingCalendar,
-    renderer: Renderer,
-    row: dict[str, Any],
-    now: datetime,
-    report: TickReport,
-    known: set[str],
-) -> list[dict[str, Any]]:
+def _task_tick(tick: _Tick, row: dict[str, Any]) -> list[dict[str, Any]]:
+    connection, plan, now, report = tick.connection, tick.plan, tick.now, tick.report
     tz = plan.timezone
     milestone = plan.milestones[row["milestone_id"]]
     task = task_store.domain(row)
@@ -95,25 +112,17 @@ def _task_tick(
         report.overdue += 1
     messages: list[dict[str, Any]] = []
     if due is not None:
-        messages += _reminders(connection, plan, calendar, renderer, row, task, opens, due, now, known)
-        messages += _escalations(connection, plan, calendar, renderer, row, task, due, now, report)
+        messages += _reminders(tick, row, task, opens, due)
+        messages += _escalations(tick, row, task, due)
     if task.happened:
         task_store.save(connection, row, task, now, "tick", None)
     return messages
 
 
 def _reminders(
-    connection: Connection,
-    plan: Plan,
-    calendar: WorkingCalendar,
-    renderer: Renderer,
-    row: dict[str, Any],
-    task: UnitTask,
-    opens: datetime,
-    due: pendulum.DateTime,
-    now: datetime,
-    known: set[str],
+    tick: _Tick, row: dict[str, Any], task: UnitTask, opens: datetime, due: pendulum.DateTime
 ) -> list[dict[str, Any]]:
+    plan, calendar, renderer, now, known = tick.plan, tick.calendar, tick.renderer, tick.now, tick.known
     policy = plan.reminder_policy(row["milestone_id"])
     today = pendulum.instance(now).in_timezone(plan.timezone).date()
     slot = latest_slot(reminder_slots(policy, due.date(), opens, calendar, plan.timezone, today), now)
@@ -127,7 +136,7 @@ def _reminders(
     ]
     if not recipients:
         return []  # decided on an earlier tick: nothing to render
-    context = _task_context(connection, plan, calendar, row, task, due, now)
+    context = _task_context(tick, row, task, due)
     return [
         _message("reminder", row, r, slot.name, renderer, {**context, "recipient": {"name": r.name}})
         for r in recipients
@@ -135,27 +144,16 @@ def _reminders(
 
 
 def _escalations(
-    connection: Connection,
-    plan: Plan,
-    calendar: WorkingCalendar,
-    renderer: Renderer,
-    row: dict[str, Any],
-    task: UnitTask,
-    due: pendulum.DateTime,
-    now: datetime,
-    report: TickReport,
+    tick: _Tick, row: dict[str, Any], task: UnitTask, due: pendulum.DateTime
 ) -> list[dict[str, Any]]:
+    plan, calendar, renderer, now, report = tick.plan, tick.calendar, tick.renderer, tick.now, tick.report
     if task.state != "overdue":
         return []
     ladder = plan.escalation_ladder(row["milestone_id"])
     policy = plan.reminder_policy(row["milestone_id"])
     reached = levels_reached(escalation_moments(ladder, due.date(), policy, calendar, plan.timezone), now)
     messages: list[dict[str, Any]] = []
-    context = (
-        _task_context(connection, plan, calendar, row, task, due, now)
-        if reached > task.escalation_level
-        else {}
-    )
+    context = _task_context(tick, row, task, due) if reached > task.escalation_level else {}
     while task.escalation_level < reached:
         task.fire("escalate", now)
         report.escalated += 1
@@ -206,15 +204,8 @@ def _digest_key(recipient: Recipient, day: date) -> str:
     return f"digest|{recipient.email}|{day.isoformat()}"
 
 
-def _task_context(
-    connection: Connection,
-    plan: Plan,
-    calendar: WorkingCalendar,
-    row: dict[str, Any],
-    task: UnitTask,
-    due: pendulum.DateTime,
-    now: datetime,
-) -> dict[str, Any]:
+def _task_context(tick: _Tick, row: dict[str, Any], task: UnitTask, due: pendulum.DateTime) -> dict[str, Any]:
+    connection, plan, calendar, now = tick.connection, tick.plan, tick.calendar, tick.now
     """The allow-listed fields a reminder or escalation may show: no ID-card or phone numbers."""
     milestone = plan.milestones[row["milestone_id"]]
     today = pendulum.instance(now).in_timezone(plan.timezone).date()
@@ -247,7 +238,7 @@ def _task_context(
         and plan.units[row["unit_id"]].kind == "department"
     ):
         reached = states_at_least(milestone.teachers_at_least)
-        by_state = teacher_store.unit_state_counts(connection).get(row["unit_id"], {})
+        by_state = tick.counts.get(row["unit_id"], {})
         total = sum(by_state.values())
         done = sum(n for s, n in by_state.items() if s in reached)
         context["counts"] = {"total": total, "done": done, "missing": total - done}
