@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from models import log_store, teacher_store
 from models.tables import Task
@@ -99,6 +99,46 @@ def save(
             for h in task.happened
         ],
     )
+
+
+def save_many(
+    connection: Connection, changed: list[tuple[dict[str, Any], UnitTask]], now: datetime, source: str
+) -> None:
+    """`save` for many tasks at once: one executemany of updates, one append of log rows."""
+    if not changed:
+        return
+    statement = (
+        update(TASK)
+        .where(TASK.c.id == bindparam("b_id"))
+        .values(
+            state=bindparam("b_state"),
+            escalation_level=bindparam("b_level"),
+            updated_at=bindparam("b_at"),
+            completed_at=bindparam("b_completed_at"),
+            completed_by=bindparam("b_completed_by"),
+        )
+    )
+    rows, log = [], []
+    for row, task in changed:
+        finished_now = task.state in FINISHED and row["state"] not in FINISHED
+        completed_at = now if finished_now else (row["completed_at"] if task.state in FINISHED else None)
+        completed_by = None if task.state not in FINISHED else row["completed_by"]
+        rows.append(
+            {
+                "b_id": row["id"],
+                "b_state": task.state,
+                "b_level": task.escalation_level,
+                "b_at": now,
+                "b_completed_at": completed_at,
+                "b_completed_by": completed_by,
+            }
+        )
+        log += [
+            log_store.Entry("task", task.key, h.source, h.dest, h.event, source, h.at, None, h.note)
+            for h in task.happened
+        ]
+    connection.execute(statement, rows)
+    log_store.append(connection, log)
 
 
 def refresh_derived(connection: Connection, plan: Plan, now: datetime, source: str) -> int:

@@ -197,4 +197,7 @@ def unfinished(
         .order_by(TEACHER.c.staff_id)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in connection.execute(query)]
+    return [
+        {"staff_id": sid, "name": name, "state": state}
+        for sid, name, state in connection.execute(query).all()
+    ]

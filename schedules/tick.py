@@ -55,6 +55,10 @@ class _Tick:
     """Outbox keys already decided: not rendered again."""
     counts: dict[str, dict[str, int]]
     """Per unit, teachers per state: one scan per tick."""
+    changed: list[tuple[dict[str, Any], UnitTask]] = field(default_factory=list)
+    """Tasks that moved, written together at the end."""
+    contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each task's message context, built once even when it gets a reminder and an escalation."""
 
 
 def run_tick(
@@ -79,6 +83,7 @@ def run_tick(
         for row in task_store.rows(connection):
             if row["milestone_id"] in plan.milestones and row["state"] not in FINISHED:
                 messages += _task_tick(tick, row)
+        task_store.save_many(connection, tick.changed, now, "tick")
         messages += _digests(connection, plan, calendar, renderer, now)
         fresh = _only_new(connection, messages)
         for message in fresh:
@@ -94,7 +99,7 @@ def _only_new(connection: Connection, messages: list[dict[str, Any]]) -> list[di
 
 
 def _task_tick(tick: _Tick, row: dict[str, Any]) -> list[dict[str, Any]]:
-    connection, plan, now, report = tick.connection, tick.plan, tick.now, tick.report
+    plan, now, report = tick.plan, tick.now, tick.report
     tz = plan.timezone
     milestone = plan.milestones[row["milestone_id"]]
     task = task_store.domain(row)
@@ -115,7 +120,7 @@ def _task_tick(tick: _Tick, row: dict[str, Any]) -> list[dict[str, Any]]:
         messages += _reminders(tick, row, task, opens, due)
         messages += _escalations(tick, row, task, due)
     if task.happened:
-        task_store.save(connection, row, task, now, "tick", None)
+        tick.changed.append((row, task))
     return messages
 
 
@@ -205,6 +210,15 @@ def _digest_key(recipient: Recipient, day: date) -> str:
 
 
 def _task_context(tick: _Tick, row: dict[str, Any], task: UnitTask, due: pendulum.DateTime) -> dict[str, Any]:
+    """The allow-listed fields a reminder or escalation may show: no ID-card or phone numbers."""
+    if row["id"] not in tick.contexts:
+        tick.contexts[row["id"]] = _build_context(tick, row, task, due)
+    return tick.contexts[row["id"]]
+
+
+def _build_context(
+    tick: _Tick, row: dict[str, Any], task: UnitTask, due: pendulum.DateTime
+) -> dict[str, Any]:
     connection, plan, calendar, now = tick.connection, tick.plan, tick.calendar, tick.now
     """The allow-listed fields a reminder or escalation may show: no ID-card or phone numbers."""
     milestone = plan.milestones[row["milestone_id"]]
