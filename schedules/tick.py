@@ -29,6 +29,8 @@ from workflow.task_machine import FINISHED, UnitTask
 from workflow.tasks import responsible_units, task_key
 from workflow.teacher_states import states_at_least
 
+TEACHERS_SHOWN = 100
+"""A reminder lists at most this many unfinished teachers, then says how many more there are."""
 KEY_WINDOW_DAYS = 60
 """Outbox keys older than this cannot come up again (slots are at most this far back)."""
 
@@ -244,6 +246,7 @@ def _build_context(
             "next_step": milestone.title,
         },
         "teachers": [],
+        "more": 0,
         "counts": None,
     }
     if (
@@ -258,8 +261,9 @@ def _build_context(
         context["counts"] = {"total": total, "done": done, "missing": total - done}
         context["teachers"] = [
             {"staff_id": t["staff_id"], "name": t["name"], "state": state_label(plan.language, t["state"])}
-            for t in teacher_store.unfinished(connection, row["unit_id"], reached)
+            for t in teacher_store.unfinished(connection, row["unit_id"], reached, TEACHERS_SHOWN)
         ]
+        context["more"] = max(total - done - len(context["teachers"]), 0)
     return context
 
 

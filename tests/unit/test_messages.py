@@ -29,6 +29,7 @@ CONTEXT = {
     },
     "teachers": [{"staff_id": "000001", "name": "<b>张三</b>", "state": "填报中"}],
     "counts": {"total": 3, "done": 2, "missing": 1},
+    "more": 0,
 }
 
 
@@ -40,6 +41,12 @@ def test_built_in_templates_render_in_both_languages(language: str) -> None:
     assert "&lt;b&gt;张三&lt;/b&gt;" in rendered.html  # HTML is
     assert ("已逾期" if language == "zh" else "overdue") in rendered.text
     assert Renderer(language).check() == []
+
+
+def test_a_long_list_says_how_many_more() -> None:
+    rendered = Renderer("zh").render("reminder", {**CONTEXT, "more": 233})
+    assert "另有 233 人未完成" in rendered.text and "另有 233 人未完成" in rendered.html
+    assert "另有" not in Renderer("zh").render("reminder", CONTEXT).text
 
 
 def test_a_missing_variable_is_an_error_not_an_empty_string() -> None:
