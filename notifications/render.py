@@ -46,6 +46,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # templates do not change under a running tick
         )
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:

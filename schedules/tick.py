@@ -60,6 +60,14 @@ class _Tick:
     changed: list[tuple[dict[str, Any], UnitTask]] = field(default_factory=list)
     """Tasks that moved, written together at the end."""
     contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    units_of: dict[str, list[str]] = field(default_factory=dict)
+    """Each milestone's responsible units, worked out once (a fan-out lists every department)."""
+
+    def units(self, milestone_id: str) -> list[str]:
+        if milestone_id not in self.units_of:
+            self.units_of[milestone_id] = responsible_units(self.plan, milestone_id)
+        return self.units_of[milestone_id]
+
     """Each task's message context, built once even when it gets a reminder and an escalation."""
 
 
@@ -138,7 +146,7 @@ def _reminders(
     milestone = plan.milestones[row["milestone_id"]]
     recipients = [
         r
-        for r in resolve(plan, milestone.owners, row["unit_id"], responsible_units(plan, row["milestone_id"]))
+        for r in resolve(plan, milestone.owners, row["unit_id"], tick.units(row["milestone_id"]))
         if _key("reminder", row, r, slot.name) not in known
     ]
     if not recipients:
@@ -166,7 +174,7 @@ def _escalations(
         report.escalated += 1
         level = task.escalation_level
         step = ladder[level - 1]
-        for r in resolve(plan, step.to, row["unit_id"], responsible_units(plan, row["milestone_id"])):
+        for r in resolve(plan, step.to, row["unit_id"], tick.units(row["milestone_id"])):
             extra = {"recipient": {"name": r.name}, "level": level}
             messages.append(_message("escalation", row, r, f"level-{level}", renderer, {**context, **extra}))
     return messages
@@ -239,9 +247,7 @@ def _build_context(
             "overdue_days": max(-left, 0),
             "owners": "、".join(
                 r.name
-                for r in resolve(
-                    plan, milestone.owners, row["unit_id"], responsible_units(plan, row["milestone_id"])
-                )
+                for r in resolve(plan, milestone.owners, row["unit_id"], tick.units(row["milestone_id"]))
             ),
             "next_step": milestone.title,
         },

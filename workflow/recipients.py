@@ -24,8 +24,9 @@ def resolve(
     about their own unit's task only, when their unit is one of the milestone's units.
     """
     ids: list[str] = []
+    units = set(milestone_units or ())
     for ref in refs:
-        ids += _people(plan, ref, unit_id, milestone_units or [])
+        ids += _people(plan, ref, unit_id, units)
     seen: dict[str, Recipient] = {}
     for pid in ids:
         person = plan.people.get(pid)
@@ -34,7 +35,7 @@ def resolve(
     return list(seen.values())
 
 
-def _people(plan: Plan, ref: str, unit_id: str | None, milestone_units: list[str]) -> list[str]:
+def _people(plan: Plan, ref: str, unit_id: str | None, milestone_units: set[str]) -> list[str]:
     unit = plan.units.get(unit_id) if unit_id else None
     if ref == "collector" and unit is not None:
         return [p for p in (unit.collector or unit.head,) if p]
