@@ -63,6 +63,9 @@ class _Tick:
     units_of: dict[str, list[str]] = field(default_factory=dict)
     """Each milestone's responsible units, worked out once (a fan-out lists every department)."""
 
+    schedules: dict[tuple, Any] = field(default_factory=dict)
+    """Reminder slots and escalation moments by (kind, milestone, due day, opening): shared by its tasks."""
+
     def units(self, milestone_id: str) -> list[str]:
         if milestone_id not in self.units_of:
             self.units_of[milestone_id] = responsible_units(self.plan, milestone_id)
@@ -140,7 +143,11 @@ def _reminders(
     plan, calendar, renderer, now, known = tick.plan, tick.calendar, tick.renderer, tick.now, tick.known
     policy = plan.reminder_policy(row["milestone_id"])
     today = pendulum.instance(now).in_timezone(plan.timezone).date()
-    slot = latest_slot(reminder_slots(policy, due.date(), opens, calendar, plan.timezone, today), now)
+    key = ("slot", row["milestone_id"], due.date(), opens)
+    if key not in tick.schedules:
+        slots = reminder_slots(policy, due.date(), opens, calendar, plan.timezone, today)
+        tick.schedules[key] = latest_slot(slots, now)
+    slot = tick.schedules[key]
     if slot is None or now < opens:
         return []
     milestone = plan.milestones[row["milestone_id"]]
@@ -166,7 +173,11 @@ def _escalations(
         return []
     ladder = plan.escalation_ladder(row["milestone_id"])
     policy = plan.reminder_policy(row["milestone_id"])
-    reached = levels_reached(escalation_moments(ladder, due.date(), policy, calendar, plan.timezone), now)
+    key = ("levels", row["milestone_id"], due.date())
+    if key not in tick.schedules:
+        moments = escalation_moments(ladder, due.date(), policy, calendar, plan.timezone)
+        tick.schedules[key] = levels_reached(moments, now)
+    reached = tick.schedules[key]
     messages: list[dict[str, Any]] = []
     context = _task_context(tick, row, task, due) if reached > task.escalation_level else {}
     while task.escalation_level < reached:
