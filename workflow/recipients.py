@@ -43,16 +43,9 @@ def _people(plan: Plan, ref: str, unit_id: str | None, milestone_units: set[str]
         return [unit.head] if unit.head else []
     if ref == "contacts" and unit is not None:
         return list(unit.contacts)
-    group = plan.roles.working_group
-    roles = {
-        "coordinator": [plan.roles.coordinator],
-        "group_leaders": group.leaders,
-        "group_deputies": group.deputies,
-        "group_members": group.members,
-        "info_admins": plan.roles.info_admins,
-    }
-    if ref in roles:
-        return list(roles[ref])
+    members = plan.role_people(ref)
+    if members is not None:
+        return members
     person = plan.people.get(ref)
     if person is None:
         return []

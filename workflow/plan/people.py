@@ -20,15 +20,8 @@ def _label(plan: Plan, ref: str, unit_refs: list[str]) -> list[str]:
         return [plan.people[ref].name]
     if ref in UNIT_ROLE_LABELS:
         return _unit_role_labels(plan, ref, unit_refs)
-    group = plan.roles.working_group
-    by_role = {
-        "coordinator": [plan.roles.coordinator],
-        "group_leaders": group.leaders,
-        "group_deputies": group.deputies,
-        "group_members": group.members,
-        "info_admins": plan.roles.info_admins,
-    }
-    return [plan.people[p].name if p in plan.people else p for p in by_role.get(ref, [ref])]
+    members = plan.role_people(ref) or [ref]
+    return [plan.people[p].name if p in plan.people else p for p in members]
 
 
 def _unit_role_labels(plan: Plan, ref: str, unit_refs: list[str]) -> list[str]:

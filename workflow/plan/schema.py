@@ -261,5 +261,17 @@ class Plan(PlanModel):
     def unit_names(self, unit_refs: list[str]) -> list[str]:
         return ["各部门" if ref == ALL_DEPARTMENTS else self.units[ref].name for ref in unit_refs]
 
+    def role_people(self, word: str) -> list[str] | None:
+        """Person ids meant by a plan-level role word (`coordinator`, `group_leaders`, …), or None."""
+        group = self.roles.working_group
+        roles = {
+            "coordinator": [self.roles.coordinator],
+            "group_leaders": group.leaders,
+            "group_deputies": group.deputies,
+            "group_members": group.members,
+            "info_admins": self.roles.info_admins,
+        }
+        return list(roles[word]) if word in roles else None
+
     def departments(self) -> list[str]:
         return [uid for uid, unit in self.units.items() if unit.kind == "department"]
