@@ -88,3 +88,48 @@ def test_a_second_run_on_the_same_database_does_not_start(env) -> None:
     _stop(first)
     assert second.returncode == 3
     assert "another `cuiban run`" in err and "not starting" in err
+
+
+def test_sigterm_mid_batch_then_restart_loses_nothing_and_sends_nothing_twice(env) -> None:
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    from tests.integration.test_smtp_delivery import Recorder, _free_port
+
+    class Slow(Recorder):
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            await asyncio.sleep(0.05)  # a slow server: the batch takes several seconds
+            return await super().handle_DATA(server, session, envelope)
+
+    recorder = Slow()
+    port = _free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp = {
+        **env,
+        "CUIBAN_SMTP_HOST": "127.0.0.1",
+        "CUIBAN_SMTP_PORT": str(port),
+        "CUIBAN_SMTP_SECURITY": "none",
+        "CUIBAN_MAIL_FROM": "cuiban@school.example",
+    }
+    try:
+        first = _start(smtp, "--every", "600", "--now", "2016-12-19T09:30:00+08:00")
+        deadline = time.time() + 60
+        while not recorder.accepted and time.time() < deadline:
+            time.sleep(0.05)
+        at_signal = len(recorder.accepted)
+        out, _ = _stop(first)  # SIGTERM while the batch is being sent
+        assert "stopping (SIGTERM)" in out
+        again = _start(smtp, "--every", "600", "--now", "2016-12-19T09:31:00+08:00")
+        time.sleep(4)
+        _stop(again)
+    finally:
+        controller.stop()
+    messages = _outbox(env)
+    ids = [m["Message-ID"] for m in recorder.accepted]
+    assert len(messages) > 20
+    assert (
+        0 < at_signal < len(messages)
+    )  # the signal came mid-batch    assert all(m["status"] == "sent" for m in messages)
+    assert len(ids) == len(set(ids)) == len(messages)
