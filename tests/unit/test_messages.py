@@ -95,3 +95,46 @@ def test_headers_cannot_be_injected_and_a_path_body_stays_text(tmp_path: Path) -
     assert message.get_body(("plain",)).get_content().strip() == str(path)
     assert "cuiban.7" in message["Message-ID"]
     assert one_line("a\r\nb\nc") == "a b c"
+
+
+def test_both_languages_render_every_digest_section() -> None:
+    task = {
+        "task": "t/u",
+        "title": "填报",
+        "unit_name": "甲",
+        "due_date": "2016-12-15",
+        "state": "overdue",
+        "done": False,
+        "overdue_days": 2,
+        "escalation_level": 1,
+    }
+    unit = {
+        "unit_id": "u",
+        "name": "甲",
+        "teachers": 3,
+        "filled": 1,
+        "not_filled": 2,
+        "reviewed": 0,
+        "not_reviewed": 3,
+        "filled_percent": 33,
+        "filled_change": 1,
+        "reviewed_change": 0,
+    }
+    digest = {
+        "date": "2016-12-16",
+        "generated_at": "",
+        "units": [unit],
+        "due_today": [task],
+        "due_this_week": [task],
+        "overdue": [task],
+        "behind": [unit],
+        "failed_messages": [
+            {"recipient": "a@x.example", "recipient_name": "甲", "subject": "s", "error": "550"}
+        ],
+        "totals": {"teachers": 3, "filled": 1, "reviewed": 0, "filled_percent": 33, "reviewed_percent": 0},
+    }
+    context = {"plan": CONTEXT["plan"], "recipient": CONTEXT["recipient"], "digest": digest}
+    for language in ("zh", "en"):
+        rendered = Renderer(language).render("digest", context)
+        for part in (rendered.text, rendered.html):
+            assert part.count("填报") >= 3 and "550" in part and "33%" in part, (language, part[:80])
