@@ -36,8 +36,12 @@ class Wired:
     plan_file: Path
 
     def renderer(self) -> Renderer:
-        folder = (self.plan_file.parent / self.plan.templates) if self.plan.templates else None
-        return Renderer(self.plan.language, folder)
+        return renderer_for(self.plan, self.plan_file)
+
+
+def renderer_for(plan: Plan, plan_file: Path) -> Renderer:
+    """The plan's language, with its `templates` folder (relative to the plan file) overriding."""
+    return Renderer(plan.language, plan_file.parent / plan.templates if plan.templates else None)
 
 
 def transport_from_environment() -> Transport:

@@ -11,15 +11,14 @@ import pendulum
 from rich.table import Table
 
 from cli.console import console
-from cli.context import db_option, fail, plan_option, transport_from_environment, wire
+from cli.context import db_option, fail, plan_option, renderer_for, transport_from_environment, wire
 from cli.options import now_option
 from models import outbox_store
 from models.unit_of_work import transaction
-from notifications.render import Renderer
-from schedules.digest import digest_data
+from schedules.digest import digest_context, digest_data
 from schedules.tick import run_tick
 from services.dispatch import dispatch
-from workflow.clock import iso
+from workflow.clock import local_iso
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
@@ -114,7 +113,7 @@ def _summary(row: dict[str, Any], tz: str) -> dict[str, Any]:
     )
     doc = {k: row[k] for k in keep}
     for stamp in ("created_at", "sent_at", "next_attempt_at"):
-        doc[stamp] = iso(pendulum.instance(row[stamp]).in_timezone(tz)) if row[stamp] else None
+        doc[stamp] = local_iso(row[stamp], tz)
     return doc
 
 
@@ -179,12 +178,8 @@ def digest(fmt: str, plan_path: str | None, db: str | None, now: pendulum.DateTi
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    context = {
-        "plan": {"title": wired.plan.title, "institution": wired.plan.institution},
-        "digest": data,
-        "recipient": {"name": wired.plan.people[wired.plan.roles.coordinator].name},
-    }
-    rendered = wired.renderer().render("digest", context)
+    coordinator = wired.plan.people[wired.plan.roles.coordinator].name
+    rendered = wired.renderer().render("digest", digest_context(wired.plan, data, coordinator))
     click.echo(rendered.text if fmt == "text" else rendered.html)
 
 
@@ -203,8 +198,9 @@ def templates_check(plan_path: str | None) -> None:
 
     path = plan_path or default_plan_path()
     plan, _ = load_plan(path)
-    folder = (Path(path).parent / plan.templates) if plan.templates else None
-    problems = Renderer(plan.language, folder).check()
+    renderer = renderer_for(plan, Path(path))
+    folder = renderer.override
+    problems = renderer.check()
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
 
 import click
 import pendulum
@@ -17,17 +16,13 @@ from models import log_store
 from services import tasks as task_service
 from services import teachers as teacher_service
 from workflow.cells import masked
-from workflow.clock import iso
+from workflow.clock import local_iso
 from workflow.machines import IllegalEvent
 from workflow.teacher_machine import EVENTS
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-
-
-def _local(moment: Any, tz: str) -> str | None:
-    return iso(pendulum.instance(moment).in_timezone(tz)) if moment is not None else None
 
 
 @click.group()
@@ -49,7 +44,7 @@ def teacher_show(staff_id: str, fmt: str, plan_path: str | None, db: str | None)
         fail(str(error))
     shown = {k: (masked(k, v) if isinstance(v, str) else v) for k, v in row.items() if k != "id"}
     for key in ("state_changed_at", "updated_at"):
-        shown[key] = _local(row[key], wired.plan.timezone)
+        shown[key] = local_iso(row[key], wired.plan.timezone)
     if fmt == "json":
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
@@ -119,7 +114,7 @@ def task_list(
     tz = wired.plan.timezone
     if fmt == "json":
         docs = [
-            {**asdict(line), "due": _local(line.due, tz), "completed_at": _local(line.completed_at, tz)}
+            {**asdict(line), "due": local_iso(line.due, tz), "completed_at": local_iso(line.completed_at, tz)}
             for line in lines
         ]
         click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
@@ -128,8 +123,8 @@ def task_list(
     for header in ("task", "里程碑", "单位", "状态", "催办级别", "截止", "完成"):
         table.add_column(header)
     for line in lines:
-        due = _local(line.due, tz)
-        done = _local(line.completed_at, tz)
+        due = local_iso(line.due, tz)
+        done = local_iso(line.completed_at, tz)
         table.add_row(
             line.key,
             line.title,
@@ -187,7 +182,7 @@ def history(record: str, fmt: str, plan_path: str | None, db: str | None) -> Non
         fail(f"no history for {kind} {record!r}")
     tz = wired.plan.timezone
     if fmt == "json":
-        docs = [{k: v for k, v in e.items() if k != "id"} | {"at": _local(e["at"], tz)} for e in entries]
+        docs = [{k: v for k, v in e.items() if k != "id"} | {"at": local_iso(e["at"], tz)} for e in entries]
         click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
         return
     for e in entries:
@@ -195,6 +190,6 @@ def history(record: str, fmt: str, plan_path: str | None, db: str | None) -> Non
         note = f" — {e['note']}" if e["note"] else ""
         who = f" by {e['actor']}" if e["actor"] else ""
         click.echo(
-            f"{_local(e['at'], tz)}  {e['from_state'] or '∅'} → {e['to_state']}  "
+            f"{local_iso(e['at'], tz)}  {e['from_state'] or '∅'} → {e['to_state']}  "
             f"{e['event']} ({e['source']}{who}){note}{change}"
         )

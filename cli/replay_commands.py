@@ -16,7 +16,7 @@ from cli.context import db_option, fail, plan_option, wire
 from models import outbox_store
 from models.database import database_url, open_engine
 from notifications.transports import FileTransport
-from schedules.digest import digest_data
+from schedules.digest import digest_context, digest_data
 from services.replay import DayRow, progress_by_day, read_done, replay
 from services.roster_import import import_roster
 
@@ -165,12 +165,8 @@ def demo(out: Path, plan_path: str | None) -> None:
     end = pendulum.datetime(2016, 12, 30, 18, tz=plan.timezone)
     with wired.engine.connect() as connection:
         data = digest_data(connection, plan, calendar, end)
-    context = {
-        "plan": {"title": plan.title, "institution": plan.institution},
-        "digest": data,
-        "recipient": {"name": plan.people[plan.roles.coordinator].name},
-    }
+    coordinator = plan.people[plan.roles.coordinator].name
     click.echo("")
-    click.echo(wired.renderer().render("digest", context).text)
+    click.echo(wired.renderer().render("digest", digest_context(plan, data, coordinator)).text)
     _summary(wired.engine, outbox)
     click.echo(f"database: {database} (try: cuiban task list --db sqlite:///{database})")

@@ -82,29 +82,20 @@ def save(
     connection: Connection, row: dict[str, Any], task: UnitTask, now: datetime, source: str, actor: str | None
 ) -> None:
     """Write the task's new state and log what happened to it."""
-    values: dict[str, Any] = {
-        "state": task.state,
-        "escalation_level": task.escalation_level,
-        "updated_at": now,
-    }
-    if task.state in FINISHED and row["state"] not in FINISHED:
-        values.update(completed_at=now, completed_by=actor)
-    if task.state not in FINISHED:
-        values.update(completed_at=None, completed_by=None)
-    connection.execute(update(TASK).where(TASK.c.id == row["id"]).values(values))
-    log_store.append(
-        connection,
-        [
-            log_store.Entry("task", task.key, h.source, h.dest, h.event, source, h.at, actor, h.note)
-            for h in task.happened
-        ],
-    )
+    save_many(connection, [(row, task)], now, source, actor)
 
 
 def save_many(
-    connection: Connection, changed: list[tuple[dict[str, Any], UnitTask]], now: datetime, source: str
+    connection: Connection,
+    changed: list[tuple[dict[str, Any], UnitTask]],
+    now: datetime,
+    source: str,
+    actor: str | None = None,
 ) -> None:
-    """`save` for many tasks at once: one executemany of updates, one append of log rows."""
+    """Write tasks' new states (one executemany) and log what happened (one append).
+
+    A task finished now records `now` and `actor`; one still finished keeps its record.
+    """
     if not changed:
         return
     statement = (
@@ -122,7 +113,7 @@ def save_many(
     for row, task in changed:
         finished_now = task.state in FINISHED and row["state"] not in FINISHED
         completed_at = now if finished_now else (row["completed_at"] if task.state in FINISHED else None)
-        completed_by = None if task.state not in FINISHED else row["completed_by"]
+        completed_by = actor if finished_now else (row["completed_by"] if task.state in FINISHED else None)
         rows.append(
             {
                 "b_id": row["id"],
@@ -134,7 +125,7 @@ def save_many(
             }
         )
         log += [
-            log_store.Entry("task", task.key, h.source, h.dest, h.event, source, h.at, None, h.note)
+            log_store.Entry("task", task.key, h.source, h.dest, h.event, source, h.at, actor, h.note)
             for h in task.happened
         ]
     connection.execute(statement, rows)

@@ -11,7 +11,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
 from models.bulk import placeholder
 from models.tables import Teacher
@@ -56,16 +56,12 @@ def staff_ids(connection: Connection, except_states: Iterable[str] = ()) -> set[
 
 
 def count(connection: Connection, except_states: Iterable[str] = ()) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(TEACHER).where(TEACHER.c.state.not_in(list(except_states)))
     return connection.execute(query).scalar_one()
 
 
 def last_id(connection: Connection) -> int:
     """The highest teacher id so far: rows inserted after it are the new ones."""
-    from sqlalchemy import func
-
     return connection.execute(select(func.coalesce(func.max(TEACHER.c.id), 0))).scalar_one()
 
 
@@ -97,8 +93,6 @@ def move(connection: Connection, staff_ids: Sequence[str], source: str, dest: st
 
 def unit_state_counts(connection: Connection) -> dict[str, dict[str, int]]:
     """Per unit, how many in-scope teachers are in each state: one scan serves every rule."""
-    from sqlalchemy import func
-
     query = (
         select(TEACHER.c.unit_id, TEACHER.c.state, func.count())
         .where(TEACHER.c.state.not_in(["excluded", "left"]))

@@ -23,6 +23,15 @@ from workflow.teacher_states import states_at_least
 BEHIND = 5
 
 
+def digest_context(plan: Plan, data: dict[str, Any], recipient_name: str) -> dict[str, Any]:
+    """What the digest templates get: the plan's name, the figures, whom it greets."""
+    return {
+        "plan": {"title": plan.title, "institution": plan.institution},
+        "digest": data,
+        "recipient": {"name": recipient_name},
+    }
+
+
 def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 

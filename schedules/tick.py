@@ -19,7 +19,7 @@ from models import locks, outbox_store, task_store, teacher_store
 from models.unit_of_work import transaction
 from notifications.labels import state_label
 from notifications.render import Renderer
-from schedules.digest import digest_data
+from schedules.digest import digest_context, digest_data
 from workflow.calendar import WorkingCalendar
 from workflow.clock import start_of_day
 from workflow.plan.schema import Plan
@@ -204,12 +204,9 @@ def _digests(
     if not recipients or outbox_store.existing_keys(connection, [_digest_key(recipients[0], today)]):
         return []
     data = digest_data(connection, plan, calendar, now)
-    plan_info = {"title": plan.title, "institution": plan.institution}
     messages = []
     for r in recipients:
-        rendered = renderer.render(
-            "digest", {"plan": plan_info, "digest": data, "recipient": {"name": r.name}}
-        )
+        rendered = renderer.render("digest", digest_context(plan, data, r.name))
         messages.append(
             {
                 "key": _digest_key(r, today),

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from models.tables import Task
 from notifications.render import Renderer
 from notifications.transports import Transport
+from schedules.service import times_of_day
 from schedules.tick import run_tick
 from services.dispatch import dispatch
 from services.status_sync import sync_statuses
@@ -73,14 +74,9 @@ def read_done(path: Path) -> list[DoneByHand]:
 
 
 def tick_time(plan: Plan) -> time:
-    """Five minutes after the latest reminder or digest time of the plan: one tick a day sees them all."""
-    times = [
-        plan.digest.at,
-        plan.reminders.at,
-        *(m.reminders.at for m in plan.milestones.values() if m.reminders and m.reminders.at),
-    ]
-    latest = max(times)
-    return (pendulum.datetime(2000, 1, 1, latest.hour, latest.minute) + timedelta(minutes=5)).time()
+    """Five minutes after the latest time of day the plan names: one tick a day sees them all."""
+    hour, minute = times_of_day(plan)[-1]
+    return (pendulum.datetime(2000, 1, 1, hour, minute) + timedelta(minutes=5)).time()
 
 
 def replay(

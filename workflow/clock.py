@@ -50,6 +50,11 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def local_iso(moment: datetime | None, tz: str) -> str | None:
+    """`moment` in the plan's timezone as ISO 8601 with offset; None stays None."""
+    return iso(pendulum.instance(moment).in_timezone(tz)) if moment is not None else None
+
+
 def local_date(moment: datetime, tz: str) -> date:
     """The calendar date of `moment` in the plan's timezone."""
     return pendulum.instance(require_aware(moment)).in_timezone(tz).date()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from workflow.calendar import WorkingCalendar
 from workflow.clock import end_of_day, start_of_day
 from workflow.plan.schema import ALL_DEPARTMENTS, Plan
-from workflow.plan.timeline import monthly_occurrences
+from workflow.plan.timeline import due_date, monthly_occurrences
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,7 @@ def task_specs(plan: Plan, calendar: WorkingCalendar, completed: Mapping[str, da
                 if d >= plan.campaign.start
             ]
         elif milestone.after is not None:
-            anchor = completed.get(milestone.after.milestone)
-            due_day = None
-            if anchor is not None:
-                days = milestone.after.days
-                due_day = (
-                    calendar.add_working_days(anchor, days)
-                    if milestone.after.working_days
-                    else anchor + timedelta(days=days)
-                )
+            due_day = due_date(milestone, plan.campaign.start, calendar, completed)
             dues = [("", end_of_day(due_day, tz) if due_day else None)]
         else:
             dues = [("", end_of_day(milestone.due, tz) if milestone.due else None)]
