@@ -60,6 +60,7 @@ class _Tick:
     changed: list[tuple[dict[str, Any], UnitTask]] = field(default_factory=list)
     """Tasks that moved, written together at the end."""
     contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each task's message context, built once even when it gets a reminder and an escalation."""
     units_of: dict[str, list[str]] = field(default_factory=dict)
     """Each milestone's responsible units, worked out once (a fan-out lists every department)."""
 
@@ -71,7 +72,12 @@ class _Tick:
             self.units_of[milestone_id] = responsible_units(self.plan, milestone_id)
         return self.units_of[milestone_id]
 
-    """Each task's message context, built once even when it gets a reminder and an escalation."""
+    def working_days_left(self, today: date, due: date) -> int:
+        """Working days from today to a due day, counted once per due day (every department shares it)."""
+        key = ("left", today, due)
+        if key not in self.schedules:
+            self.schedules[key] = self.calendar.working_days_between(today, due)
+        return self.schedules[key]
 
 
 def run_tick(
@@ -237,11 +243,10 @@ def _task_context(tick: _Tick, row: dict[str, Any], task: UnitTask, due: pendulu
 def _build_context(
     tick: _Tick, row: dict[str, Any], task: UnitTask, due: pendulum.DateTime
 ) -> dict[str, Any]:
-    connection, plan, calendar, now = tick.connection, tick.plan, tick.calendar, tick.now
-    """The allow-listed fields a reminder or escalation may show: no ID-card or phone numbers."""
+    connection, plan, now = tick.connection, tick.plan, tick.now
     milestone = plan.milestones[row["milestone_id"]]
     today = pendulum.instance(now).in_timezone(plan.timezone).date()
-    left = calendar.working_days_between(today, due.date())
+    left = tick.working_days_left(today, due.date())
     context: dict[str, Any] = {
         "plan": {"title": plan.title, "institution": plan.institution},
         "task": {

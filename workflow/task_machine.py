@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from transitions import EventData, Machine
+from transitions import EventData
 
-from workflow.machines import IllegalEvent, attach_machine
+from workflow.machines import IllegalEvent, SharedMachine
 from workflow.teacher_machine import Happened
 
 TASK_STATES = ("upcoming", "open", "overdue", "done", "done_late")
@@ -30,6 +30,7 @@ TASK_TRANSITIONS: list[dict[str, Any]] = [
 ]
 
 TASK_EVENTS = tuple(dict.fromkeys(t["trigger"] for t in TASK_TRANSITIONS))
+MACHINE = SharedMachine(list(TASK_STATES), TASK_TRANSITIONS)
 
 
 @dataclass
@@ -40,15 +41,12 @@ class UnitTask:
     escalation_level: int = 0
     due: datetime | None = None
     happened: list[Happened] = field(default_factory=list)
-    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
 
     def fire(self, event: str, now: datetime, note: str | None = None) -> Happened:
-        if self._machine is None:
-            self._machine = attach_machine(self, list(TASK_STATES), TASK_TRANSITIONS)
-        allowed = self._machine.get_triggers(self.state)
+        allowed = MACHINE.allowed(self.state)
         if event not in allowed:
             raise IllegalEvent(f"task {self.key}", self.state, event, allowed)
-        self.trigger(event, now=now, note=note)  # type: ignore[attr-defined]
+        MACHINE.fire(self, event, now=now, note=note)
         return self.happened[-1]
 
     def finish(self, now: datetime, note: str | None = None) -> list[Happened]:

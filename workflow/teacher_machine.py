@@ -1,7 +1,7 @@
 """The teacher record's state machine: from HR's roster to the province, and corrections after.
 
 `TRANSITIONS` is the one definition. A `TeacherRecord` is a plain object that a
-transitions Machine drives for single events (with callbacks recording what happened);
+shared transitions Machine drives for single events (with callbacks recording what happened);
 `sync_path` derives, from the same definition, the chain of events that takes a
 record from one state to another, so that bulk updates in SQL follow the same rules.
 """
@@ -14,9 +14,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, MachineError
 
-from workflow.machines import IllegalEvent, attach_machine
+from workflow.machines import IllegalEvent, SharedMachine
 from workflow.teacher_states import ALL_STATES
 
 BEFORE_REPORT = [
@@ -57,6 +57,7 @@ TRANSITIONS: list[dict[str, Any]] = [
 ]
 
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+MACHINE = SharedMachine(list(ALL_STATES), TRANSITIONS)
 
 SYNC_EVENTS = ("issue_account", "start", "submit", "review", "return_", "confirm", "report")
 """Events a status export may imply; scope, employment and corrections never come from it."""
@@ -82,7 +83,6 @@ class TeacherRecord:
     fields: dict[str, Any] = field(default_factory=dict)
     pending_correction: dict[str, Any] | None = None
     happened: list[Happened] = field(default_factory=list)
-    _machine: Machine | None = field(default=None, init=False, repr=False, compare=False)
 
     def fire(
         self,
@@ -92,11 +92,8 @@ class TeacherRecord:
         changes: dict[str, Any] | None = None,
     ) -> Happened:
         """Apply `event` at `now`, or raise IllegalEvent leaving the record as it was."""
-        if self._machine is None:
-            self._machine = attach_machine(self, list(ALL_STATES), TRANSITIONS)
-        machine = self._machine
-        if event not in EVENTS or event not in machine.get_triggers(self.state):
-            allowed = [e for e in machine.get_triggers(self.state) if e in EVENTS]
+        if event not in EVENTS or event not in MACHINE.allowed(self.state):
+            allowed = [e for e in MACHINE.allowed(self.state) if e in EVENTS]
             raise IllegalEvent(f"teacher {self.staff_id}", self.state, event, allowed)
         if event == "request_correction" and not changes:
             raise ValueError("a correction request needs the fields to change and their new values")
@@ -104,7 +101,7 @@ class TeacherRecord:
             raise ValueError("returning a record needs a note saying what to fix")
         source = self.state
         try:
-            self.trigger(event, now=now, note=note, changes=changes)  # type: ignore[attr-defined]
+            MACHINE.fire(self, event, now=now, note=note, changes=changes)
         except MachineError as exc:  # pragma: no cover - guarded above
             raise IllegalEvent(f"teacher {self.staff_id}", source, event, []) from exc
         return self.happened[-1]

@@ -72,6 +72,19 @@ def test_sandbox_refuses_unsafe_attribute_access(tmp_path: Path) -> None:
         Renderer("zh", tmp_path).render("reminder", CONTEXT)
 
 
+def test_dot_means_a_key_of_a_context_dict_first(tmp_path: Path) -> None:
+    """`row.items` is the row's value, not dict.items; a name that is no key still goes to the sandbox."""
+    (tmp_path / "reminder.subject.txt").write_text(
+        "{% for t in teachers %}{{ t.items }}/{{ t.name }}{% endfor %}", encoding="utf-8"
+    )
+    row = {"items": "4类", "name": "张三", "staff_id": "000001", "state": "填报中"}
+    context = {**CONTEXT, "teachers": [row]}
+    assert Renderer("zh", tmp_path).render("reminder", context).subject == "4类/张三"
+    (tmp_path / "reminder.subject.txt").write_text("{{ task.missing }}", encoding="utf-8")
+    with pytest.raises(UndefinedError):
+        Renderer("zh", tmp_path).render("reminder", CONTEXT)
+
+
 def test_headers_cannot_be_injected_and_a_path_body_stays_text(tmp_path: Path) -> None:
     path = tmp_path / "secret.txt"
     path.write_text("do not attach", encoding="utf-8")

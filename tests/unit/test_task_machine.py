@@ -61,3 +61,17 @@ def test_reopened_tasks_return_to_where_they_were() -> None:
     on_time.fire("reopen", NOW)
     late.fire("reopen", NOW)
     assert (on_time.state, late.state) == ("open", "overdue")
+
+
+def test_records_share_one_machine_that_keeps_none_of_them() -> None:
+    """Each record moves on its own; the shared machine holds no reference (no growth in a long run)."""
+    from workflow.task_machine import MACHINE
+
+    first, second = UnitTask("a"), UnitTask("b", "open")
+    first.fire("open_window", NOW)
+    second.fire("mark_overdue", NOW)
+    assert (first.state, second.state) == ("open", "overdue")
+    assert [h.event for h in first.happened] == ["open_window"]
+    assert [h.event for h in second.happened] == ["mark_overdue"]
+    assert MACHINE.machine.models == []
+    assert not hasattr(first, "trigger")  # nothing bound onto the plain object
