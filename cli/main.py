@@ -9,6 +9,7 @@ from cli.notify_commands import digest, outbox, templates, tick
 from cli.plan_commands import plan
 from cli.record_commands import history, task, teacher
 from cli.replay_commands import demo, simulate
+from cli.report_commands import report
 from cli.run_command import run
 
 
@@ -28,6 +29,7 @@ for command in (
     tick,
     outbox,
     digest,
+    report,
     templates,
     simulate,
     demo,

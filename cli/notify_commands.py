@@ -63,7 +63,7 @@ def outbox() -> None:
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
-@click.option("--kind", type=click.Choice(["reminder", "escalation", "digest"]))
+@click.option("--kind", type=click.Choice(["reminder", "escalation", "digest", "report"]))
 @format_option
 @plan_option
 @db_option

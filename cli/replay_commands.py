@@ -169,4 +169,17 @@ def demo(out: Path, plan_path: str | None) -> None:
     click.echo("")
     click.echo(wired.renderer().render("digest", digest_context(plan, data, coordinator)).text)
     _summary(wired.engine, outbox)
+    from services.report_files import default_name, write_reports  # matplotlib: only when needed
+
+    folder = out / "reports"
+    shutil.rmtree(folder, ignore_errors=True)
+    written = write_reports(wired.engine, plan, "dept-audit", "xlsx", end, folder, each=True)
+    for fmt in ("xlsx", "docx"):
+        target = folder / default_name("monthly", plan, end, fmt)
+        written += write_reports(wired.engine, plan, "monthly", fmt, end, target)
+    click.echo(
+        f"reports in {folder}: 附表6 for each of {len(plan.departments())} departments, 附表4 of December"
+    )
+    for path in written:
+        click.echo(f"  {path.name}")
     click.echo(f"database: {database} (try: cuiban task list --db sqlite:///{database})")

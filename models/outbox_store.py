@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, text, update
 
 from models.bulk import bound, placeholder
-from models.tables import Outbox
+from models.tables import Outbox, OutboxAttachment
 
 OUTBOX = Outbox.__table__
+ATTACHMENT = OutboxAttachment.__table__
 COLUMNS = (
     "key",
     "kind",
@@ -78,12 +79,32 @@ def queue(connection: Connection, messages: Sequence[dict[str, Any]], now: datet
         for m in messages
     ]
     before = count(connection)
+    known = existing_keys(connection, [m["key"] for m in messages if m.get("attachments")])
     connection.exec_driver_sql(
         f"INSERT INTO outbox ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))}) "
         "ON CONFLICT (key) DO NOTHING",
         rows,
     )
+    files = [
+        {"outbox_key": m["key"], **a}
+        for m in messages
+        if m["key"] not in known
+        for a in m.get("attachments", ())
+    ]
+    if files:
+        connection.execute(ATTACHMENT.insert(), files)
     return count(connection) - before
+
+
+def attachments(connection: Connection, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The files of these messages by message key, each in the order it was queued."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = list(keys[start : start + 1000])
+        query = select(ATTACHMENT).where(ATTACHMENT.c.outbox_key.in_(chunk)).order_by(ATTACHMENT.c.id)
+        for row in connection.execute(query):
+            found.setdefault(row.outbox_key, []).append(dict(row._mapping))
+    return found
 
 
 def count(connection: Connection, status: str | None = None) -> int:

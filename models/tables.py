@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.utc import UTCDateTime
@@ -125,6 +125,19 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_stamp())
     sent_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
     message_id: str | None = Field(default=None, max_length=200)
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file sent with an outbox message: attached, or shown inline in its HTML when `content_id` is set."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_key: str = Field(max_length=400, index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    content_id: str | None = Field(default=None, max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
 
 
 class RunnerLease(SQLModel, table=True):

@@ -17,6 +17,15 @@ from notifications.render import one_line
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+    content_id: str | None = None
+    """Set for an image the HTML shows inline (`<img src="cid:…">`)."""
+
+
+@dataclass(frozen=True)
 class Outgoing:
     outbox_id: int
     sender: str
@@ -26,6 +35,7 @@ class Outgoing:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ignore[no-untyped-def]
@@ -37,6 +47,15 @@ def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ign
     email["Message-ID"] = make_msgid(idstring=f"cuiban.{message.outbox_id}", domain=domain)
     email.set_content(message.text, subtype="plain", charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
+    html_part = email.get_payload()[1]
+    for item in message.attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        if item.content_id:
+            html_part.add_related(
+                item.content, maintype, subtype, cid=f"<{item.content_id}>", disposition="inline"
+            )
+        else:
+            email.add_attachment(item.content, maintype, subtype, filename=item.filename)
     return email
 
 

@@ -34,7 +34,7 @@ def one_line(text: str) -> str:
     return re.sub(r"[\r\n]+", " ", text).strip()
 
 
-class _Sandbox(SandboxedEnvironment):
+class Sandbox(SandboxedEnvironment):
     """The sandbox, with `row.name` on a plain dict looked up as a key first.
 
     jinja2 tries the attribute first and falls back to the key through an exception,
@@ -54,7 +54,7 @@ class Renderer:
         loaders = [FileSystemLoader(str(override))] if override else []
         loaders.append(FileSystemLoader(str(BUILT_IN / language)))
         self.override = override
-        self.environment = _Sandbox(
+        self.environment = Sandbox(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),

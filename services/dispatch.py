@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from models import outbox_store
 from models.unit_of_work import transaction
-from notifications.message import Outgoing, build
+from notifications.message import Attachment, Outgoing, build
 from notifications.transports import PermanentFailure, TemporaryFailure, Transport
 
 BACKOFF = (
@@ -51,6 +51,12 @@ def dispatch(
     report = DispatchReport()
     with transaction(engine) as connection:
         claimed = outbox_store.claim(connection, now, batch)
+        files = outbox_store.attachments(connection, [row["key"] for row in claimed])
+    for row in claimed:
+        row["attachments"] = tuple(
+            Attachment(a["filename"], a["content_type"], a["content"], a["content_id"])
+            for a in files.get(row["key"], ())
+        )
     if not claimed:
         return report
     try:
@@ -82,6 +88,7 @@ def _send_one(engine: Engine, transport: Transport, row: dict, now: datetime, re
             row["subject"],
             row["body_text"],
             row["body_html"],
+            row["attachments"],
         ),
         now,
         transport.domain,

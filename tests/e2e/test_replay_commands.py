@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import openpyxl
 from click.testing import CliRunner
 
 from cli.main import cuiban
@@ -67,6 +68,13 @@ def test_demo_replays_the_sample_campaign(tmp_path: Path) -> None:
     written = sorted((out / "outbox").glob("*.eml"))
     assert f"{len(written)} messages written to {out / 'outbox'}" in result.stdout
     assert len(written) > 100 and (out / "cuiban-demo.sqlite3").exists()
+    reports = sorted(p.name for p in (out / "reports").iterdir())
+    assert len([n for n in reports if n.startswith("附表6_数据审核报表_")]) == 12
+    assert {"附表4_月报表_2016-12-30.xlsx", "附表4_月报表_2016-12-30.docx"} <= set(reports)
+    assert all(f"  {name}" in result.stdout for name in reports)  # named at the end
+    news = openpyxl.load_workbook(out / "reports" / "附表6_数据审核报表_新闻传播学院_2016-12-30.xlsx")
+    total, done, missing = (news["汇总"].cell(2, c).value for c in (4, 5, 6))
+    assert total == done + missing and total > 0
     again = run({"CUIBAN_PLAN": str(SHIPPED_PLAN)}, "demo", "--out", str(out))
     assert len(sorted((out / "outbox").glob("*.eml"))) == len(written)  # made anew, not added to
     assert again.exit_code == 0

@@ -18,7 +18,7 @@ def test_migrations_build_exactly_the_tables(engine) -> None:
 def test_opening_twice_is_a_no_op(engine) -> None:
     upgrade(engine)
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0003"
+        assert MigrationContext.configure(connection).get_current_revision() == "0004"
 
 
 def test_sqlite_uses_wal(sqlite_engine) -> None:

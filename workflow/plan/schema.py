@@ -89,6 +89,8 @@ class Person(PlanModel):
     unit: str | None = None
     staff_id: str | None = None
     title: str | None = None
+    office_phone: str | None = None
+    """A work line printed on the forms that ask for one (附表3, 附表4, 附表6); never in emails."""
 
 
 class Unit(PlanModel):

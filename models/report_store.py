@@ -1,0 +1,109 @@
+"""What the forms and the progress chart read: counts, names, and when teachers reached a stage.
+
+"When a teacher reached a stage" is the first log entry that moved the record into one
+of the stage's states; only teachers who are in such a state now count, so a record
+that was returned and not yet resubmitted is not counted as entered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, case, func, select
+
+from models.tables import Teacher, TransitionLog
+from models.utc import UTCDateTime
+
+TEACHER = Teacher.__table__
+LOG = TransitionLog.__table__
+OUT_OF_SCOPE = ("excluded", "left")
+
+
+def counts(connection: Connection, reached: Sequence[str], unit_id: str | None = None) -> tuple[int, int]:
+    """(in-scope teachers, of whom in a `reached` state) for one unit or the whole school."""
+    query = select(
+        func.count(), func.coalesce(func.sum(case((TEACHER.c.state.in_(reached), 1), else_=0)), 0)
+    ).where(TEACHER.c.state.not_in(OUT_OF_SCOPE))
+    if unit_id is not None:
+        query = query.where(TEACHER.c.unit_id == unit_id)
+    total, done = connection.execute(query).one()
+    return int(total), int(done)
+
+
+def names_missing(connection: Connection, unit_id: str, reached: Sequence[str]) -> list[str]:
+    """Names of a unit's in-scope teachers not yet in a `reached` state, by staff ID."""
+    query = (
+        select(TEACHER.c.name)
+        .where(
+            TEACHER.c.unit_id == unit_id,
+            TEACHER.c.state.not_in([*reached, *OUT_OF_SCOPE]),
+        )
+        .order_by(TEACHER.c.staff_id)
+    )
+    return list(connection.scalars(query))
+
+
+def _first_reached(reached: Sequence[str], unit_id: str | None = None) -> Any:
+    """Subquery: unit and first moment each teacher now in `reached` entered one of those states."""
+    query = (
+        select(TEACHER.c.unit_id.label("unit_id"), func.min(LOG.c.at).label("first_at"))
+        .select_from(
+            LOG.join(TEACHER, and_(LOG.c.record_kind == "teacher", LOG.c.record_key == TEACHER.c.staff_id))
+        )
+        .where(LOG.c.to_state.in_(reached), TEACHER.c.state.in_(reached))
+        .group_by(TEACHER.c.staff_id, TEACHER.c.unit_id)
+    )
+    if unit_id is not None:
+        query = query.where(TEACHER.c.unit_id == unit_id)
+    return query.subquery()
+
+
+def last_reached(
+    connection: Connection, reached: Sequence[str], unit_id: str | None = None
+) -> datetime | None:
+    """When the last of the teachers now in `reached` got there (a stage's completion moment)."""
+    first = _first_reached(reached, unit_id)
+    value = connection.execute(select(func.max(first.c.first_at))).scalar()
+    return UTCDateTime().process_result_value(value, connection.dialect) if value is not None else None
+
+
+def reached_by(
+    connection: Connection, reached: Sequence[str], moments: Sequence[datetime]
+) -> dict[str, list[int]]:
+    """Per unit, how many of its teachers now in `reached` had got there by each moment: one scan."""
+    first = _first_reached(reached)
+    columns = [
+        func.sum(case((first.c.first_at <= bindparam(f"m{n}", moment, type_=UTCDateTime()), 1), else_=0))
+        for n, moment in enumerate(moments)
+    ]
+    query = select(first.c.unit_id, *columns).group_by(first.c.unit_id)
+    return {row[0]: [int(v or 0) for v in row[1:]] for row in connection.execute(query)}
+
+
+def teachers_of(
+    connection: Connection, unit_id: str | None = None, staff_id: str | None = None
+) -> list[dict[str, Any]]:
+    """In-scope teachers of a unit (or one teacher) with the fields 附表5 shows, by staff ID."""
+    columns = [
+        TEACHER.c[name]
+        for name in (
+            "staff_id",
+            "name",
+            "unit_id",
+            "gender",
+            "birth_month",
+            "post",
+            "education",
+            "degree",
+            "title",
+            "phone",
+        )
+    ]
+    query = select(*columns).order_by(TEACHER.c.staff_id)
+    if staff_id is not None:
+        query = query.where(TEACHER.c.staff_id == staff_id)
+    else:
+        query = query.where(TEACHER.c.unit_id == unit_id, TEACHER.c.state.not_in(OUT_OF_SCOPE))
+    return [dict(r._mapping) for r in connection.execute(query)]

@@ -1,0 +1,137 @@
+"""The forms' figures, read from the database at a moment: one function per form.
+
+The numbers are the database's now (the forms are snapshots, dated `now`); a stage's
+completion date comes from the transition log. Teacher phone numbers are read only
+for 附表5 and only when the plan maps the phone column.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pendulum
+from sqlalchemy import Connection
+
+from models import report_store, teacher_store
+from workflow.clock import end_of_day, local_date
+from workflow.forms import (
+    ENTERED,
+    REVIEWED,
+    DeptAudit,
+    MonthlyReport,
+    Progress,
+    Stage,
+    TeacherSheet,
+    auditor_of,
+    month_label,
+    stage,
+)
+from workflow.plan.schema import Plan
+
+
+class UnknownSubject(ValueError):
+    """The unit or teacher a report was asked for does not exist."""
+
+
+def _stage(connection: Connection, plan: Plan, reached: frozenset[str], unit_id: str | None) -> Stage:
+    total, done = report_store.counts(connection, sorted(reached), unit_id)
+    names = report_store.names_missing(connection, unit_id, sorted(reached)) if unit_id else []
+    last = (
+        report_store.last_reached(connection, sorted(reached), unit_id) if total and done == total else None
+    )
+    return stage(total, done, names, local_date(last, plan.timezone) if last else None)
+
+
+def departments(plan: Plan, unit: str | None) -> list[str]:
+    """The department asked for (by id or name), or every department of the plan."""
+    if unit is None:
+        return plan.departments()
+    for uid, spec in plan.units.items():
+        if unit in (uid, spec.name) and spec.kind == "department":
+            return [uid]
+    known = "、".join(plan.units[u].name for u in plan.departments())
+    raise UnknownSubject(f"{unit} is not a department of the plan (departments: {known}).")
+
+
+def dept_audits(
+    connection: Connection, plan: Plan, now: datetime, unit: str | None = None
+) -> list[DeptAudit]:
+    """附表6 for one department or every department, as of `now`."""
+    audits = []
+    for uid in departments(plan, unit):
+        auditor, phone = auditor_of(plan, uid)
+        audits.append(
+            DeptAudit(
+                uid,
+                plan.units[uid].name,
+                auditor,
+                phone,
+                _stage(connection, plan, ENTERED, uid),
+                _stage(connection, plan, REVIEWED, uid),
+                local_date(now, plan.timezone),
+            )
+        )
+    return audits
+
+
+def monthly(
+    connection: Connection, plan: Plan, now: datetime, chart_png: bytes | None = None
+) -> MonthlyReport:
+    """附表4 for the month of `now`, for the whole school."""
+    filler = plan.people[plan.roles.coordinator]
+    today = local_date(now, plan.timezone)
+    return MonthlyReport(
+        plan.institution,
+        month_label(today),
+        filler.name,
+        filler.office_phone or "",
+        today,
+        _stage(connection, plan, ENTERED, None),
+        _stage(connection, plan, REVIEWED, None),
+        chart_png,
+    )
+
+
+def teacher_sheets(
+    connection: Connection, plan: Plan, unit: str | None = None, staff_id: str | None = None
+) -> list[TeacherSheet]:
+    """附表5 for one teacher or every in-scope teacher of a department."""
+    if staff_id is not None:
+        rows = report_store.teachers_of(connection, staff_id=staff_id)
+        if not rows:
+            raise UnknownSubject(f"No teacher has the staff ID {staff_id}.")
+    else:
+        (uid,) = departments(plan, unit)
+        rows = report_store.teachers_of(connection, unit_id=uid)
+    shows_phone = "phone" in plan.roster.columns
+    return [
+        TeacherSheet(
+            row["staff_id"],
+            row["name"],
+            row["gender"] or "",
+            row["birth_month"] or "",
+            row["post"] or "",
+            plan.units[row["unit_id"]].name if row["unit_id"] in plan.units else row["unit_id"],
+            (row["phone"] or "") if shows_phone else None,
+            row["education"] or "",
+            row["degree"] or "",
+            row["title"] or "",
+        )
+        for row in rows
+    ]
+
+
+def progress(connection: Connection, plan: Plan, now: datetime) -> Progress:
+    """Entered teachers per department at the end of each campaign day up to `now`."""
+    tz = plan.timezone
+    last = min(local_date(now, tz), plan.campaign.end)
+    days = [plan.campaign.start + timedelta(days=n) for n in range((last - plan.campaign.start).days + 1)]
+    moments = [min(end_of_day(d, tz), pendulum.instance(now)) for d in days]
+    by_unit = report_store.reached_by(connection, sorted(ENTERED), moments) if days else {}
+    names = {uid: plan.units[uid].name for uid in plan.departments()}
+    in_scope = teacher_store.unit_state_counts(connection)
+    return Progress(
+        days,
+        {name: sum(in_scope.get(uid, {}).values()) for uid, name in names.items()},
+        {name: by_unit.get(uid, [0] * len(days)) for uid, name in names.items()},
+    )
