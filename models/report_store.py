@@ -8,13 +8,18 @@ that was returned and not yet resubmitted is not counted as entered.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import pendulum
 from sqlalchemy import Connection, and_, bindparam, case, func, select
 
 from models.tables import Teacher, TransitionLog
+from models.teacher_store import unit_state_counts
 from models.utc import UTCDateTime
+from workflow.clock import end_of_day, local_date
+from workflow.forms import ENTERED, Progress
+from workflow.plan.schema import Plan
 
 TEACHER = Teacher.__table__
 LOG = TransitionLog.__table__
@@ -107,3 +112,19 @@ def teachers_of(
     else:
         query = query.where(TEACHER.c.unit_id == unit_id, TEACHER.c.state.not_in(OUT_OF_SCOPE))
     return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def progress(connection: Connection, plan: Plan, now: datetime) -> Progress:
+    """Entered teachers per department at the end of each campaign day up to `now`."""
+    tz = plan.timezone
+    last = min(local_date(now, tz), plan.campaign.end)
+    days = [plan.campaign.start + timedelta(days=n) for n in range((last - plan.campaign.start).days + 1)]
+    moments = [min(end_of_day(d, tz), pendulum.instance(now)) for d in days]
+    by_unit = reached_by(connection, sorted(ENTERED), moments) if days else {}
+    names = {uid: plan.units[uid].name for uid in plan.departments()}
+    in_scope = unit_state_counts(connection)
+    return Progress(
+        days,
+        {name: sum(in_scope.get(uid, {}).values()) for uid, name in names.items()},
+        {name: by_unit.get(uid, [0] * len(days)) for uid, name in names.items()},
+    )

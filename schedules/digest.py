@@ -23,12 +23,16 @@ from workflow.teacher_states import states_at_least
 BEHIND = 5
 
 
-def digest_context(plan: Plan, data: dict[str, Any], recipient_name: str) -> dict[str, Any]:
-    """What the digest templates get: the plan's name, the figures, whom it greets."""
+def digest_context(
+    plan: Plan, data: dict[str, Any], recipient_name: str, chart_cid: str | None = None
+) -> dict[str, Any]:
+    """What the digest templates get: the plan's name, the figures, whom it greets, and the
+    Content-ID of the progress chart when the message carries one (HTML: `cid:{{ chart_cid }}`)."""
     return {
         "plan": {"title": plan.title, "institution": plan.institution},
         "digest": data,
         "recipient": {"name": recipient_name},
+        "chart_cid": chart_cid,
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, Engine
 
-from models import locks, outbox_store, task_store, teacher_store
+from models import locks, outbox_store, report_store, task_store, teacher_store
 from models.unit_of_work import transaction
 from notifications.labels import state_label
 from notifications.render import Renderer
@@ -31,6 +31,8 @@ from workflow.teacher_states import states_at_least
 
 TEACHERS_SHOWN = 100
 """A reminder lists at most this many unfinished teachers, then says how many more there are."""
+CHART_CID = "progress-chart@cuiban"
+"""Content-ID of the digest's progress chart."""
 KEY_WINDOW_DAYS = 60
 """Outbox keys older than this cannot come up again (slots are at most this far back)."""
 
@@ -210,9 +212,10 @@ def _digests(
     if not recipients or outbox_store.existing_keys(connection, [_digest_key(recipients[0], today)]):
         return []
     data = digest_data(connection, plan, calendar, now)
+    chart = _progress_chart(connection, plan, now)
     messages = []
     for r in recipients:
-        rendered = renderer.render("digest", digest_context(plan, data, r.name))
+        rendered = renderer.render("digest", digest_context(plan, data, r.name, CHART_CID))
         messages.append(
             {
                 "key": _digest_key(r, today),
@@ -224,9 +227,18 @@ def _digests(
                 "body_text": rendered.text,
                 "body_html": rendered.html,
                 "data": data,
+                "attachments": [chart],
             }
         )
     return messages
+
+
+def _progress_chart(connection: Connection, plan: Plan, now: datetime) -> dict[str, Any]:
+    """The digest's chart: entered teachers per department by day, shown inline in the HTML."""
+    from reports.chart import progress_png  # matplotlib loads only when a digest is due
+
+    png = progress_png(report_store.progress(connection, plan, now))
+    return {"filename": "progress.png", "content_type": "image/png", "content_id": CHART_CID, "content": png}
 
 
 def _digest_key(recipient: Recipient, day: date) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from models import outbox_store
+from models import outbox_store, report_store
 from models.unit_of_work import transaction
 from reports import context as contexts
 from reports.catalog import REPORTS
@@ -48,7 +48,7 @@ def build_context(
         if name == "dept-audit":
             return contexts.dept_audit(reports.dept_audits(connection, plan, now, unit)), None
         if name == "monthly":
-            chart = progress_png(reports.progress(connection, plan, now))
+            chart = progress_png(report_store.progress(connection, plan, now))
             return contexts.monthly(reports.monthly(connection, plan, now)), chart
         if name == "teacher-sheet":
             return contexts.teacher_sheets(reports.teacher_sheets(connection, plan, unit, teacher)), None

@@ -7,19 +7,17 @@ for 附表5 and only when the plan maps the phone column.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import pendulum
 from sqlalchemy import Connection
 
-from models import report_store, teacher_store
-from workflow.clock import end_of_day, local_date
+from models import report_store
+from workflow.clock import local_date
 from workflow.forms import (
     ENTERED,
     REVIEWED,
     DeptAudit,
     MonthlyReport,
-    Progress,
     Stage,
     TeacherSheet,
     auditor_of,
@@ -119,19 +117,3 @@ def teacher_sheets(
         )
         for row in rows
     ]
-
-
-def progress(connection: Connection, plan: Plan, now: datetime) -> Progress:
-    """Entered teachers per department at the end of each campaign day up to `now`."""
-    tz = plan.timezone
-    last = min(local_date(now, tz), plan.campaign.end)
-    days = [plan.campaign.start + timedelta(days=n) for n in range((last - plan.campaign.start).days + 1)]
-    moments = [min(end_of_day(d, tz), pendulum.instance(now)) for d in days]
-    by_unit = report_store.reached_by(connection, sorted(ENTERED), moments) if days else {}
-    names = {uid: plan.units[uid].name for uid in plan.departments()}
-    in_scope = teacher_store.unit_state_counts(connection)
-    return Progress(
-        days,
-        {name: sum(in_scope.get(uid, {}).values()) for uid, name in names.items()},
-        {name: by_unit.get(uid, [0] * len(days)) for uid, name in names.items()},
-    )

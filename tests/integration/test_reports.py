@@ -22,8 +22,10 @@ from docx import Document
 from sqlalchemy import text
 
 from models.outbox_store import attachments
+from notifications.render import Renderer
 from notifications.transports import FileTransport
 from planfile.loader import load_plan
+from schedules.tick import run_tick
 from services.dispatch import dispatch
 from services.report_files import send_monthly, write_reports
 from services.roster_import import import_roster
@@ -295,3 +297,26 @@ def test_monthly_send_queues_once_with_the_workbook_and_no_phone(campaign, tmp_p
     mailed = xlsx_text(tmp_path / "mailed.xlsx")
     assert "程兴" in mailed and "0311-80000002" not in mailed  # emails carry no phone numbers
     assert "0311-80000002" not in message.get_body(("plain",)).get_content()
+
+
+def test_the_digest_shows_the_progress_chart_inline(campaign, tmp_path: Path) -> None:
+    engine, plan, _ = campaign
+    calendar = load_plan(SHIPPED_PLAN)[1]
+    run_tick(
+        engine, plan, calendar, Renderer("zh"), pendulum.datetime(2016, 12, 15, 8, 45, tz="Asia/Shanghai")
+    )
+    report = dispatch(engine, FileTransport(tmp_path / "outbox"), NOW)
+    assert report.sent > 0
+    digests = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in (tmp_path / "outbox").glob("*-digest.eml")
+    ]
+    assert len(digests) == 1 + len(plan.roles.info_admins)  # the coordinator and the cc
+    for message in digests:
+        html = message.get_body(("html",))
+        assert html.get_content_type() == "text/html"
+        (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]
+        assert image["Content-ID"] == "<progress-chart@cuiban>"
+        assert 'src="cid:progress-chart@cuiban"' in html.get_content()
+        assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not list(message.iter_attachments())  # inline, not a separate attachment

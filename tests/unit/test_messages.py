@@ -146,8 +146,15 @@ def test_both_languages_render_every_digest_section() -> None:
         ],
         "totals": {"teachers": 3, "filled": 1, "reviewed": 0, "filled_percent": 33, "reviewed_percent": 0},
     }
-    context = {"plan": CONTEXT["plan"], "recipient": CONTEXT["recipient"], "digest": digest}
+    context = {
+        "plan": CONTEXT["plan"],
+        "recipient": CONTEXT["recipient"],
+        "digest": digest,
+        "chart_cid": "c@x",
+    }
     for language in ("zh", "en"):
         rendered = Renderer(language).render("digest", context)
         for part in (rendered.text, rendered.html):
             assert part.count("填报") >= 3 and "550" in part and "33%" in part, (language, part[:80])
+        assert '<img src="cid:c@x"' in rendered.html
+        assert "<img" not in Renderer(language).render("digest", {**context, "chart_cid": None}).html
