@@ -198,9 +198,11 @@ def templates_check(plan_path: str | None) -> None:
 
     path = plan_path or default_plan_path()
     plan, _ = load_plan(path)
+    from reports.check import NAMES, check_report_templates
+
     renderer = renderer_for(plan, Path(path))
     folder = renderer.override
-    problems = renderer.check()
+    problems = renderer.check(NAMES) + check_report_templates(folder)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

@@ -21,12 +21,11 @@ from notifications.labels import state_label
 from notifications.render import Renderer
 from schedules.digest import digest_context, digest_data
 from workflow.calendar import WorkingCalendar
-from workflow.clock import start_of_day
-from workflow.plan.schema import Plan
+from workflow.plan.schema import Plan, Unit
 from workflow.recipients import Recipient, resolve
 from workflow.reminders import at_local, escalation_moments, latest_slot, levels_reached, reminder_slots
 from workflow.task_machine import FINISHED, UnitTask
-from workflow.tasks import responsible_units, task_key
+from workflow.tasks import opens_at, responsible_units, task_key
 from workflow.teacher_states import states_at_least
 
 TEACHERS_SHOWN = 100
@@ -122,13 +121,8 @@ def _only_new(connection: Connection, messages: list[dict[str, Any]]) -> list[di
 def _task_tick(tick: _Tick, row: dict[str, Any]) -> list[dict[str, Any]]:
     plan, now, report = tick.plan, tick.now, tick.report
     tz = plan.timezone
-    milestone = plan.milestones[row["milestone_id"]]
     task = task_store.domain(row)
-    opens = (
-        start_of_day(date.fromisoformat(row["occurrence"]), tz)
-        if row["occurrence"]
-        else start_of_day(milestone.start or plan.campaign.start, tz)
-    )
+    opens = opens_at(plan, row["milestone_id"], row["occurrence"])
     due = pendulum.instance(row["due_at"]).in_timezone(tz) if row["due_at"] else None
     if task.state == "upcoming" and now >= opens:
         task.fire("open_window", now)
@@ -275,6 +269,7 @@ def _build_context(
                 for r in resolve(plan, milestone.owners, row["unit_id"], tick.units(row["milestone_id"]))
             ),
             "next_step": milestone.title,
+            "report": report_command(milestone.report, plan.units[row["unit_id"]]),
         },
         "teachers": [],
         "more": 0,
@@ -296,6 +291,17 @@ def _build_context(
         ]
         context["more"] = max(total - done - len(context["teachers"]), 0)
     return context
+
+
+def report_command(report: str | None, unit: Unit) -> str | None:
+    """The command that writes the milestone's form, for this unit where the form is per department."""
+    if report is None:
+        return None
+    if report == "monthly":
+        return "cuiban report monthly --send"
+    if report in ("dept-audit", "teacher-sheet") and unit.kind == "department":
+        return f"cuiban report {report} --unit {unit.name}"
+    return f"cuiban report {report}"
 
 
 def _key(kind: str, row: dict[str, Any], recipient: Recipient, slot: str) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import pendulum
+
 from workflow.calendar import WorkingCalendar
 from workflow.clock import end_of_day, start_of_day
 from workflow.plan.schema import ALL_DEPARTMENTS, Plan
@@ -48,12 +50,24 @@ def responsible_units(plan: Plan, milestone_id: str) -> list[str]:
     return list(dict.fromkeys(units))
 
 
+def opens_at(plan: Plan, milestone_id: str, occurrence: str = "") -> datetime:
+    """When a task's window opens: its milestone's `start`, else the campaign's.
+
+    A monthly occurrence's window opens the day after the previous occurrence (12-01's
+    on 11-02), so that its reminders can come before the day, as the plan's `before` says.
+    """
+    tz = plan.timezone
+    if occurrence:
+        day = pendulum.Date.fromisoformat(occurrence)
+        return start_of_day(day.subtract(months=1).add(days=1), tz)
+    return start_of_day(plan.milestones[milestone_id].start or plan.campaign.start, tz)
+
+
 def task_specs(plan: Plan, calendar: WorkingCalendar, completed: Mapping[str, date]) -> list[TaskSpec]:
     """Every task of the plan; `completed` gives the date each finished milestone was done."""
     tz = plan.timezone
     specs: list[TaskSpec] = []
     for mid, milestone in plan.milestones.items():
-        opens = start_of_day(milestone.start or plan.campaign.start, tz)
         dues: list[tuple[str, datetime | None]]
         if milestone.monthly is not None:
             # occurrences due before the campaign starts were before the engine ran: no task
@@ -69,6 +83,6 @@ def task_specs(plan: Plan, calendar: WorkingCalendar, completed: Mapping[str, da
             dues = [("", end_of_day(milestone.due, tz) if milestone.due else None)]
         for unit_id in responsible_units(plan, mid):
             for occurrence, due in dues:
-                task_opens = start_of_day(date.fromisoformat(occurrence), tz) if occurrence else opens
+                task_opens = opens_at(plan, mid, occurrence)
                 specs.append(TaskSpec(mid, unit_id, occurrence, due, min(task_opens, due or task_opens)))
     return specs

@@ -56,6 +56,10 @@ def _table(document: Document, rows: list[list[str]], widths: list[int] | None =
             table.cell(r, c).text = value
             if widths:
                 table.cell(r, c).width = Mm(widths[c])
+    if widths:  # Word reads the cells' widths, LibreOffice the grid's
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Mm(width)
     return table
 
 
@@ -199,6 +203,7 @@ def working_group() -> Document:
             ],
             ["{%tr endfor %}", "", "", "", "", "", ""],
         ],
+        [24, 16, 24, 22, 24, 16, 44],
     )
     for who in ("contact", "technical_contact"):
         document.add_paragraph(

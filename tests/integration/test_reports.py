@@ -320,3 +320,25 @@ def test_the_digest_shows_the_progress_chart_inline(campaign, tmp_path: Path) ->
         assert 'src="cid:progress-chart@cuiban"' in html.get_content()
         assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
         assert not list(message.iter_attachments())  # inline, not a separate attachment
+
+
+def _reminder_bodies(engine, task_key: str) -> list[str]:
+    query = text("SELECT body_text FROM outbox WHERE task_key LIKE :k AND kind = 'reminder'")
+    with engine.connect() as connection:
+        return list(connection.execute(query, {"k": task_key}).scalars())
+
+
+def test_reminders_name_the_command_that_writes_their_form(engine) -> None:
+    plan, calendar = load_plan(SHIPPED_PLAN)
+    # 12-01 is a Thursday: with `before: [2, 0]` the first reminder of 附表4 goes out on Tuesday 11-29.
+    tick_at = pendulum.datetime(2016, 11, 29, 9, 30, tz="Asia/Shanghai")
+    run_tick(engine, plan, calendar, Renderer("zh"), tick_at)
+    (monthly,) = _reminder_bodies(engine, "monthly_report/tdc/2016-12-01")
+    assert "报表：cuiban report monthly --send" in monthly and "2016-12-01" in monthly
+    # 附表6 is due on Monday 12-19: one working day before is Friday 12-16.
+    run_tick(
+        engine, plan, calendar, Renderer("zh"), pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
+    )
+    (audit,) = _reminder_bodies(engine, "dept_audit_paper/news")
+    assert "报表：cuiban report dept-audit --unit 新闻传播学院" in audit
+    assert not any("报表" in body for body in _reminder_bodies(engine, "dept_filling/news"))

@@ -26,6 +26,7 @@ CONTEXT = {
         "overdue_days": 1,
         "owners": "王晓燕",
         "next_step": "填报",
+        "report": None,
     },
     "teachers": [{"staff_id": "000001", "name": "<b>张三</b>", "state": "填报中"}],
     "counts": {"total": 3, "done": 2, "missing": 1},
@@ -41,6 +42,17 @@ def test_built_in_templates_render_in_both_languages(language: str) -> None:
     assert "&lt;b&gt;张三&lt;/b&gt;" in rendered.html  # HTML is
     assert ("已逾期" if language == "zh" else "overdue") in rendered.text
     assert Renderer(language).check() == []
+
+
+def test_a_reminder_names_the_command_that_writes_its_form() -> None:
+    context = {**CONTEXT, "task": {**CONTEXT["task"], "report": "cuiban report monthly --send"}}
+    for language in ("zh", "en"):
+        rendered = Renderer(language).render("reminder", context)
+        assert (
+            "cuiban report monthly --send" in rendered.text
+            and "cuiban report monthly --send" in rendered.html
+        )
+        assert "cuiban report" not in Renderer(language).render("reminder", CONTEXT).text
 
 
 def test_a_long_list_says_how_many_more() -> None:

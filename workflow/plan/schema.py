@@ -182,6 +182,8 @@ class Milestone(PlanModel):
     teachers_at_least: TeacherState | None = None
     reminders: ReminderOverride | None = None
     escalation: list[EscalationStep] | None = None
+    report: Literal["dept-audit", "monthly", "teacher-sheet", "working-group"] | None = None
+    """The form (`cuiban report NAME`) that delivers this milestone: its reminders name the command."""
     note: str | None = None
 
     @property
