@@ -38,8 +38,13 @@ def locate(
 
 
 def data_rows(rows: Iterator[Row]) -> Iterator[Row]:
-    """Rows after the header, skipping the empty ones."""
-    return (row for row in rows if _has_value(row[1]))
+    """Rows after the header, skipping the empty ones (a non-blank first cell settles it at once)."""
+    return (
+        row
+        for row in rows
+        if (row[1] and type(first := row[1][0]) is str and first and not first.isspace())
+        or _has_value(row[1])
+    )
 
 
 def _has_value(cells: list) -> bool:

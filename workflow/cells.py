@@ -37,8 +37,13 @@ def clean(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if not text.isascii():
+    if text.isascii():
+        if text.isalnum():  # IDs and numbers, most cells of a roster: nothing to change
+            return text
+    else:
         text = unicodedata.normalize("NFKC", text)
+    if " " not in text and text.isprintable():  # no white space of any kind: nothing to collapse
+        return text
     return " ".join(text.split())
 
 

@@ -121,6 +121,42 @@ def test_five_bad_rows_give_exactly_five_errors_and_write_nothing(
     assert _count(engine, TEACHER) == 0 and _count(engine, LOG) == 0
 
 
+def test_the_same_problems_when_the_checking_is_split_over_processes(
+    engine, tmp_path, plan_and_calendar, monkeypatch
+) -> None:
+    """Batches of 3 rows, checked alternately by two processes: a duplicate within one part,
+    one across parts, and a bad cell are all named, in row order; nothing is written."""
+    import services.roster_import
+
+    monkeypatch.setattr(services.roster_import, "BATCH", 3)
+    plan, calendar = plan_and_calendar
+    rows = roster(["新闻传播学院"], 14)  # file rows 2-15: batches 2-4 (part 0), 5-7 (part 1), 8-10 (part 0)…
+    rows[1][0] = "000001"  # row 3: duplicate of row 2, same batch, same part
+    rows[4][0] = "000004"  # row 6 (part 1): duplicate of row 5 in the same batch
+    rows[9][0] = "000003"  # row 11 (part 1, batch 11-13): duplicate of row 4 (part 0)
+    rows[12][3] = "1980-13-01"  # row 14: not a date
+    path = write_csv(tmp_path / "split.csv", ROSTER_HEADER, rows)
+
+    with pytest.raises(FileRejected) as rejected:
+        import_roster(engine, plan, calendar, path, NOW)
+
+    got = [(p.row, p.value, p.reason) for p in rejected.value.problems]
+    assert got == [
+        (3, "000001", "duplicate staff ID (first on row 2)"),
+        (6, "000004", "duplicate staff ID (first on row 5)"),
+        (11, "000003", "duplicate staff ID (first on row 4)"),
+        (14, "1980-13-01", got[3][2]),
+    ]
+    assert "calendar date" in got[3][2]
+    assert _count(engine, TEACHER) == 0 and _count(engine, LOG) == 0
+    fine = write_csv(tmp_path / "fine.csv", ROSTER_HEADER, roster(["新闻传播学院"], 14))
+    report = import_roster(engine, plan, calendar, fine, NOW)
+    assert (report.rows, report.imported) == (14, 14) and _count(engine, TEACHER) == 14
+    with engine.connect() as connection:  # written in the file's order
+        ids = connection.execute(select(TEACHER.c.staff_id).order_by(TEACHER.c.id)).scalars().all()
+    assert ids == sorted(ids)
+
+
 def test_reimport_changes_nothing_and_a_changed_file_is_logged(engine, tmp_path, plan_and_calendar) -> None:
     plan, calendar = plan_and_calendar
     first = _write(tmp_path, "utf8.csv", _rows())
