@@ -27,6 +27,7 @@ from typing import Any
 import pendulum
 
 from planfile.loader import load_plan
+from services.roster_import import PARTS
 from workflow.plan.schema import Person, Plan, Unit
 
 PLAN = Path(__file__).resolve().parent.parent / "config" / "plan.yaml"
@@ -90,8 +91,12 @@ def write_export(path: Path, teachers: int) -> None:
             writer.writerow([f"{n:08d}", f"教师{n}", MOVES[n % 3]])
 
 
-def measured(step: str, rows: int, work: Callable[[], Any]) -> Figure:
-    """Run `work` in a forked child; its time and peak resident memory."""
+def measured(step: str, rows: int, work: Callable[[], Any], helpers: int = 0) -> Figure:
+    """Run `work` in a forked child; its time and peak resident memory.
+
+    With `helpers`, the work runs that many processes of its own at once (the import's
+    checkers): the peak is the child's plus that many times the largest of them, an
+    upper bound of what they held together."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
 
@@ -99,7 +104,9 @@ def measured(step: str, rows: int, work: Callable[[], Any]) -> Figure:
         start = time.perf_counter()
         result = work()
         seconds = time.perf_counter() - start
-        queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result))
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        largest_helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if helpers else 0
+        queue.put((seconds, own + helpers * largest_helper, result))
 
     process = context.Process(target=child)
     process.start()
@@ -222,7 +229,7 @@ def _one_round(
     ours, raw = folder / f"cuiban-{n}.sqlite3", folder / f"raw-{n}.sqlite3"
     figures = [
         (
-            measured("import", teachers, lambda: cuiban_import(ours, roster, units)),
+            measured("import", teachers, lambda: cuiban_import(ours, roster, units), helpers=PARTS),
             measured("import (raw)", teachers, lambda: raw_import(raw, roster)),
         ),
         (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,10 @@ SUFFIXES = (".xlsx", ".xls", ".csv")
 
 class UnreadableFile(ValueError):
     """The file cannot be read as a table; the message says why."""
+
+
+CHUNK = 1 << 20
+"""Bytes read at a time while finding a file's encoding."""
 
 
 def read_rows(path: Path) -> Iterator[Row]:
@@ -30,22 +34,25 @@ def read_rows(path: Path) -> Iterator[Row]:
     raise UnreadableFile(f"{path}: expected one of {', '.join(SUFFIXES)}, not {suffix or 'no suffix'}")
 
 
-def decode(data: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM) when it decodes cleanly, else GB18030 (a superset of GBK)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise UnreadableFile(f"{path}: the text is neither UTF-8 nor GBK/GB18030") from None
+def encoding_of(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes cleanly, else GB18030 (a superset
+    of GBK). Decoded in chunks and thrown away: a million-row file is not held in memory."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise UnreadableFile(f"{path}: the text is neither UTF-8 nor GBK/GB18030")
 
 
 def _csv_rows(path: Path) -> Iterator[Row]:
-    text = decode(path.read_bytes(), path)
-    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
-        yield number, list(row)
+    with path.open(encoding=encoding_of(path), newline="") as handle:
+        yield from enumerate(csv.reader(handle), 1)
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
