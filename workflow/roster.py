@@ -146,6 +146,8 @@ class RosterValidator:
             cell = cells.clean(cell)
         if cell is None or cell == "":
             return _Refused("a value is required here") if column.required else None
+        if column.parse is cells.clean and type(cell) is str:
+            return cell  # a text field: cleaned just above
         try:
             return column.parse(cell)
         except cells.CellError as error:
