@@ -38,10 +38,19 @@ class Wired:
     def renderer(self) -> Renderer:
         return renderer_for(self.plan, self.plan_file)
 
+    @property
+    def templates_folder(self) -> Path | None:
+        return templates_folder(self.plan, self.plan_file)
+
+
+def templates_folder(plan: Plan, plan_file: Path) -> Path | None:
+    """The admin's templates (messages and reports): the plan's `templates`, relative to the plan file."""
+    return plan_file.parent / plan.templates if plan.templates else None
+
 
 def renderer_for(plan: Plan, plan_file: Path) -> Renderer:
-    """The plan's language, with its `templates` folder (relative to the plan file) overriding."""
-    return Renderer(plan.language, plan_file.parent / plan.templates if plan.templates else None)
+    """The plan's language, with its `templates` folder overriding."""
+    return Renderer(plan.language, templates_folder(plan, plan_file))
 
 
 def transport_from_environment() -> Transport:

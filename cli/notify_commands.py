@@ -195,11 +195,10 @@ def templates_check(plan_path: str | None) -> None:
     from pathlib import Path
 
     from planfile.loader import default_plan_path, load_plan
+    from reports.check import NAMES, check_report_templates  # docxtpl loads only for this command
 
     path = plan_path or default_plan_path()
     plan, _ = load_plan(path)
-    from reports.check import NAMES, check_report_templates
-
     renderer = renderer_for(plan, Path(path))
     folder = renderer.override
     problems = renderer.check(NAMES) + check_report_templates(folder)

@@ -58,7 +58,6 @@ def report(
     from services.report_files import default_name, send_monthly, write_reports
 
     wired = wire(plan_path, db)
-    override = wired.plan_file.parent / wired.plan.templates if wired.plan.templates else None
     target = output or Path("." if each else default_name(name, wired.plan, now, fmt))
     if name == "monthly" and cjk_font() is None:
         click.echo(NO_FONT, err=True)
@@ -73,7 +72,7 @@ def report(
             unit=unit,
             teacher=staff_id,
             each=each,
-            override=override,
+            override=wired.templates_folder,
         )
     except (UnknownSubject, NoConverter) as error:
         fail(str(error))

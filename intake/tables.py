@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,14 @@ def read_rows(path: Path) -> Iterator[Row]:
 def encoding_of(path: Path) -> str:
     """UTF-8 (with or without BOM) when the whole file decodes cleanly, else GB18030 (a superset
     of GBK). Decoded in chunks and thrown away: a million-row file is not held in memory."""
+    status = path.stat()
+    return _encoding_of(path.resolve(), status.st_size, status.st_mtime_ns)
+
+
+@cache
+def _encoding_of(path: Path, _size: int, _mtime_ns: int) -> str:
+    """Once per version of a file: the import reads it three times (its header here, then one
+    pass in each checking process, which inherit this cache)."""
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:

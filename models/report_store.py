@@ -26,17 +26,6 @@ LOG = TransitionLog.__table__
 OUT_OF_SCOPE = ("excluded", "left")
 
 
-def counts(connection: Connection, reached: Sequence[str], unit_id: str | None = None) -> tuple[int, int]:
-    """(in-scope teachers, of whom in a `reached` state) for one unit or the whole school."""
-    query = select(
-        func.count(), func.coalesce(func.sum(case((TEACHER.c.state.in_(reached), 1), else_=0)), 0)
-    ).where(TEACHER.c.state.not_in(OUT_OF_SCOPE))
-    if unit_id is not None:
-        query = query.where(TEACHER.c.unit_id == unit_id)
-    total, done = connection.execute(query).one()
-    return int(total), int(done)
-
-
 def names_missing(connection: Connection, unit_id: str, reached: Sequence[str]) -> list[str]:
     """Names of a unit's in-scope teachers not yet in a `reached` state, by staff ID."""
     query = (

@@ -7,11 +7,13 @@ for 附表5 and only when the plan maps the phone column.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from models import report_store
+from models import report_store, teacher_store
 from workflow.clock import local_date
 from workflow.forms import (
     ENTERED,
@@ -22,7 +24,6 @@ from workflow.forms import (
     TeacherSheet,
     auditor_of,
     month_label,
-    stage,
 )
 from workflow.plan.schema import Plan
 
@@ -31,13 +32,19 @@ class UnknownSubject(ValueError):
     """The unit or teacher a report was asked for does not exist."""
 
 
-def _stage(connection: Connection, plan: Plan, reached: frozenset[str], unit_id: str | None) -> Stage:
-    total, done = report_store.counts(connection, sorted(reached), unit_id)
+def _stage(
+    connection: Connection, plan: Plan, reached: frozenset[str], unit_id: str | None, by_state: dict[str, int]
+) -> Stage:
+    """A stage from in-scope teachers per state (one count serves every form); the names of those
+    missing for one unit; the day it completed, from the log, only once it has."""
+    total = sum(by_state.values())
+    done = sum(n for state, n in by_state.items() if state in reached)
     names = report_store.names_missing(connection, unit_id, sorted(reached)) if unit_id else []
-    last = (
-        report_store.last_reached(connection, sorted(reached), unit_id) if total and done == total else None
-    )
-    return stage(total, done, names, local_date(last, plan.timezone) if last else None)
+    result = Stage(total, done, names)
+    if not result.complete:
+        return result
+    last = report_store.last_reached(connection, sorted(reached), unit_id)
+    return replace(result, completed_on=local_date(last, plan.timezone) if last else None)
 
 
 def departments(plan: Plan, unit: str | None) -> list[str]:
@@ -56,27 +63,30 @@ def dept_audits(
 ) -> list[DeptAudit]:
     """附表6 for one department or every department, as of `now`."""
     audits = []
+    in_scope = teacher_store.unit_state_counts(connection)
     for uid in departments(plan, unit):
         auditor, phone = auditor_of(plan, uid)
+        by_state = in_scope.get(uid, {})
         audits.append(
             DeptAudit(
                 uid,
                 plan.units[uid].name,
                 auditor,
                 phone,
-                _stage(connection, plan, ENTERED, uid),
-                _stage(connection, plan, REVIEWED, uid),
+                _stage(connection, plan, ENTERED, uid, by_state),
+                _stage(connection, plan, REVIEWED, uid, by_state),
                 local_date(now, plan.timezone),
             )
         )
     return audits
 
 
-def monthly(
-    connection: Connection, plan: Plan, now: datetime, chart_png: bytes | None = None
-) -> MonthlyReport:
+def monthly(connection: Connection, plan: Plan, now: datetime) -> MonthlyReport:
     """附表4 for the month of `now`, for the whole school."""
     filler = plan.people[plan.roles.coordinator]
+    school: Counter[str] = Counter()
+    for by_state in teacher_store.unit_state_counts(connection).values():
+        school.update(by_state)
     today = local_date(now, plan.timezone)
     return MonthlyReport(
         plan.institution,
@@ -84,9 +94,8 @@ def monthly(
         filler.name,
         filler.office_phone or "",
         today,
-        _stage(connection, plan, ENTERED, None),
-        _stage(connection, plan, REVIEWED, None),
-        chart_png,
+        _stage(connection, plan, ENTERED, None, school),
+        _stage(connection, plan, REVIEWED, None, school),
     )
 
 

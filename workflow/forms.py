@@ -71,7 +71,6 @@ class MonthlyReport:
     filled_on: date
     entry: Stage
     review: Stage
-    chart_png: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -122,12 +121,6 @@ class Progress:
     """Department name → in-scope teachers now."""
     entered: dict[str, list[int]]
     """Department name → entered by the end of each of `days`."""
-
-
-def stage(total: int, done: int, missing_names: list[str], last_reached: date | None) -> Stage:
-    """A stage is complete on the day its last teacher reached it, and only when nobody is missing."""
-    complete = total > 0 and done == total
-    return Stage(total, done, missing_names, last_reached if complete else None)
 
 
 def month_label(day: date) -> str:
