@@ -125,6 +125,30 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_stamp())
     sent_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
     message_id: str | None = Field(default=None, max_length=200)
+    """Fixed when the row is queued and used on every attempt, so a receiver can drop a duplicate."""
+    priority: int = 2
+    """Send order: 0 digests, 1 escalations and reports, 2 reminders."""
+    due_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    """When the message was meant to go out (its slot); sent later than that by more than the tick
+    interval, it is `late`."""
+    claimed_by: str | None = Field(default=None, max_length=200)
+    """The sender holding it while `sending` (host:pid:token)."""
+    claim_expires_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    """Real (host) time after which another sender may take the claim over; renewed while sending."""
+    failed_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    late: bool = False
+
+    __table_args__ = (Index("ix_outbox_send_order", "status", "priority", "id"),)
+
+
+class DeliveryPause(SQLModel, table=True):
+    """The sender's pause after a provider's rate limit or an outage: nothing is sent until then."""
+
+    __tablename__ = "delivery_pause"
+
+    name: str = Field(primary_key=True, max_length=64)
+    paused_until: datetime = Field(sa_column=_stamp())
+    reason: str
 
 
 class OutboxAttachment(SQLModel, table=True):
