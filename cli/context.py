@@ -60,6 +60,11 @@ def transport_from_environment() -> Transport:
     return FileTransport(Path(os.environ.get("CUIBAN_OUTBOX_DIR") or "outbox"))
 
 
+def send_rate() -> int | None:
+    """CUIBAN_SMTP_RATE: at most this many messages a minute (None: no limit)."""
+    return int(os.environ.get("CUIBAN_SMTP_RATE", "0")) or None
+
+
 def wire(plan_path: str | None, db: str | None) -> Wired:
     """Load the plan (exit 2 on errors) and open the database, migrating it on first use."""
     from planfile.loader import default_plan_path
