@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -11,13 +11,21 @@ import pendulum
 from rich.table import Table
 
 from cli.console import console
-from cli.context import db_option, fail, plan_option, renderer_for, transport_from_environment, wire
+from cli.context import (
+    db_option,
+    fail,
+    plan_option,
+    renderer_for,
+    send_rate,
+    transport_from_environment,
+    wire,
+)
 from cli.options import now_option
 from models import outbox_store
 from models.unit_of_work import transaction
 from schedules.digest import digest_context, digest_data
-from schedules.tick import run_tick
-from services.dispatch import dispatch
+from services.dispatch import DispatchReport, dispatch
+from services.tick_and_send import Delivery, TickBusy, tick_and_send
 from workflow.clock import local_iso
 
 format_option = click.option(
@@ -25,14 +33,31 @@ format_option = click.option(
 )
 
 
-def _send(wired, now: pendulum.DateTime) -> None:  # type: ignore[no-untyped-def]
+budget_option = click.option(
+    "--budget",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Stop sending after this long (the rest waits for the next run); default: until the queue is empty.",
+)
+
+
+def _transport():  # type: ignore[no-untyped-def]
     try:
-        transport = transport_from_environment()
+        return transport_from_environment()
     except ValueError as error:
         fail(str(error))
-    rate = int(os.environ.get("CUIBAN_SMTP_RATE", "0")) or None
-    report = dispatch(wired.engine, transport, now, per_minute=rate)
+
+
+def _delivery(budget: float | None) -> Delivery:
+    return Delivery(per_minute=send_rate(), budget=timedelta(seconds=budget) if budget else None)
+
+
+def print_sent(report: DispatchReport) -> None:
     line = f"sent {report.sent}, to retry {report.retried}, failed {report.failed}"
+    if report.late:
+        line += f", late {report.late}"
+    if report.released:
+        line += f" ({report.released} given back from a sender that had died)"
     click.echo(line + (f" (paused: {report.paused})" if report.paused else ""))
     for error in report.errors:
         click.echo(f"  failed: {error}", err=True)
@@ -40,20 +65,39 @@ def _send(wired, now: pendulum.DateTime) -> None:  # type: ignore[no-untyped-def
 
 @click.command()
 @click.option("--no-send", is_flag=True, help="Decide and queue, but leave sending for later.")
+@budget_option
 @plan_option
 @db_option
 @now_option
-def tick(no_send: bool, plan_path: str | None, db: str | None, now: pendulum.DateTime) -> None:
+def tick(
+    no_send: bool, budget: float | None, plan_path: str | None, db: str | None, now: pendulum.DateTime
+) -> None:
     """Decide what is due at --now (tasks, reminders, escalations, digest), queue it, then send it."""
     wired = wire(plan_path, db)
-    report = run_tick(wired.engine, wired.plan, wired.calendar, wired.renderer(), now)
+    transport = _transport()
+    try:
+        done = tick_and_send(
+            wired.engine,
+            wired.plan,
+            wired.calendar,
+            wired.renderer(),
+            transport,
+            now,
+            send=not no_send,
+            delivery=_delivery(budget),
+            on_wait=lambda holder: click.echo(f"another tick ({holder}) is running; waiting", err=True),
+        )
+    except TickBusy as busy:
+        click.echo(f"another tick ({busy}) is still running after 15 minutes; try again later", err=True)
+        raise SystemExit(1) from None
+    report = done.tick
     queued = ", ".join(f"{n} {kind}" for kind, n in report.queued.items())
     click.echo(
         f"tasks: {report.opened} opened, {report.overdue} overdue, {report.escalated} escalations; "
         f"queued: {queued}"
     )
-    if not no_send:
-        _send(wired, now)
+    if done.sent is not None:
+        print_sent(done.sent)
 
 
 @click.group()
@@ -155,12 +199,23 @@ def outbox_retry(
 
 
 @outbox.command("send")
+@budget_option
 @plan_option
 @db_option
 @now_option
-def outbox_send(plan_path: str | None, db: str | None, now: pendulum.DateTime) -> None:
+def outbox_send(plan_path: str | None, db: str | None, now: pendulum.DateTime, budget: float | None) -> None:
     """Send queued messages (SMTP when $CUIBAN_SMTP_HOST is set, else .eml files in ./outbox)."""
-    _send(wire(plan_path, db), now)
+    wired = wire(plan_path, db)
+    delivery = _delivery(budget)
+    report = dispatch(
+        wired.engine,
+        _transport(),
+        now,
+        per_minute=delivery.per_minute,
+        budget=delivery.budget,
+        late_after=delivery.late_after,
+    )
+    print_sent(report)
 
 
 @click.command()
@@ -194,6 +249,8 @@ def templates_check(plan_path: str | None) -> None:
     """Compile every template; a broken one is named with its line (exit 2)."""
     from pathlib import Path
 
+    from notifications.samples import SAMPLES
+    from notifications.template_check import check_templates, languages
     from planfile.loader import default_plan_path, load_plan
     from reports.check import NAMES, check_report_templates  # docxtpl loads only for this command
 
@@ -201,9 +258,10 @@ def templates_check(plan_path: str | None) -> None:
     plan, _ = load_plan(path)
     renderer = renderer_for(plan, Path(path))
     folder = renderer.override
-    problems = renderer.check(NAMES) + check_report_templates(folder)
+    problems = check_templates(renderer, NAMES) + check_report_templates(folder)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         fail(f"{len(problems)} template problem(s)")
-    click.echo(f"OK: templates for {plan.language}" + (f" with overrides from {folder}" if folder else ""))
+    checked = f"built-in {' and '.join(languages())}" + (f", overrides from {folder}" if folder else "")
+    click.echo(f"OK: templates for {plan.language} ({checked}; rendered with {len(SAMPLES)} sample messages)")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import threading
 from datetime import timedelta
 
 import click
 import pendulum
 
-from cli.context import db_option, fail, plan_option, transport_from_environment, wire
+from cli.context import db_option, fail, plan_option, send_rate, transport_from_environment, wire
+from cli.notify_commands import print_sent
 from models import lease_store
 from schedules.service import Clock, build
-from schedules.tick import run_tick
-from services.dispatch import dispatch
+from services.holders import holder_is_dead, holder_name
+from services.tick_and_send import Delivery, tick_and_send
 from workflow.clock import NaiveDatetimeError, iso, parse_moment
 
 LEASE = "cuiban.run"
@@ -50,10 +49,16 @@ def run(every: float, start: str | None, speed: float, plan_path: str | None, db
         clock = Clock(parse_moment(start, "--now") if start else None, speed)
     except (ValueError, NaiveDatetimeError) as error:
         fail(str(error))
-    transport = transport_from_environment()
-    holder = f"{socket.gethostname()}:{os.getpid()}"
-    ttl = timedelta(seconds=max(3 * every, 120))
-    busy = lease_store.acquire(wired.engine, LEASE, holder, pendulum.now("UTC"), ttl)
+    try:
+        transport = transport_from_environment()
+    except ValueError as error:
+        fail(str(error))
+    holder = holder_name(token=False)
+    ttl = timedelta(seconds=max(2 * every, 120))
+    delivery = Delivery(
+        per_minute=send_rate(), budget=timedelta(seconds=every), late_after=timedelta(seconds=every)
+    )
+    busy = lease_store.acquire(wired.engine, LEASE, holder, pendulum.now("UTC"), ttl, holder_is_dead)
     if busy:
         click.echo(f"another `cuiban run` ({busy}) is acting on this database; not starting.", err=True)
         raise SystemExit(EXIT_BUSY)
@@ -61,20 +66,22 @@ def run(every: float, start: str | None, speed: float, plan_path: str | None, db
 
     def job() -> None:
         with lock:
-            if lease_store.acquire(wired.engine, LEASE, holder, pendulum.now("UTC"), ttl):
+            if lease_store.acquire(wired.engine, LEASE, holder, pendulum.now("UTC"), ttl, holder_is_dead):
                 click.echo("the lease was taken over by another run; stopping.", err=True)
                 scheduler.shutdown(wait=False)
                 return
             now = clock.now()
-            report = run_tick(wired.engine, wired.plan, wired.calendar, wired.renderer(), now)
-            sent = dispatch(wired.engine, transport, now)
+            done = tick_and_send(
+                wired.engine, wired.plan, wired.calendar, wired.renderer(), transport, now, delivery=delivery
+            )
+            report = done.tick
             queued = ", ".join(f"{n} {kind}" for kind, n in report.queued.items())
             click.echo(
                 f"{iso(now.in_timezone(wired.plan.timezone))} tick: {report.opened} opened, "
-                f"{report.overdue} overdue, {report.escalated} escalations; queued {queued}; "
-                f"sent {sent.sent}, retry {sent.retried}, failed {sent.failed}",
-                nl=True,
+                f"{report.overdue} overdue, {report.escalated} escalations; queued {queued}; ",
+                nl=False,
             )
+            print_sent(done.sent)
 
     scheduler = build(wired.plan, job, timedelta(seconds=every), clock)
 

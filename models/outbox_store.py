@@ -1,26 +1,34 @@
 """The outbox: messages inserted once by key, claimed for sending, marked sent, retried or failed.
 
-Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never take
-the same message; on SQLite the write transaction is exclusive anyway. A claimed
-message carries a lease (`next_attempt_at`): if the process dies after the server
-accepted it but before the commit, the message is sent once more when the lease ends,
-never more.
+Delivery works like a mail server's queue:
+- each row gets its Message-ID when it is queued, and every attempt uses it;
+- claiming is one atomic statement (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)
+  … RETURNING` on PostgreSQL; on SQLite the same UPDATE runs under the database's write
+  lock and re-checks the status), so two senders never take the same row;
+- a claim names its holder (`host:pid:token`) and expires on the host's real clock unless
+  renewed; a claim whose holder is dead (same host and its PID gone) or expired is given
+  back, so a crash resends at most the messages in flight, with their Message-ID;
+- rows are claimed in send order: digests, then escalations and reports, then reminders.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
 
 from models.bulk import bound, placeholder
-from models.tables import Outbox, OutboxAttachment
+from models.tables import DeliveryPause, Outbox, OutboxAttachment
 
 OUTBOX = Outbox.__table__
 ATTACHMENT = OutboxAttachment.__table__
+PAUSE = DeliveryPause.__table__
+PRIORITY = {"digest": 0, "escalation": 1, "report": 1}
+"""Send order by kind; anything else (reminders) after these."""
 COLUMNS = (
     "key",
     "kind",
@@ -36,8 +44,12 @@ COLUMNS = (
     "status",
     "attempts",
     "created_at",
+    "message_id",
+    "priority",
+    "due_at",
+    "last_error",
+    "failed_at",
 )
-LEASE = timedelta(minutes=10)
 
 
 def existing_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
@@ -53,12 +65,49 @@ def keys_since(connection: Connection, since: datetime) -> set[str]:
     return set(connection.execute(select(OUTBOX.c.key).where(OUTBOX.c.created_at >= since)).scalars())
 
 
-def queue(connection: Connection, messages: Sequence[dict[str, Any]], now: datetime) -> int:
-    """Insert messages whose key is new; the number inserted."""
+def new_message_id(domain: str) -> str:
+    """A Message-ID unique to one outbox row, fixed before its first attempt."""
+    return f"<{uuid.uuid4().hex}.cuiban@{domain}>"
+
+
+def reminded(connection: Connection, since: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """Per task, the newest reminder slot sent and when the last reminder was decided (since `since`)."""
+    query = (
+        select(OUTBOX.c.task_key, func.max(OUTBOX.c.due_at), func.max(OUTBOX.c.created_at))
+        .where(OUTBOX.c.kind == "reminder", OUTBOX.c.created_at >= since, OUTBOX.c.due_at.is_not(None))
+        .group_by(OUTBOX.c.task_key)
+    )
+    utc = OUTBOX.c.due_at.type
+    found = {}
+    for task_key, due_at, created_at in connection.execute(query):
+        # max() loses the column type on SQLite: read the values back as aware UTC
+        found[task_key] = (
+            utc.process_result_value(_moment(due_at), connection.dialect),
+            utc.process_result_value(_moment(created_at), connection.dialect),
+        )
+    return found
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def queue(
+    connection: Connection, messages: Sequence[dict[str, Any]], now: datetime, domain: str = "cuiban.local"
+) -> int:
+    """Insert messages whose key is new; the number inserted.
+
+    A message may come already failed (`status: failed` with `last_error`: its template
+    could not be rendered); it is kept, so the digest can say so, and never sent.
+    """
     if not messages:
         return 0
     stamp = bound(connection, OUTBOX.c.created_at, now)
     mark = placeholder(connection)
+
+    def when(value: datetime | None) -> Any:
+        return None if value is None else bound(connection, OUTBOX.c.due_at, value)
+
     rows = [
         (
             m["key"],
@@ -72,9 +121,14 @@ def queue(connection: Connection, messages: Sequence[dict[str, Any]], now: datet
             m["body_text"],
             m["body_html"],
             json.dumps(m["data"], ensure_ascii=False) if m.get("data") is not None else None,
-            "queued",
+            m.get("status", "queued"),
             0,
             stamp,
+            new_message_id(domain),
+            PRIORITY.get(m["kind"], 2),
+            when(m.get("due_at")),
+            m.get("last_error"),
+            stamp if m.get("status") == "failed" else None,
         )
         for m in messages
     ]
@@ -112,26 +166,108 @@ def count(connection: Connection, status: str | None = None) -> int:
     return int(connection.execute(query, {"s": status} if status else {}).scalar_one())
 
 
-def claim(connection: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """Take up to `limit` messages due for sending and lease them to this dispatcher."""
-    due = or_(
-        and_(
-            OUTBOX.c.status == "queued",
-            or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
-        ),
-        and_(OUTBOX.c.status == "sending", OUTBOX.c.next_attempt_at <= now),
+def claim(
+    connection: Connection, now: datetime, limit: int, holder: str, expires: datetime
+) -> list[dict[str, Any]]:
+    """Take up to `limit` messages due at `now` for `holder` until `expires` (host time), in send order.
+
+    One statement: the subquery picks, the outer UPDATE re-checks `status = 'queued'`, so a
+    row another sender took in between is not taken again.
+    """
+    due = and_(
+        OUTBOX.c.status == "queued",
+        or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
     )
-    query = select(OUTBOX).where(due).order_by(OUTBOX.c.id).limit(limit)
+    pick = select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(limit)
     if connection.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = [dict(r._mapping) for r in connection.execute(query)]
-    if rows:
-        connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_([r["id"] for r in rows]))
-            .values(status="sending", attempts=OUTBOX.c.attempts + 1, next_attempt_at=now + LEASE)
-        )
-    return rows
+        pick = pick.with_for_update(skip_locked=True)
+    taken = connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(pick.scalar_subquery()), OUTBOX.c.status == "queued")
+        .values(status="sending", claimed_by=holder, claim_expires_at=expires)
+        .returning(OUTBOX.c.id)
+    ).scalars()
+    ids = list(taken)
+    if not ids:
+        return []
+    query = select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.priority, OUTBOX.c.id)
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def renew(connection: Connection, holder: str, expires: datetime) -> None:
+    """Keep this holder's claims: a slow batch is never taken by another sender."""
+    connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_by == holder)
+        .values(claim_expires_at=expires)
+    )
+
+
+def holders(connection: Connection) -> list[str]:
+    """Who holds claims now."""
+    query = select(OUTBOX.c.claimed_by).where(OUTBOX.c.status == "sending").distinct()
+    return [h for h in connection.execute(query).scalars() if h]
+
+
+def release(
+    connection: Connection,
+    *,
+    holder: str | None = None,
+    dead: Sequence[str] = (),
+    expired_before: datetime | None = None,
+    error: str | None = None,
+) -> int:
+    """Give claimed messages back to the queue, uncharged: this holder's, the dead holders', the expired.
+
+    A message given back after a crash may have reached the server already: it is sent
+    once more, with the same Message-ID, so the receiver can drop the copy.
+    """
+    whose = []
+    if holder is not None:
+        whose.append(OUTBOX.c.claimed_by == holder)
+    if dead:
+        whose.append(OUTBOX.c.claimed_by.in_(list(dead)))
+    if expired_before is not None:
+        whose.append(OUTBOX.c.claim_expires_at < expired_before)
+    if not whose:
+        return 0
+    values: dict[str, Any] = {"status": "queued", "claimed_by": None, "claim_expires_at": None}
+    if error is not None:
+        values["last_error"] = error
+    result = connection.execute(
+        update(OUTBOX).where(OUTBOX.c.status == "sending", or_(*whose)).values(**values)
+    )
+    return result.rowcount or 0
+
+
+def finish(connection: Connection, outbox_id: int, holder: str, **values: Any) -> bool:
+    """Record the outcome of this holder's attempt; False when the claim was no longer this holder's."""
+    result = connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == outbox_id, OUTBOX.c.claimed_by == holder, OUTBOX.c.status == "sending")
+        .values(claimed_by=None, claim_expires_at=None, **values)
+    )
+    return bool(result.rowcount)
+
+
+def pause_until(connection: Connection, name: str) -> tuple[datetime, str] | None:
+    row = connection.execute(select(PAUSE).where(PAUSE.c.name == name)).first()
+    return (row.paused_until, row.reason) if row else None
+
+
+def set_pause(connection: Connection, name: str, until: datetime, reason: str) -> None:
+    connection.execute(delete(PAUSE).where(PAUSE.c.name == name))
+    connection.execute(insert(PAUSE).values(name=name, paused_until=until, reason=reason))
+
+
+def clear_pause(connection: Connection, name: str) -> None:
+    connection.execute(delete(PAUSE).where(PAUSE.c.name == name))
+
+
+def pending(connection: Connection) -> int:
+    """Messages waiting: queued (due or not) and in flight."""
+    query = select(func.count()).where(OUTBOX.c.status.in_(("queued", "sending")))
+    return int(connection.execute(query).scalar_one())
 
 
 def mark(connection: Connection, outbox_id: int, **values: Any) -> None:
@@ -164,7 +300,14 @@ def latest_digest_before(connection: Connection, slot: str) -> dict[str, Any] | 
 
 
 def failed_since(connection: Connection, since: datetime) -> list[dict[str, Any]]:
+    """Messages that failed since `since` (by when they failed, however long ago they were queued)."""
     query = (
-        select(OUTBOX).where(OUTBOX.c.status == "failed", OUTBOX.c.created_at >= since).order_by(OUTBOX.c.id)
+        select(OUTBOX).where(OUTBOX.c.status == "failed", OUTBOX.c.failed_at >= since).order_by(OUTBOX.c.id)
     )
     return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def late_since(connection: Connection, since: datetime) -> int:
+    """How many messages went out late (after their slot by more than the tick interval) since `since`."""
+    query = select(func.count()).where(OUTBOX.c.late.is_(True), OUTBOX.c.sent_at >= since)
+    return int(connection.execute(query).scalar_one())

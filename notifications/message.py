@@ -1,4 +1,5 @@
-"""Building the email itself: text and HTML alternatives, UTF-8 headers, a Message-ID per outbox row.
+"""Building the email itself: text and HTML alternatives, UTF-8 headers, a Message-ID per outbox
+row (fixed when the row is queued, reused on every attempt).
 
 Built with the standard library rather than yagmail's `send()`, which turns newlines
 into <br> even in the text part, makes equal subjects share a Message-ID and treats a
@@ -36,6 +37,8 @@ class Outgoing:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = ()
+    message_id: str | None = None
+    """The outbox row's own, fixed when it was queued: the same on every attempt."""
 
 
 def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ignore[no-untyped-def]
@@ -44,7 +47,7 @@ def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ign
     email["To"] = _address(message.recipient_name, message.recipient)
     email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(sent_at)
-    email["Message-ID"] = make_msgid(idstring=f"cuiban.{message.outbox_id}", domain=domain)
+    email["Message-ID"] = message.message_id or make_msgid(f"cuiban.{message.outbox_id}", domain=domain)
     email.set_content(message.text, subtype="plain", charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
     html_part = email.get_payload()[1]

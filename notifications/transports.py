@@ -1,30 +1,94 @@
 """Where messages go: a folder of .eml files (the default and the demo's), or SMTP via yagmail.
 
-Both satisfy `Transport`: open once for a batch, send each message, close. Failures
-are sorted into `TemporaryFailure` (try again later: 4xx replies, a dropped connection,
-providers' rate limits such as 163's 451 or QQ's "550 … frequency limited") and
-`PermanentFailure` (e.g. 550 user unknown), keeping the server's reply.
+Both satisfy `Transport`: open once, send each message, close. What can go wrong is sorted
+the way a mail server sorts it, because the answer decides who pays for it:
+
+- `PermanentFailure`: this message cannot be delivered as addressed (`550 5.1.1 User unknown`);
+- `TemporaryFailure`: this recipient, not now (`452 4.2.2 Mailbox full`, `450 mailbox busy`):
+  the message waits and the run goes on with the others;
+- `SenderPaused`: the sender as a whole must stop for a while — a provider's rate limit (QQ's
+  "550 … frequency limited", 163's "451 MI:SFQ"), a server that closes (`421`), no connection,
+  a refused login, a folder that cannot be written. No message is charged for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import smtplib
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 from typing import Protocol
 
-RATE_LIMIT_WORDS = ("frequency", "rate limit", "too many", "limited", "频率")
+
+class DeliveryError(Exception):
+    """A send that did not succeed; the server's reply (or the system's error) is the message."""
 
 
-class TemporaryFailure(Exception):
-    """Try again later; the connection may be gone."""
-
-
-class PermanentFailure(Exception):
+class PermanentFailure(DeliveryError):
     """This message cannot be delivered as addressed."""
+
+
+class TemporaryFailure(DeliveryError):
+    """This recipient cannot take it now; try this message again later."""
+
+
+class SenderPaused(DeliveryError):
+    """Nothing can be sent for a while; no message is to blame."""
+
+    def __init__(self, reason: str, cool_down: timedelta, reconnect: bool = False) -> None:
+        super().__init__(reason)
+        self.cool_down = cool_down
+        self.reconnect = reconnect
+        """The connection dropped: worth one new connection before pausing."""
+
+
+RATE_LIMIT_COOL_DOWN = timedelta(minutes=10)
+QUOTA_COOL_DOWN = timedelta(hours=1)
+OUTAGE_COOL_DOWN = timedelta(minutes=2)
+LOGIN_COOL_DOWN = timedelta(minutes=30)
+
+QUOTA = re.compile(
+    r"MI:STC|RP:TRC|RP:QRC|5\.4\.5|daily (user )?sending quota|quota exceeded|out of (send )?quota|"
+    r"exceeded the daily|每天|当天|日发送",
+    re.IGNORECASE,
+)
+"""Replies that mean the account's daily allowance is used up (163 MI:STC, Gmail 5.4.5, Aliyun)."""
+
+RATE_LIMIT = re.compile(
+    r"frequency|MI:SFQ|MI:CEL|RP:CEL|4\.7\.28|rate limit|rate-limit|ratelimit|too many (messages|mails|"
+    r"connections|emails|requests)|throttl|unusual rate|sending limit|limit exceeded|exceed(ed|s)? the "
+    r"limit|temporarily (deferred|rejected|frozen)|try again later, closing|频率|超过限制|超出限制|过于频繁",
+    re.IGNORECASE,
+)
+"""Providers' words for "you are sending too fast": QQ and exmail ("Ip/Connection frequency
+limited"), 163/126 (MI:SFQ, MI:CEL, RP:CEL), Gmail (4.7.28, "unusual rate"), Aliyun ("sending
+limit"), and the generic ones."""
+
+SERVER_WIDE = re.compile(r"4\.3\.[0-9]|insufficient system storage|system (is )?busy|服务器繁忙", re.I)
+"""4xx replies about the server, not the mailbox: wait for the server, charge nobody."""
+
+
+def classify(code: int, reply: bytes | str) -> DeliveryError:
+    """The failure an SMTP reply stands for (see the module's docstring)."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    message = f"{code} {' '.join(text.split())}".strip()
+    if QUOTA.search(text):
+        return SenderPaused(message, QUOTA_COOL_DOWN)
+    if RATE_LIMIT.search(text):
+        return SenderPaused(message, RATE_LIMIT_COOL_DOWN)
+    if code == 421 or (400 <= code < 500 and SERVER_WIDE.search(text)):
+        return SenderPaused(message, OUTAGE_COOL_DOWN)
+    if code in (530, 534, 535):
+        return SenderPaused(f"login refused: {message}", LOGIN_COOL_DOWN)
+    if 400 <= code < 500:
+        return TemporaryFailure(message)
+    return PermanentFailure(message)
 
 
 class Transport(Protocol):
@@ -41,7 +105,8 @@ class FileTransport:
     """Writes each message as FOLDER/NNNNNN-kind.eml, a file any mail program opens.
 
     The name comes from the outbox row, so sending the same row again rewrites the
-    same file instead of adding a duplicate.
+    same file instead of adding a duplicate. A folder that cannot be written (read-only,
+    disk full) pauses the sender: the messages stay queued with the reason recorded.
     """
 
     def __init__(
@@ -50,18 +115,28 @@ class FileTransport:
         self.folder, self.sender, self.sender_name, self.domain = folder, sender, sender_name, "cuiban.local"
 
     def open(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _unwritable(self.folder, error) from error
 
     def send(self, message: EmailMessage) -> None:
         name = message["X-Cuiban-File"]
         del message["X-Cuiban-File"]
         target = self.folder / name
         temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(bytes(message))
-        os.replace(temporary, target)
+        try:
+            temporary.write_bytes(bytes(message))
+            os.replace(temporary, target)
+        except OSError as error:
+            raise _unwritable(self.folder, error) from error
 
     def close(self) -> None:
         pass
+
+
+def _unwritable(folder: Path, error: OSError) -> SenderPaused:
+    return SenderPaused(f"cannot write to {folder}: {error.strerror or error}", OUTAGE_COOL_DOWN)
 
 
 @dataclass(frozen=True)
@@ -85,9 +160,12 @@ class SmtpSettings:
         if not env.get("CUIBAN_SMTP_HOST") or not env.get("CUIBAN_MAIL_FROM"):
             raise ValueError("SMTP needs CUIBAN_SMTP_HOST and CUIBAN_MAIL_FROM in the environment")
         default_port = {"ssl": 465, "starttls": 587, "none": 25}[security]
+        port = env.get("CUIBAN_SMTP_PORT", str(default_port))
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"CUIBAN_SMTP_PORT must be a port number (1-65535), not {port!r}")
         return cls(
             env["CUIBAN_SMTP_HOST"],
-            int(env.get("CUIBAN_SMTP_PORT", default_port)),
+            int(port),
             env.get("CUIBAN_SMTP_USER") or None,
             env.get("CUIBAN_SMTP_PASSWORD") or None,
             security,
@@ -96,7 +174,7 @@ class SmtpSettings:
 
 
 class SmtpTransport:
-    """One yagmail connection, logged in once, for a whole batch."""
+    """One yagmail connection, logged in once, reused for every message until closed."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -108,19 +186,19 @@ class SmtpTransport:
         import yagmail
 
         s = self.settings
-        client = yagmail.SMTP(
-            user=s.user,
-            password=s.password,
-            host=s.host,
-            port=s.port,
-            smtp_ssl=s.security == "ssl",
-            smtp_starttls=s.security == "starttls",
-            smtp_skip_login=s.user is None,
-            soft_email_validation=False,
-            local_hostname="cuiban.local",
-            timeout=s.timeout,
-        )
         try:
+            client = yagmail.SMTP(
+                user=s.user,
+                password=s.password,
+                host=s.host,
+                port=s.port,
+                smtp_ssl=s.security == "ssl",
+                smtp_starttls=s.security == "starttls",
+                smtp_skip_login=s.user is None,
+                soft_email_validation=False,
+                local_hostname="cuiban.local",
+                timeout=s.timeout,
+            )
             client.login()
         except (smtplib.SMTPException, OSError) as error:
             raise _classified(error) from error
@@ -128,36 +206,37 @@ class SmtpTransport:
 
     def send(self, message: EmailMessage) -> None:
         if self._client is None:
-            raise TemporaryFailure("not connected")
+            raise SenderPaused("not connected", OUTAGE_COOL_DOWN)
         del message["X-Cuiban-File"]
+        recipient = message["To"].addresses[0].addr_spec
         try:
-            refused = self._client.smtp.send_message(message)
+            refused = self._client.smtp.sendmail(self.sender, [recipient], message.as_bytes(policy=SMTP))
         except (smtplib.SMTPException, OSError) as error:
             raise _classified(error) from error
         if refused:
             code, reply = next(iter(refused.values()))
-            raise _by_code(code, reply)
+            raise classify(code, reply)
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.close()
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # already gone: nothing to close
+                self._client.close()
             self._client = None
 
 
-def _by_code(code: int, reply: bytes | str) -> Exception:
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    message = f"{code} {text}".strip()
-    if 400 <= code < 500 or any(word in text.lower() for word in RATE_LIMIT_WORDS):
-        return TemporaryFailure(message)
-    return PermanentFailure(message)
-
-
-def _classified(error: Exception) -> Exception:
+def _classified(error: Exception) -> DeliveryError:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(error.recipients.values()))
-        return _by_code(code, reply)
+        return classify(code, reply)
+    if isinstance(error, smtplib.SMTPSenderRefused):  # about the account, whatever the code says
+        found = classify(error.smtp_code, error.smtp_error)
+        if isinstance(found, SenderPaused):
+            return found
+        return SenderPaused(f"sender {error.sender} refused: {found}", LOGIN_COOL_DOWN)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return SenderPaused(f"connection lost: {error}", OUTAGE_COOL_DOWN, reconnect=True)
     if isinstance(error, smtplib.SMTPResponseException):
-        return _by_code(error.smtp_code, error.smtp_error)
-    if isinstance(error, smtplib.SMTPServerDisconnected | socket.timeout | ConnectionError | OSError):
-        return TemporaryFailure(f"connection problem: {error}")
-    return TemporaryFailure(str(error))
+        return classify(error.smtp_code, error.smtp_error)
+    if isinstance(error, socket.timeout | ConnectionError | OSError):
+        return SenderPaused(f"could not connect: {error}", OUTAGE_COOL_DOWN)
+    return SenderPaused(str(error), OUTAGE_COOL_DOWN)

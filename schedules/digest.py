@@ -105,6 +105,7 @@ def digest_data(
             }
             for m in outbox_store.failed_since(connection, local.subtract(days=1))
         ],
+        "late_messages": outbox_store.late_since(connection, local.subtract(days=1)),
     }
 
 

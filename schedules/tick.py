@@ -23,7 +23,15 @@ from schedules.digest import digest_context, digest_data
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan, Unit
 from workflow.recipients import Recipient, resolve
-from workflow.reminders import at_local, escalation_moments, latest_slot, levels_reached, reminder_slots
+from workflow.reminders import (
+    Reminded,
+    at_local,
+    escalation_moments,
+    latest_slot,
+    levels_reached,
+    reminder_slots,
+    slot_to_send,
+)
 from workflow.task_machine import FINISHED, UnitTask
 from workflow.tasks import opens_at, responsible_units, task_key
 from workflow.teacher_states import states_at_least
@@ -67,6 +75,10 @@ class _Tick:
 
     schedules: dict[tuple, Any] = field(default_factory=dict)
     """Reminder slots and escalation moments by (kind, milestone, due day, opening): shared by its tasks."""
+    reminded: dict[str, Reminded] = field(default_factory=dict)
+    """Per task key, what its reminders so far were: the catch-up rule's memory."""
+    reminding: bool = True
+    """False after the campaign's reminders end: tasks still move, nobody is reminded or told."""
 
     def units(self, milestone_id: str) -> list[str]:
         if milestone_id not in self.units_of:
@@ -82,9 +94,15 @@ class _Tick:
 
 
 def run_tick(
-    engine: Engine, plan: Plan, calendar: WorkingCalendar, renderer: Renderer, now: datetime
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    now: datetime,
+    message_domain: str = "cuiban.local",
 ) -> TickReport:
     report = TickReport()
+    since = now - timedelta(days=KEY_WINDOW_DAYS)
     with transaction(engine) as connection:
         locks.hold(connection, "cuiban.tick")  # a second tick waits, then finds nothing new
         task_store.ensure(connection, plan, calendar, now)
@@ -96,9 +114,16 @@ def run_tick(
             renderer,
             now,
             report,
-            outbox_store.keys_since(connection, now - timedelta(days=KEY_WINDOW_DAYS)),
+            outbox_store.keys_since(connection, since),
             teacher_store.unit_state_counts(connection),
         )
+        tick.reminding = pendulum.instance(now).in_timezone(plan.timezone).date() <= (
+            plan.campaign.reminders_end
+        )
+        if tick.reminding:
+            tick.reminded = {
+                key: Reminded(*when) for key, when in outbox_store.reminded(connection, since).items()
+            }
         messages: list[dict[str, Any]] = []
         for row in task_store.rows(connection):
             if row["milestone_id"] in plan.milestones and row["state"] not in FINISHED:
@@ -108,7 +133,7 @@ def run_tick(
         fresh = _only_new(connection, messages)
         for message in fresh:
             report.queued[message["kind"]] += 1
-        outbox_store.queue(connection, fresh, now)
+        outbox_store.queue(connection, fresh, now, message_domain)
     return report
 
 
@@ -131,7 +156,7 @@ def _task_tick(tick: _Tick, row: dict[str, Any]) -> list[dict[str, Any]]:
         task.fire("mark_overdue", now)
         report.overdue += 1
     messages: list[dict[str, Any]] = []
-    if due is not None:
+    if due is not None and tick.reminding:
         messages += _reminders(tick, row, task, opens, due)
         messages += _escalations(tick, row, task, due)
     if task.happened:
@@ -149,7 +174,8 @@ def _reminders(
     if key not in tick.schedules:
         slots = reminder_slots(policy, due.date(), opens, calendar, plan.timezone, today)
         tick.schedules[key] = latest_slot(slots, now)
-    slot = tick.schedules[key]
+    this_task = task_key(row["milestone_id"], row["unit_id"], row["occurrence"])
+    slot = slot_to_send(tick.schedules[key], now, tick.reminded.get(this_task), plan.timezone)
     if slot is None or now < opens:
         return []
     milestone = plan.milestones[row["milestone_id"]]
@@ -162,7 +188,7 @@ def _reminders(
         return []  # decided on an earlier tick: nothing to render
     context = _task_context(tick, row, task, due)
     return [
-        _message("reminder", row, r, slot.name, renderer, {**context, "recipient": {"name": r.name}})
+        _message("reminder", row, r, slot.name, renderer, {**context, "recipient": {"name": r.name}}, slot.at)
         for r in recipients
     ]
 
@@ -178,8 +204,8 @@ def _escalations(
     key = ("levels", row["milestone_id"], due.date())
     if key not in tick.schedules:
         moments = escalation_moments(ladder, due.date(), policy, calendar, plan.timezone)
-        tick.schedules[key] = levels_reached(moments, now)
-    reached = tick.schedules[key]
+        tick.schedules[key] = (moments, levels_reached(moments, now))
+    moments, reached = tick.schedules[key]
     messages: list[dict[str, Any]] = []
     context = _task_context(tick, row, task, due) if reached > task.escalation_level else {}
     while task.escalation_level < reached:
@@ -189,7 +215,11 @@ def _escalations(
         step = ladder[level - 1]
         for r in resolve(plan, step.to, row["unit_id"], tick.units(row["milestone_id"])):
             extra = {"recipient": {"name": r.name}, "level": level}
-            messages.append(_message("escalation", row, r, f"level-{level}", renderer, {**context, **extra}))
+            messages.append(
+                _message(
+                    "escalation", row, r, f"level-{level}", renderer, {**context, **extra}, moments[level - 1]
+                )
+            )
     return messages
 
 
@@ -198,9 +228,8 @@ def _digests(
 ) -> list[dict[str, Any]]:
     local = pendulum.instance(now).in_timezone(plan.timezone)
     today = local.date()
-    if not plan.campaign.start <= today <= plan.campaign.end or now < at_local(
-        today, plan.digest.at, plan.timezone
-    ):
+    due_at = at_local(today, plan.digest.at, plan.timezone)
+    if not plan.campaign.start <= today <= plan.campaign.end or now < due_at:
         return []
     recipients = resolve(plan, [*plan.digest.to, *plan.digest.cc], None)
     if not recipients or outbox_store.existing_keys(connection, [_digest_key(recipients[0], today)]):
@@ -222,6 +251,7 @@ def _digests(
                 "body_html": rendered.html,
                 "data": data,
                 "attachments": [chart],
+                "due_at": due_at,
             }
         )
     return messages
@@ -317,6 +347,7 @@ def _message(
     slot: str,
     renderer: Renderer,
     context: dict[str, Any],
+    due_at: datetime,
 ) -> dict[str, Any]:
     key = task_key(row["milestone_id"], row["unit_id"], row["occurrence"])
     rendered = renderer.render(kind, context)
@@ -331,4 +362,5 @@ def _message(
         "subject": rendered.subject,
         "body_text": rendered.text,
         "body_html": rendered.html,
+        "due_at": due_at,
     }

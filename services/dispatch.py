@@ -1,9 +1,20 @@
-"""Sending what the outbox holds: claim a batch, send it over one connection, record each outcome.
+"""Sending what the outbox holds, the way a mail server runs its queue.
 
-A temporary failure puts the message back with a growing delay and pauses this batch
-(the rest is released for the next run); a permanent one marks it failed with the
-server's reply, and the next digest tells the coordinator. Each outcome is committed
-right after the server answers, so a crash can resend at most the one message in flight.
+One run drains the queue — digests first, then escalations and reports, then reminders —
+until it is empty, the run's time budget is spent, or the sender must pause. Claims are
+taken in small batches (so nothing is loaded whole and a crash strands little) and
+renewed while they are being sent, so a slow batch is never claimed by another sender.
+
+Who pays for a failure (see `notifications.transports`):
+- one recipient's temporary refusal defers that message alone, with its own backoff, and
+  the run goes on with the others; it is given up only after `GIVE_UP_AFTER` attempts
+  *and* `GIVE_UP_AGE` since it was queued, so a day of trouble fails nothing;
+- a permanent refusal fails that message, and the next digest lists it;
+- a rate limit, an outage, a refused login or an unwritable folder pauses the whole sender
+  for a cool-down, recorded in the database so the next run waits too; no message is charged.
+
+Each outcome is committed as soon as the server answers, so a crash resends at most the
+messages in flight, with the Message-ID they were queued with.
 """
 
 from __future__ import annotations
@@ -18,7 +29,8 @@ from sqlalchemy import Engine
 from models import outbox_store
 from models.unit_of_work import transaction
 from notifications.message import Attachment, Outgoing, build
-from notifications.transports import PermanentFailure, TemporaryFailure, Transport
+from notifications.transports import PermanentFailure, SenderPaused, TemporaryFailure, Transport
+from services.holders import holder_is_dead, holder_name, host_now
 
 BACKOFF = (
     timedelta(minutes=1),
@@ -28,127 +40,222 @@ BACKOFF = (
     timedelta(hours=4),
 )
 GIVE_UP_AFTER = 8
+GIVE_UP_AGE = timedelta(hours=24)
+CLAIM_LEASE = timedelta(minutes=2)
+"""A claim lasts this long on the host's clock unless renewed (every third of it while sending)."""
+LATE_AFTER = timedelta(minutes=5)
+"""A message sent later than its slot by more than this (`cuiban run`'s tick interval) is late."""
+BATCH = 100
+SENDER = "smtp"
+"""The name of the sender's pause in the database (one sender per deployment today)."""
 
 
 @dataclass
 class DispatchReport:
     sent: int = 0
     retried: int = 0
+    """Messages put back for later: a recipient's temporary refusal, or given back by a pause."""
     failed: int = 0
+    late: int = 0
+    released: int = 0
+    """Messages a dead or expired sender had claimed, given back at the start."""
     paused: str | None = None
+    """Why the sender stopped before the queue was empty (and until when)."""
     errors: list[str] = field(default_factory=list)
+
+
+Clock = Callable[[], datetime]
 
 
 def dispatch(
     engine: Engine,
     transport: Transport,
-    now: datetime,
+    now: datetime | Clock,
     *,
-    batch: int = 200,
     per_minute: int | None = None,
+    budget: timedelta | None = None,
+    late_after: timedelta = LATE_AFTER,
+    batch: int = BATCH,
+    lease: timedelta = CLAIM_LEASE,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DispatchReport:
-    report = DispatchReport()
-    with transaction(engine) as connection:
-        claimed = outbox_store.claim(connection, now, batch)
-        files = outbox_store.attachments(connection, [row["key"] for row in claimed])
-    for row in claimed:
-        row["attachments"] = tuple(
-            Attachment(a["filename"], a["content_type"], a["content"], a["content_id"])
-            for a in files.get(row["key"], ())
-        )
-    if not claimed:
-        return report
-    try:
-        transport.open()
-    except (TemporaryFailure, PermanentFailure) as error:
-        _release(engine, claimed, now, str(error), report)
-        report.paused = f"could not connect: {error}"
-        return report
-    try:
-        for index, row in enumerate(claimed):
-            if index and per_minute:
-                sleep(60 / per_minute)
-            if not _send_one(engine, transport, row, now, report):
-                _release(engine, claimed[index + 1 :], now, None, report)
-                break
-    finally:
-        transport.close()
-    return report
+    """Send what is due at `now` (a moment that then moves with real time, or a clock)."""
+    run = _Run(engine, transport, _clock(now), per_minute, budget, late_after, lease, sleep)
+    return run.drain(batch)
 
 
-def _send_one(engine: Engine, transport: Transport, row: dict, now: datetime, report: DispatchReport) -> bool:
-    message = build(
-        Outgoing(
-            row["id"],
-            transport.sender,
-            transport.sender_name,
-            row["recipient"],
-            row["recipient_name"],
-            row["subject"],
-            row["body_text"],
-            row["body_html"],
-            row["attachments"],
-        ),
-        now,
-        transport.domain,
-    )
-    message["X-Cuiban-File"] = f"{row['id']:06d}-{row['kind']}.eml"
-    try:
-        transport.send(message)
-    except TemporaryFailure as error:
-        report.retried += 1
-        report.paused = str(error)
-        _retry_later(engine, row, now, str(error), report)
+def _clock(now: datetime | Clock) -> Clock:
+    if callable(now):
+        return now
+    began = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - began)
+
+
+@dataclass
+class _Run:
+    engine: Engine
+    transport: Transport
+    clock: Clock
+    per_minute: int | None
+    budget: timedelta | None
+    late_after: timedelta
+    lease: timedelta
+    sleep: Callable[[float], None]
+    holder: str = field(default_factory=holder_name)
+    report: DispatchReport = field(default_factory=DispatchReport)
+    connected: bool = False
+    renewed: datetime = field(default_factory=host_now)
+    sent_any: bool = False
+
+    def drain(self, batch: int) -> DispatchReport:
+        started = self.clock()
+        if self._paused_or_release():
+            return self.report
+        try:
+            while not self._out_of_time(started):
+                rows = self._claim(batch)
+                if not rows:
+                    break
+                if not self._send_batch(rows, started):
+                    break
+        finally:
+            if self.connected:
+                self.transport.close()
+            with transaction(self.engine) as connection:  # whatever stopped us: nothing stays claimed
+                outbox_store.release(connection, holder=self.holder)
+        return self.report
+
+    def _paused_or_release(self) -> bool:
+        """Give back the claims of dead or expired senders; True when the sender is still paused."""
+        with transaction(self.engine) as connection:
+            dead = [h for h in outbox_store.holders(connection) if holder_is_dead(h)]
+            self.report.released = outbox_store.release(
+                connection, dead=dead, expired_before=host_now()
+            )
+            pause = outbox_store.pause_until(connection, SENDER)
+        if pause and pause[0] > self.clock():
+            self.report.paused = f"{pause[1]} (paused until {pause[0].isoformat(timespec='minutes')})"
+            return True
         return False
-    except PermanentFailure as error:
-        report.failed += 1
-        report.errors.append(f"{row['recipient']}: {error}")
-        with transaction(engine) as connection:
-            outbox_store.mark(
-                connection, row["id"], status="failed", last_error=str(error), next_attempt_at=None
-            )
-        return True
-    with transaction(engine) as connection:
-        outbox_store.mark(
-            connection,
-            row["id"],
-            status="sent",
-            sent_at=now,
-            next_attempt_at=None,
-            last_error=None,
-            message_id=message["Message-ID"],
-        )
-    report.sent += 1
-    return True
 
+    def _out_of_time(self, started: datetime) -> bool:
+        return self.budget is not None and self.clock() - started >= self.budget
 
-def _retry_later(engine: Engine, row: dict, now: datetime, error: str, report: DispatchReport) -> None:
-    attempts = row["attempts"] + 1
-    with transaction(engine) as connection:
-        if attempts >= GIVE_UP_AFTER:
-            outbox_store.mark(
-                connection, row["id"], status="failed", last_error=f"gave up: {error}", next_attempt_at=None
-            )
-            report.failed += 1
-            return
-        delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-        outbox_store.mark(
-            connection, row["id"], status="queued", last_error=error, next_attempt_at=now + delay
-        )
-
-
-def _release(
-    engine: Engine, rows: list[dict], now: datetime, error: str | None, report: DispatchReport
-) -> None:
-    """Give back claimed messages not sent: untried ones as they were, after an error as one more attempt."""
-    if error is None:
-        with transaction(engine) as connection:
+    def _claim(self, batch: int) -> list[dict]:
+        with transaction(self.engine) as connection:
+            rows = outbox_store.claim(connection, self.clock(), batch, self.holder, host_now() + self.lease)
+            files = outbox_store.attachments(connection, [row["key"] for row in rows])
             for row in rows:
-                outbox_store.mark(
-                    connection, row["id"], status="queued", attempts=row["attempts"], next_attempt_at=None
-                )
-        return
-    for row in rows:
-        report.retried += 1
-        _retry_later(engine, row, now, error, report)
+                if row["message_id"] is None:  # queued before Message-IDs were fixed at queueing
+                    row["message_id"] = outbox_store.new_message_id(self.transport.domain)
+                    outbox_store.mark(connection, row["id"], message_id=row["message_id"])
+        self.renewed = host_now()
+        for row in rows:
+            row["attachments"] = tuple(
+                Attachment(a["filename"], a["content_type"], a["content"], a["content_id"])
+                for a in files.get(row["key"], ())
+            )
+        return rows
+
+    def _send_batch(self, rows: list[dict], started: datetime) -> bool:
+        """Send a claimed batch; False when the run must stop (a pause, or the budget is spent)."""
+        for row in rows:
+            if self._out_of_time(started):
+                return False
+            if self.per_minute and self.sent_any:
+                self.sleep(60 / self.per_minute)
+            self._renew_if_due()
+            try:
+                self._connect()
+                self._send_one(row)
+            except SenderPaused as error:
+                self._pause(error)
+                return False
+        return True
+
+    def _connect(self) -> None:
+        if not self.connected:
+            self.transport.open()
+            self.connected = True
+
+    def _renew_if_due(self) -> None:
+        if host_now() - self.renewed >= self.lease / 3:
+            with transaction(self.engine) as connection:
+                outbox_store.renew(connection, self.holder, host_now() + self.lease)
+            self.renewed = host_now()
+
+    def _send_one(self, row: dict) -> None:
+        try:
+            self._attempt(row)
+        except SenderPaused as error:
+            if not error.reconnect:
+                raise
+            self.transport.close()  # the server hung up: one new connection, then the same message
+            self.connected = False
+            self._connect()
+            self._attempt(row)
+
+    def _attempt(self, row: dict) -> None:
+        now = self.clock()
+        message = build(
+            Outgoing(
+                row["id"],
+                self.transport.sender,
+                self.transport.sender_name,
+                row["recipient"],
+                row["recipient_name"],
+                row["subject"],
+                row["body_text"],
+                row["body_html"],
+                row["attachments"],
+                row["message_id"],
+            ),
+            now,
+            self.transport.domain,
+        )
+        message["X-Cuiban-File"] = f"{row['id']:06d}-{row['kind']}.eml"
+        self.sent_any = True
+        try:
+            self.transport.send(message)
+        except TemporaryFailure as error:
+            self._defer(row, now, str(error))
+            return
+        except PermanentFailure as error:
+            self.report.failed += 1
+            self.report.errors.append(f"{row['recipient']}: {error}")
+            self._finish(row, status="failed", last_error=str(error), failed_at=now, next_attempt_at=None)
+            return
+        late = row["due_at"] is not None and now - row["due_at"] > self.late_after
+        self._finish(row, status="sent", sent_at=now, next_attempt_at=None, last_error=None, late=late)
+        self.report.sent += 1
+        self.report.late += late
+
+    def _defer(self, row: dict, now: datetime, error: str) -> None:
+        attempts = row["attempts"] + 1
+        if attempts >= GIVE_UP_AFTER and now - row["created_at"] >= GIVE_UP_AGE:
+            self.report.failed += 1
+            self.report.errors.append(f"{row['recipient']}: gave up after {attempts} attempts: {error}")
+            self._finish(
+                row,
+                status="failed",
+                attempts=attempts,
+                last_error=f"gave up after {attempts} attempts: {error}",
+                failed_at=now,
+                next_attempt_at=None,
+            )
+            return
+        self.report.retried += 1
+        delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+        self._finish(row, status="queued", attempts=attempts, last_error=error, next_attempt_at=now + delay)
+
+    def _finish(self, row: dict, **values: object) -> None:
+        with transaction(self.engine) as connection:
+            outbox_store.finish(connection, row["id"], self.holder, **values)
+
+    def _pause(self, error: SenderPaused) -> None:
+        """Stop the sender for its cool-down; what this run still held goes back, uncharged."""
+        until = self.clock() + error.cool_down
+        with transaction(self.engine) as connection:
+            outbox_store.set_pause(connection, SENDER, until, str(error))
+            self.report.retried += outbox_store.release(connection, holder=self.holder, error=str(error))
+        self.report.paused = f"{error} (paused until {until.isoformat(timespec='minutes')})"

@@ -18,10 +18,9 @@ from models.tables import Task
 from notifications.render import Renderer
 from notifications.transports import Transport
 from schedules.service import times_of_day
-from schedules.tick import run_tick
-from services.dispatch import dispatch
 from services.status_sync import sync_statuses
 from services.tasks import mark_done
+from services.tick_and_send import tick_and_send
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan
 from workflow.reminders import at_local
@@ -99,8 +98,8 @@ def replay(
             sync_statuses(engine, plan, calendar, path, at_local(day, SYNC_AT, plan.timezone)).changed
             for path in progress.get(day, [])
         )
-        report = run_tick(engine, plan, calendar, renderer, at_local(day, at, plan.timezone))
-        dispatch(engine, transport, at_local(day, at, plan.timezone))
+        moment = at_local(day, at, plan.timezone)
+        report = tick_and_send(engine, plan, calendar, renderer, transport, moment).tick
         finished = 0
         for item in (d for d in done if d.day == day):
             mark_done(

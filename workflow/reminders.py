@@ -7,7 +7,11 @@ after the due date. Slots before the task's window opens are dropped.
 
 The catch-up rule: at any moment only the *latest* slot that has come is sent (once);
 earlier slots that were missed, e.g. while the engine was down, are skipped. A missed
-"3 days before" is therefore not sent once "1 day before" has come.
+"3 days before" is therefore not sent once "1 day before" has come. And, from what was
+already sent for the task (`Reminded`): never a slot older than one already sent (a clock
+stepped back after a skipped day), and at most one reminder a day (a catch-up tick at
+08:00 that sent yesterday's missed slot is that day's reminder; 09:00's slot waits for
+tomorrow's).
 
 Escalation level i is reached at the reminder time of day on the working day that is
 `after` working days past the due date. Every level reached and not yet told is told
@@ -67,6 +71,32 @@ def latest_slot(slots: list[Slot], now: datetime) -> Slot | None:
     """The most recent slot that has come: the only one worth sending now."""
     come = [slot for slot in slots if slot.at <= now]
     return come[-1] if come else None
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """A task's reminders so far: the newest slot one was sent for, and when the last was decided."""
+
+    last_slot_at: datetime
+    last_decided_at: datetime
+
+
+def slot_to_send(latest: Slot | None, now: datetime, reminded: Reminded | None, tz: str) -> Slot | None:
+    """The slot to remind about now, given the latest slot that has come and what was sent before.
+
+    The same slot again is allowed (a recipient added since gets it; the outbox key keeps
+    everyone else from getting it twice).
+    """
+    if latest is None or reminded is None:
+        return latest
+    if latest.at < reminded.last_slot_at:
+        return None
+    if latest.at == reminded.last_slot_at:
+        return latest
+    today = pendulum.instance(now).in_timezone(tz).date()
+    if pendulum.instance(reminded.last_decided_at).in_timezone(tz).date() == today:
+        return None
+    return latest
 
 
 def escalation_moments(

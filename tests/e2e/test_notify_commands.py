@@ -68,6 +68,7 @@ def test_digest_formats(env: dict[str, str]) -> None:
         "overdue",
         "behind",
         "failed_messages",
+        "late_messages",
     }
     news = next(u for u in doc["units"] if u["name"] == "新闻传播学院")
     assert (news["teachers"], news["filled"], news["not_filled"]) == (3, 0, 3)

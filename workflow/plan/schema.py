@@ -123,6 +123,12 @@ class CalendarSpec(PlanModel):
 class Campaign(PlanModel):
     start: LaxDate
     end: LaxDate
+    remind_until: LaxDate | None = None
+    """Reminders and escalations go on until this day (default: `end`); the digest stops at `end`."""
+
+    @property
+    def reminders_end(self) -> date:
+        return max(self.remind_until or self.end, self.end)
 
 
 class Province(PlanModel):
