@@ -2,7 +2,9 @@
 
 An entry (a person, unit or milestone) whose own keys are wrong is set aside and the
 rest of the plan is still checked, so one run names every error; ids of set-aside
-entries still count as known, so their errors do not cascade.
+entries still count as known, so their errors do not cascade. A top-level key whose
+value is wrong (a YAML problem or a type error) is set aside the same way: the
+reference checks run on every key that is valid on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from planfile.holidays import build_calendar
 from planfile.pydantic_errors import findings_from
@@ -21,7 +23,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.plan.calendar_findings import calendar_findings
 from workflow.plan.checks import KnownIds, check_plan
 from workflow.plan.findings import Finding, dotted
-from workflow.plan.schema import Plan
+from workflow.plan.schema import Plan, PlanModel
 
 DEFAULT_PLAN = "config/plan.yaml"
 COLLECTIONS = ("people", "units", "milestones")
@@ -106,9 +108,12 @@ def load_text(text: str, source: str) -> LoadedPlan:
     if located.data is not None and not isinstance(located.data, dict):
         placed.append((Finding((), "the plan must be a mapping of keys"), (1, 1)))
     elif isinstance(located.data, dict):
-        findings, loaded.plan = _validate(located.data)
-        if loaded.plan is not None:
-            findings += check_plan(loaded.plan, _known_ids(located.data))
+        typed = _validate(located.data)
+        findings = typed.findings
+        if typed.plan is not None:
+            findings += check_plan(typed.plan, _known_ids(located.data), typed.unusable)
+        if typed.plan is not None and typed.whole:
+            loaded.plan = typed.plan
             loaded.calendar = build_calendar(loaded.plan.calendar)
             findings += calendar_findings(loaded.plan, loaded.calendar)
         unparsed = {f.path for f, _ in located.problems}
@@ -118,25 +123,66 @@ def load_text(text: str, source: str) -> LoadedPlan:
     return loaded
 
 
-def _validate(data: dict[str, Any]) -> tuple[list[Finding], Plan | None]:
-    """Type-check the plan; set aside broken collection entries and try again."""
+@dataclass(frozen=True)
+class _Typed:
+    findings: list[Finding]
+    plan: Plan | None
+    """The whole plan, or (not `whole`) one built from the top-level keys valid on their own."""
+    unusable: frozenset[str] = frozenset()
+    """Top-level keys left out of a partial plan."""
+    whole: bool = True
+
+
+def _validate(data: dict[str, Any]) -> _Typed:
+    """Type-check the plan; set aside broken collection entries and try again, and if keys outside
+    them are broken too, build what is valid so that the reference checks can run on it."""
     try:
-        return [], Plan.model_validate(data)
+        return _Typed([], Plan.model_validate(data))
     except ValidationError as error:
         findings = findings_from(error, Plan)
     broken = {f.path[:2] for f in findings if len(f.path) >= 2 and f.path[0] in COLLECTIONS}
-    if any(f.path[:2] not in broken for f in findings):
-        return findings, None
     pruned = {
         key: {k: v for k, v in value.items() if (key, k) not in broken}
         if key in COLLECTIONS and isinstance(value, dict)
         else value
         for key, value in data.items()
     }
-    try:
-        return findings, Plan.model_validate(pruned)
-    except ValidationError:
-        return findings, None
+    if all(f.path[:2] in broken for f in findings):
+        try:
+            return _Typed(findings, Plan.model_validate(pruned))
+        except ValidationError:
+            pass
+    partial, unusable = _partial(pruned)
+    return _Typed(findings, partial, unusable, whole=False)
+
+
+def _partial(data: dict[str, Any]) -> tuple[Plan, frozenset[str]]:
+    """A plan of the top-level keys that are valid on their own, and the names of the others
+    (missing required ones included). Not a valid Plan: only for the reference checks."""
+    valid: dict[str, Any] = {}
+    unusable: set[str] = set()
+    for name, info in Plan.model_fields.items():
+        key = info.alias or name
+        if key not in data:
+            if info.is_required():
+                unusable.add(name)
+            continue
+        try:
+            valid[name] = _section(name).model_validate({"value": data[key]}).value  # type: ignore[attr-defined]
+        except ValidationError:
+            unusable.add(name)
+    return Plan.model_construct(**valid), frozenset(unusable)
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {}
+
+
+def _section(name: str) -> type[BaseModel]:
+    """A model holding one top-level key of Plan as `value`: the same type, strictness and limits."""
+    if name not in _SECTIONS:
+        info = Plan.model_fields[name]
+        _SECTIONS[name] = create_model(f"PlanKey_{name}", __base__=PlanModel, value=(info.annotation, info))
+    return _SECTIONS[name]
 
 
 def _within(path: tuple, prefixes: set[tuple]) -> bool:

@@ -4,6 +4,11 @@ Plain (unquoted) scalars are resolved here rather than by a YAML library so that
 values that differ between YAML 1.1 and 1.2 tools — `no` (false or text?), `012345`
 (octal or decimal?), `9:30` (570 or a time?) — are refused with a hint to quote them,
 instead of silently becoming something else in one tool or the other.
+
+A plan is plain data, so YAML's other powers are refused where they are written, with
+their line and column: tags (`!!python/object/apply:…`, `!foo`; only `!!str`, `!!map`
+and `!!seq` are allowed) and anchors and aliases (`&x`, `*x`). An alias is never
+followed, so a "billion laughs" document costs no more than its own text.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from datetime import date, datetime
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from workflow.plan.findings import Finding, Path
@@ -31,6 +38,12 @@ _SEXAGESIMAL = re.compile(r"^[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([Tt]|\s+)\d{1,2}:\d{2}")
+_CORE = "tag:yaml.org,2002:"
+_STR_TAG = _CORE + "str"
+ALLOWED_TAGS = frozenset({_STR_TAG, _CORE + "map", _CORE + "seq"})
+"""Explicit tags a plan may carry: they say no more than the text does (`!!str 012345` is text)."""
+MAX_DEPTH = 100
+"""Nesting deeper than any plan needs is refused before it is converted."""
 
 
 class ScalarProblem(ValueError):
@@ -105,11 +118,60 @@ def _aware_datetime(text: str) -> datetime:
     return moment
 
 
+class _PlainComposer(Composer):
+    """ruamel's composer, noting what a plan may not use instead of acting on it: an alias becomes
+    an empty placeholder (never the aliased node), an anchor or an explicit tag is noted on its node."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.refused: dict[int, list[str]] = {}
+        """id(node) → why it is refused (the nodes stay alive with the tree)."""
+        self.as_text: set[int] = set()
+        """ids of plain scalars tagged !!str: text, whatever they look like."""
+        self.aliases: set[int] = set()
+        """ids of the placeholders standing where an alias was written."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.parser.check_event(AliasEvent):
+            event = self.parser.get_event()
+            tag = self.resolver.resolve(ScalarNode, "", (True, False))
+            node = ScalarNode(tag, "", event.start_mark, event.end_mark)
+            self.aliases.add(id(node))
+            self.refused[id(node)] = [
+                f"aliases (*{event.anchor}) are not allowed in a plan; write the value out in full"
+            ]
+            return node
+        event = self.parser.peek_event()
+        tag = getattr(event, "ctag", None)
+        node = super().compose_node(parent, index)
+        reasons = []
+        if event.anchor is not None:
+            reasons.append(
+                f"anchors (&{event.anchor}) are not allowed in a plan; write each value out in full"
+            )
+        if tag is not None and str(tag) != "!":
+            name = str(tag.value if hasattr(tag, "value") else tag)
+            if name not in ALLOWED_TAGS:
+                shown = "!!" + name[len(_CORE) :] if name.startswith(_CORE) else name
+                reasons.append(
+                    f"the YAML tag {shown} is not allowed in a plan (a plan is plain data; tags like "
+                    "this make other YAML tools build objects or run code); remove it"
+                )
+            elif name == _STR_TAG:
+                self.as_text.add(id(node))
+        if reasons:
+            self.refused[id(node)] = reasons
+        return node
+
+
 def parse(text: str) -> Located:
     """Compose `text` and convert it strictly; syntax errors end parsing with one finding."""
     located = Located()
+    yaml = YAML(typ="rt")
+    yaml.Composer = _PlainComposer
+    yaml.max_depth = MAX_DEPTH
     try:
-        root = YAML(typ="rt").compose(text)
+        root = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -118,7 +180,8 @@ def parse(text: str) -> Located:
     if root is None:
         located.problems.append((Finding((), "the file is empty"), (1, 1)))
         return located
-    located.data = _convert(root, (), located)
+    composer = yaml.composer
+    located.data = _convert(root, (), located, composer)
     return located
 
 
@@ -126,14 +189,19 @@ def _mark(node: Node) -> Mark:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _convert(node: Node, path: Path, located: Located) -> Any:
+def _convert(node: Node, path: Path, located: Located, composer: _PlainComposer) -> Any:
     located.values[path] = _mark(node)
+    refused = composer.refused.get(id(node))
+    if refused:
+        located.problems += [(Finding(path, reason), _mark(node)) for reason in refused]
+        if id(node) in composer.aliases:
+            return None  # nothing of what an alias points to is read
     if isinstance(node, MappingNode):
-        return _convert_mapping(node, path, located)
+        return _convert_mapping(node, path, located, composer)
     if isinstance(node, SequenceNode):
-        return [_convert(item, (*path, i), located) for i, item in enumerate(node.value)]
+        return [_convert(item, (*path, i), located, composer) for i, item in enumerate(node.value)]
     assert isinstance(node, ScalarNode)
-    if node.style is not None:
+    if node.style is not None or id(node) in composer.as_text:
         return node.value
     try:
         return resolve_plain(node.value)
@@ -142,7 +210,9 @@ def _convert(node: Node, path: Path, located: Located) -> Any:
         return node.value
 
 
-def _convert_mapping(node: MappingNode, path: Path, located: Located) -> dict[str, Any]:
+def _convert_mapping(
+    node: MappingNode, path: Path, located: Located, composer: _PlainComposer
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, ScalarNode):
@@ -154,11 +224,16 @@ def _convert_mapping(node: MappingNode, path: Path, located: Located) -> dict[st
             message = "merge keys (<<) are not supported; write the keys out"
             located.problems.append((Finding(child, message), _mark(key_node)))
             continue
+        if id(key_node) in composer.refused:
+            located.problems += [
+                (Finding(child, reason), _mark(key_node)) for reason in composer.refused[id(key_node)]
+            ]
+            continue
         if key in result:
             first = located.keys[child][0]
             message = f"duplicate key {key!r} (first given on line {first})"
             located.problems.append((Finding(child, message), _mark(key_node)))
             continue
         located.keys[child] = _mark(key_node)
-        result[key] = _convert(value_node, child, located)
+        result[key] = _convert(value_node, child, located, composer)
     return result

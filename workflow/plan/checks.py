@@ -3,11 +3,15 @@
 Each check returns findings with the key path they concern. `known` holds every id the
 file declares, even entries that failed their own validation, so one bad person does
 not cause a cascade of "unknown person" errors elsewhere.
+
+The checks also run on a plan built only from the top-level keys that are valid on
+their own (`unusable` names the others): each check needs certain keys and is skipped
+when one of them is unusable, so one run of `plan check` reports every problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pendulum
@@ -32,18 +36,31 @@ class KnownIds:
     milestones: frozenset[str] = field(default_factory=frozenset)
 
 
-def check_plan(plan: Plan, known: KnownIds) -> list[Finding]:
-    """Every cross-reference and timing error of a plan whose parts have valid types."""
-    checks = (
-        _check_settings(plan),
-        _check_people_and_units(plan, known),
-        _check_roles(plan, known),
-        _check_milestones(plan, known),
-        _check_cycles(plan, known),
-        _check_roster(plan),
-        _check_sync(plan),
+def check_plan(plan: Plan, known: KnownIds, unusable: frozenset[str] = frozenset()) -> list[Finding]:
+    """Every cross-reference and timing error of the plan's parts that have valid types.
+
+    `unusable`: top-level keys whose values failed their own validation (already reported);
+    `plan` then holds only the others, and the checks that need an unusable key are skipped."""
+    checks: tuple[tuple[tuple[str, ...], Callable[[], Iterator[Finding]]], ...] = (
+        (("timezone",), lambda: _check_timezone(plan)),
+        (("campaign",), lambda: _check_campaign(plan)),
+        (("province",), lambda: _check_province(plan)),
+        (("people",), lambda: _check_people(plan, known)),
+        (("units",), lambda: _check_units(plan, known)),
+        (("roles",), lambda: _check_roles(plan, known)),
+        (("escalation",), lambda: _check_ladder(plan.escalation, ("escalation",), known)),
+        (("digest",), lambda: _check_digest(plan, known)),
+        (("milestones",), lambda: _check_milestones(plan, known, "reminders" not in unusable)),
+        (("milestones",), lambda: _check_cycles(plan, known)),
+        (("roster",), lambda: _check_roster(plan)),
+        (("sync",), lambda: _check_sync(plan)),
     )
-    return [finding for check in checks for finding in check]
+    return [
+        finding
+        for needs, check in checks
+        if not unusable.intersection(needs)
+        for finding in check()
+    ]
 
 
 def _unknown(kind: str, ref: str, known: frozenset[str], path: Path) -> Finding:
@@ -58,16 +75,22 @@ def _check_recipient(ref: str, path: Path, known: KnownIds) -> Iterator[Finding]
     yield Finding(path, f"{ref!r} is neither a person of `people` nor one of: {words}")
 
 
-def _check_settings(plan: Plan) -> Iterator[Finding]:
+def _check_timezone(plan: Plan) -> Iterator[Finding]:
     try:
         pendulum.timezone(plan.timezone)
     except ValueError:
         yield Finding(("timezone",), f"unknown timezone {plan.timezone!r}; e.g. Asia/Shanghai")
+
+
+def _check_campaign(plan: Plan) -> Iterator[Finding]:
     if plan.campaign.end < plan.campaign.start:
         yield Finding(
             ("campaign", "end"),
             f"the campaign ends ({plan.campaign.end}) before it starts ({plan.campaign.start})",
         )
+
+
+def _check_province(plan: Plan) -> Iterator[Finding]:
     if plan.province.email and not plan.province.email.endswith(".example"):
         yield Finding(
             ("province", "email"),
@@ -76,10 +99,13 @@ def _check_settings(plan: Plan) -> Iterator[Finding]:
         )
 
 
-def _check_people_and_units(plan: Plan, known: KnownIds) -> Iterator[Finding]:
+def _check_people(plan: Plan, known: KnownIds) -> Iterator[Finding]:
     for pid, person in plan.people.items():
         if person.unit is not None and person.unit not in known.units:
             yield _unknown("unit", person.unit, known.units, ("people", pid, "unit"))
+
+
+def _check_units(plan: Plan, known: KnownIds) -> Iterator[Finding]:
     for uid, unit in plan.units.items():
         for key in ("head", "collector"):
             ref = getattr(unit, key)
@@ -108,7 +134,9 @@ def _check_roles(plan: Plan, known: KnownIds) -> Iterator[Finding]:
     for i, ref in enumerate(plan.roles.info_admins):
         if ref not in known.people:
             yield _unknown("person", ref, known.people, ("roles", "info_admins", i))
-    yield from _check_ladder(plan.escalation, ("escalation",), known)
+
+
+def _check_digest(plan: Plan, known: KnownIds) -> Iterator[Finding]:
     for key in ("to", "cc"):
         for i, ref in enumerate(getattr(plan.digest, key)):
             yield from _check_recipient(ref, ("digest", key, i), known)
@@ -128,7 +156,7 @@ def _check_ladder(ladder: list, path: Path, known: KnownIds) -> Iterator[Finding
             yield from _check_recipient(ref, (*path, i, "to", j), known)
 
 
-def _check_milestones(plan: Plan, known: KnownIds) -> Iterator[Finding]:
+def _check_milestones(plan: Plan, known: KnownIds, with_reminders: bool = True) -> Iterator[Finding]:
     for mid, milestone in plan.milestones.items():
         path: Path = ("milestones", mid)
         for i, ref in enumerate(milestone.units):
@@ -143,7 +171,8 @@ def _check_milestones(plan: Plan, known: KnownIds) -> Iterator[Finding]:
         yield from _check_completion(milestone, path)
         if milestone.escalation is not None:
             yield from _check_ladder(milestone.escalation, (*path, "escalation"), known)
-        before = plan.reminder_policy(mid).before
+        own = milestone.reminders.before if milestone.reminders else None
+        before = plan.reminder_policy(mid).before if with_reminders else (own or [])
         if len(set(before)) != len(before):
             yield Finding((*path, "reminders", "before"), "a reminder offset is listed twice")
 
