@@ -96,6 +96,12 @@ def tick(
         f"tasks: {report.opened} opened, {report.overdue} overdue, {report.escalated} escalations; "
         f"queued: {queued}"
     )
+    if report.template_failures:
+        click.echo(
+            f"{report.template_failures} message(s) not sent: a template could not render them "
+            "(see `cuiban outbox list --status failed`; `cuiban templates check` names the problem)",
+            err=True,
+        )
     if done.sent is not None:
         print_sent(done.sent)
 

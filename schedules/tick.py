@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from models import locks, outbox_store, report_store, task_store, teacher_store
 from models.unit_of_work import transaction
 from notifications.labels import state_label
-from notifications.render import Renderer
+from notifications.render import Rendered, Renderer, TemplateFailure
 from schedules.digest import digest_context, digest_data
 from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan, Unit
@@ -50,6 +50,8 @@ class TickReport:
     overdue: int = 0
     escalated: int = 0
     queued: dict[str, int] = field(default_factory=lambda: {"reminder": 0, "escalation": 0, "digest": 0})
+    template_failures: int = 0
+    """Messages queued as failed because an admin's template could not render them."""
 
 
 @dataclass
@@ -129,12 +131,19 @@ def run_tick(
             if row["milestone_id"] in plan.milestones and row["state"] not in FINISHED:
                 messages += _task_tick(tick, row)
         task_store.save_many(connection, tick.changed, now, "tick")
-        messages += _digests(connection, plan, calendar, renderer, now)
-        fresh = _only_new(connection, messages)
-        for message in fresh:
-            report.queued[message["kind"]] += 1
-        outbox_store.queue(connection, fresh, now, message_domain)
+        _queue(connection, report, messages, now, message_domain)  # first: the digest lists failures
+        _queue(connection, report, _digests(connection, plan, calendar, renderer, now), now, message_domain)
     return report
+
+
+def _queue(
+    connection: Connection, report: TickReport, messages: list[dict[str, Any]], now: datetime, domain: str
+) -> None:
+    fresh = _only_new(connection, messages)
+    for message in fresh:
+        report.queued[message["kind"]] += 1
+        report.template_failures += message.get("status") == "failed"
+    outbox_store.queue(connection, fresh, now, domain)
 
 
 def _only_new(connection: Connection, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -238,7 +247,14 @@ def _digests(
     chart = _progress_chart(connection, plan, now)
     messages = []
     for r in recipients:
-        rendered = renderer.render("digest", digest_context(plan, data, r.name, CHART_CID))
+        context = digest_context(plan, data, r.name, CHART_CID)
+        try:
+            rendered = renderer.render("digest", context)
+        except TemplateFailure as failure:  # the coordinator must get the digest: in the built-in words
+            problem = {"recipient": r.email, "recipient_name": r.name, "subject": "digest"}
+            problem["error"] = str(failure)
+            context["digest"] = {**data, "failed_messages": [*data["failed_messages"], problem]}
+            rendered = renderer.builtin().render("digest", context)
         messages.append(
             {
                 "key": _digest_key(r, today),
@@ -350,8 +366,13 @@ def _message(
     due_at: datetime,
 ) -> dict[str, Any]:
     key = task_key(row["milestone_id"], row["unit_id"], row["occurrence"])
-    rendered = renderer.render(kind, context)
-    return {
+    failure = None
+    try:
+        rendered = renderer.render(kind, context)
+    except TemplateFailure as error:  # this message fails, recorded; the rest of the tick goes on
+        failure = error
+        rendered = _what_it_would_say(renderer, kind, context, error)
+    message = {
         "key": _key(kind, row, recipient, slot),
         "kind": kind,
         "task_key": key,
@@ -364,3 +385,16 @@ def _message(
         "body_html": rendered.html,
         "due_at": due_at,
     }
+    if failure is not None:
+        message.update(status="failed", last_error=f"template problem: {failure}")
+    return message
+
+
+def _what_it_would_say(
+    renderer: Renderer, kind: str, context: dict[str, Any], failure: Exception
+) -> Rendered:
+    """The built-in wording of a message whose template failed: what `outbox show` and a retry use."""
+    try:
+        return renderer.builtin().render(kind, context)
+    except TemplateFailure:
+        return Rendered(kind, str(failure), str(failure))
