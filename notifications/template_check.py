@@ -6,7 +6,8 @@ templates folder) the check
 1. compiles it in the sandbox (a syntax error, or a refused filter such as `attr`);
 2. reads it: a name that is not a variable of its kind of message, a field the
    contexts do not have (`task.titel`), a field of a plain value (`task.title.upper`),
-   a filter or test that does not exist, even in a branch the samples never take;
+   a filter or test that does not exist, even in a branch the samples never take,
+   and even behind `is defined` or `|default` (the contexts have a fixed set of fields);
 3. renders it against every sample context of its kind (`notifications.samples`):
    an undefined name, a refused attribute (`''.__class__`), a refused filter
    argument, or any other error while rendering.
@@ -17,6 +18,7 @@ Each problem is one line, `FILE:LINE: reason`: the file's path for the admin's f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +31,6 @@ from notifications.render import BUILT_IN, KINDS, PARTS, Renderer, TemplateFailu
 from notifications.samples import SAMPLES, Sample
 
 TEMPLATE_NAMES = tuple(f"{kind}.{part}" for kind in KINDS for part in PARTS)
-GUARDS = frozenset({"defined", "undefined"})
-"""Tests that may be asked of a name the context does not have."""
-DEFAULTS = frozenset({"default", "d"})
-"""Filters that may be given a name the context does not have."""
 
 
 def languages() -> list[str]:
@@ -44,10 +42,16 @@ def check_templates(renderer: Renderer, also_known: frozenset[str] = frozenset()
     """`templates check`: the built-in templates of every language, then the renderer's own folder."""
     problems: list[str] = []
     for language in languages():
-        problems += check_renderer(Renderer(language), also_known)
+        problems += _built_in_problems(language, also_known)
     if renderer.override is not None:
         problems += check_renderer(renderer, also_known)
     return problems
+
+
+@functools.cache
+def _built_in_problems(language: str, also_known: frozenset[str]) -> tuple[str, ...]:
+    """The built-in templates do not change while cuiban runs: checked once per process."""
+    return tuple(check_renderer(Renderer(language), also_known))
 
 
 def check_renderer(renderer: Renderer, also_known: frozenset[str] = frozenset()) -> list[str]:
@@ -164,25 +168,18 @@ class _Reader:
         self.kind = kind
         self.variables = variables
         self.problems: list[tuple[int, str]] = []
-        self.guarded: set[int] = set()
 
     def undeclared(self, ast: nodes.Template) -> None:
         """A name that is neither a variable of this kind of message nor a jinja2 global."""
-        for node in ast.find_all((nodes.Test, nodes.Filter)):
-            if isinstance(node.node, nodes.Name) and (
-                (isinstance(node, nodes.Test) and node.name in GUARDS)
-                or (isinstance(node, nodes.Filter) and node.name in DEFAULTS)
-            ):
-                self.guarded.add(id(node.node))
         known = set(self.variables) | set(self.environment.globals)
         loads = [n for n in ast.find_all(nodes.Name) if n.ctx == "load"]
         for name in sorted(jinja_meta.find_undeclared_variables(ast) - known):
-            uses = [n for n in loads if n.name == name and id(n) not in self.guarded]
+            uses = [n for n in loads if n.name == name]
             if uses:
                 self.problems.append(
                     (
                         min(n.lineno for n in uses),
-                        f"{name!r} is not a variable of a {self.kind} message "
+                        f"{name!r} is not a variable of {_article(self.kind)} message "
                         f"(it has {', '.join(sorted(self.variables))})",
                     )
                 )
@@ -207,10 +204,6 @@ class _Reader:
             for child in node.else_:
                 self.visit(child, scope)
             return
-        if isinstance(node, nodes.Test) and node.name in GUARDS:
-            return self._visit_all(node.args, scope)
-        if isinstance(node, nodes.Filter) and node.name in DEFAULTS:
-            return self._visit_all(node.args, scope)
         if isinstance(node, (nodes.Getattr, nodes.Getitem)):
             self.resolve(node, scope, report=True)
             return
@@ -261,3 +254,7 @@ def _dotted(node: nodes.Node) -> str:
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
         return f"{_dotted(node.node)}[{node.arg.value!r}]"
     return "the value"
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
