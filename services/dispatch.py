@@ -43,8 +43,8 @@ GIVE_UP_AFTER = 8
 GIVE_UP_AGE = timedelta(hours=24)
 CLAIM_LEASE = timedelta(minutes=2)
 """A claim lasts this long on the host's clock unless renewed (every third of it while sending)."""
-LATE_AFTER = timedelta(minutes=5)
-"""A message sent later than its slot by more than this (`cuiban run`'s tick interval) is late."""
+LATE_AFTER = timedelta(hours=1)
+"""A message sent later than its slot by more than this is late (`cuiban run` uses its tick interval)."""
 BATCH = 100
 SENDER = "smtp"
 """The name of the sender's pause in the database (one sender per deployment today)."""

@@ -1,0 +1,56 @@
+"""The catch-up rule as a table: (what was sent before, now) → the slot reminded about now.
+
+A task due Thursday 2016-12-15 with reminders 3, 1, 0 working days before at 09:00 and
+every working day while overdue (the minimal plan's policy).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pendulum
+import pytest
+
+from workflow.plan.schema import ReminderPolicy
+from workflow.reminders import Reminded, latest_slot, reminder_slots, slot_to_send
+
+TZ = "Asia/Shanghai"
+POLICY = ReminderPolicy(before=[3, 1, 0], at=time(9, 0), working_days_only=True, repeat_while_overdue=True)
+
+
+def at(day: str, clock: str) -> pendulum.DateTime:
+    return pendulum.parse(f"2016-{day}T{clock}:00", tz=TZ)
+
+
+def sent(slot_day: str, decided: str) -> Reminded:
+    """The last reminder: for the slot at 09:00 on `slot_day`, decided at `decided` ("12-16 08:00")."""
+    day, clock = decided.split()
+    return Reminded(at(slot_day, "09:00"), at(day, clock))
+
+
+CASES = [
+    # (history, now, slot reminded about now)
+    (None, "12-12 09:30", "before-3"),
+    (None, "12-16 08:00", "before-0"),  # first tick ever, before today's slot: the latest that came
+    (sent("12-14", "12-14 09:30"), "12-16 08:00", "before-0"),  # down across 12-15 09:00: late, once
+    (sent("12-15", "12-16 08:00"), "12-16 09:30", None),  # already reminded today: 09:00 waits
+    (sent("12-15", "12-16 08:00"), "12-19 09:30", "overdue-2016-12-19"),  # next working day, as usual
+    (sent("12-14", "12-14 09:30"), "12-16 09:30", "overdue-2016-12-16"),  # a skipped day: the latest only
+    (sent("12-16", "12-16 09:30"), "12-15 09:30", None),  # the clock stepped back: never an older slot
+    (sent("12-16", "12-16 09:30"), "12-16 17:00", "overdue-2016-12-16"),  # the same slot: new recipients
+    (sent("12-12", "12-12 09:30"), "12-12 08:59", None),  # nothing new has come
+]
+
+
+@pytest.mark.parametrize(("history", "now", "expected"), CASES)
+def test_slot_to_send(history: Reminded | None, now: str, expected: str | None, cn_calendar) -> None:
+    moment = at(*now.split())
+    due = at("12-15", "23:59").date()
+    slots = reminder_slots(POLICY, due, at("12-02", "00:00"), cn_calendar, TZ, moment.date())
+    slot = slot_to_send(latest_slot(slots, moment), moment, history, TZ)
+    assert (slot.name if slot else None) == expected
+
+
+@pytest.fixture
+def cn_calendar(minimal_plan):
+    return minimal_plan[1]
