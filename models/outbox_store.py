@@ -260,16 +260,6 @@ def set_pause(connection: Connection, name: str, until: datetime, reason: str) -
     connection.execute(insert(PAUSE).values(name=name, paused_until=until, reason=reason))
 
 
-def clear_pause(connection: Connection, name: str) -> None:
-    connection.execute(delete(PAUSE).where(PAUSE.c.name == name))
-
-
-def pending(connection: Connection) -> int:
-    """Messages waiting: queued (due or not) and in flight."""
-    query = select(func.count()).where(OUTBOX.c.status.in_(("queued", "sending")))
-    return int(connection.execute(query).scalar_one())
-
-
 def mark(connection: Connection, outbox_id: int, **values: Any) -> None:
     connection.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
 

@@ -130,7 +130,10 @@ class _Run:
         with transaction(self.engine) as connection:
             dead = [h for h in outbox_store.holders(connection) if holder_is_dead(h)]
             self.report.released = outbox_store.release(
-                connection, dead=dead, expired_before=host_now()
+                connection,
+                dead=dead,
+                expired_before=host_now(),
+                error="given back: the sender holding it stopped before recording the outcome",
             )
             pause = outbox_store.pause_until(connection, SENDER)
         if pause and pause[0] > self.clock():
