@@ -14,8 +14,9 @@ from cli.context import by_option, db_option, fail, plan_option, wire
 from cli.options import now_option
 from intake.tables import UnreadableFile
 from services.rejection import FileRejected
-from services.roster_import import import_roster
-from services.status_sync import NoSyncSection, sync_statuses
+from services.roster_import import TooManyMissing, import_roster
+from services.status_sync import EmptyExport, NoSyncSection, StaleExport, sync_statuses
+from workflow.clock import NaiveDatetimeError, parse_moment
 
 LARGE_FILE = 2_000_000  # bytes: show a progress line above this size
 SHOWN = 20
@@ -38,7 +39,7 @@ def _run(work: Callable[[], object]) -> object:
         for line in rejected.lines():
             click.echo(line, err=True)
         fail(f"{rejected.source}: {len(rejected.problems)} problem(s); nothing was written.")
-    except (UnreadableFile, NoSyncSection) as error:
+    except (UnreadableFile, NoSyncSection, TooManyMissing, EmptyExport, StaleExport) as error:
         fail(str(error))
     return None
 
@@ -61,6 +62,9 @@ def roster() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
 @click.option("--mark-missing-left", is_flag=True, help="Set teachers missing from FILE to left.")
+@click.option(
+    "--force", is_flag=True, help="Let --mark-missing-left mark more than 20% of the records as left."
+)
 @plan_option
 @db_option
 @by_option
@@ -69,6 +73,7 @@ def import_(
     file: Path,
     dry_run: bool,
     mark_missing_left: bool,
+    force: bool,
     plan_path: str | None,
     db: str | None,
     actor: str | None,
@@ -86,6 +91,7 @@ def import_(
                 now,
                 dry_run=dry_run,
                 mark_missing_left=mark_missing_left,
+                force=force,
                 actor=actor,
                 progress=progress,
             )
@@ -103,9 +109,26 @@ def import_(
     _listed("out of scope but kept", report.kept)
 
 
+def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> pendulum.DateTime | None:
+    if value is None:
+        return None
+    try:
+        return parse_moment(value, "--as-of")
+    except (ValueError, NaiveDatetimeError) as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option(
+    "--as-of",
+    metavar="ISO",
+    callback=_parse_as_of,
+    help="When the export was taken, ISO 8601 with an offset "
+    "(default: a date in FILE's name, else its modification time).",
+)
+@click.option("--force", is_flag=True, help="Apply FILE even if a newer export has been applied.")
 @plan_option
 @db_option
 @by_option
@@ -113,12 +136,16 @@ def import_(
 def sync(
     file: Path,
     dry_run: bool,
+    as_of: pendulum.DateTime | None,
+    force: bool,
     plan_path: str | None,
     db: str | None,
     actor: str | None,
     now: pendulum.DateTime,
 ) -> None:
-    """Apply the national system's status export FILE: each record walks its legal path to its status."""
+    """Apply the national system's status export FILE: each record walks its legal path to its status.
+
+    An export older than the newest one applied is refused (exit 2) unless --force."""
     wired = wire(plan_path, db)
     with _progress(file) as progress:
         report = _run(
@@ -131,6 +158,8 @@ def sync(
                 dry_run=dry_run,
                 actor=actor,
                 progress=progress,
+                as_of=as_of,
+                force=force,
             )
         )
     prefix = "dry run, nothing written: " if dry_run else ""

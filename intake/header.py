@@ -1,7 +1,13 @@
-"""Finding the header row by its names, also below a title row or merged cells."""
+"""Finding the header row by its names, also below a title row or merged cells.
+
+A header row that names one of the plan's columns twice is refused (which of the two
+would be read?), and a file whose header lacks a required column names that column
+and the closest header it does have (a renamed 工号 → 职工号 is found at once).
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,20 +27,73 @@ class Header:
 def locate(
     rows: Iterator[Row], headers: dict[str, str], required: set[str], source: str
 ) -> tuple[Header, Iterator[Row]]:
-    """The header row (the first that holds every required header) and the rows after it."""
+    """The header row (the first that holds every required header) and the rows after it.
+
+    Raises UnreadableFile naming every problem of the header: a mapped header given in two
+    columns, or required headers missing (each with the closest header of the row that looked most
+    like the header)."""
     wanted = {clean(text): name for name, text in headers.items()}
-    looked: list[Row] = []
-    for number, cells in rows:
-        found = {wanted[c]: i for i, c in enumerate(clean(x) for x in cells) if c in wanted}
+    best: tuple[int, list[str], dict[str, list[int]]] | None = None
+    for looked, (number, cells) in enumerate(rows, 1):
+        texts = [clean(x) for x in cells]
+        found: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            if text in wanted:
+                found.setdefault(wanted[text], []).append(i)
         if required <= set(found):
-            return Header(number, found), rows
-        looked.append((number, cells))
-        if len(looked) >= SEARCH_ROWS:
+            twice = _named_twice(found, headers, number, source)
+            if twice:
+                raise UnreadableFile("\n".join(twice))
+            return Header(number, {name: places[0] for name, places in found.items()}), rows
+        if found and (best is None or len(required & set(found)) > len(required & set(best[2]))):
+            best = (number, texts, found)
+        if looked >= SEARCH_ROWS:
             break
-    missing = "、".join(headers[name] for name in sorted(required))
-    raise UnreadableFile(
-        f"{source}: no header row with the columns {missing} in the first {SEARCH_ROWS} rows"
+    if best is None:
+        names = "、".join(headers[name] for name in sorted(required))
+        raise UnreadableFile(
+            f"{source}: no header row with the columns {names} in the first {SEARCH_ROWS} rows"
+        )
+    number, texts, found = best
+    lines = [_missing(source, number, headers[name], texts, found) for name in sorted(required - set(found))]
+    raise UnreadableFile("\n".join(lines + _named_twice(found, headers, number, source)))
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: how a spreadsheet names a column."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _place(index: int) -> str:
+    return f"{column_letter(index)} (no. {index + 1})"
+
+
+def _named_twice(found: dict[str, list[int]], headers: dict[str, str], row: int, source: str) -> list[str]:
+    return [
+        f"{source}: row {row}: the header {headers[name]} is in {len(places)} columns, "
+        f"{', '.join(_place(i) for i in places[:-1])} and {_place(places[-1])}; "
+        "keep one of them, so that it is clear which to read"
+        for name, places in found.items()
+        if len(places) > 1
+    ]
+
+
+def _missing(source: str, row: int, header: str, texts: list[str], found: dict[str, list[int]]) -> str:
+    used = {i for places in found.values() for i in places}
+    others = {text: i for i, text in enumerate(texts) if text and i not in used}
+    close = difflib.get_close_matches(header, list(others), n=1, cutoff=0.3)
+    hint = (
+        f"; the closest header there is {close[0]} in column {_place(others[close[0]])}: "
+        f"rename it to {header} if that is the column"
+        if close
+        else "; add the column, or map the header the file uses under the plan's columns"
     )
+    return f"{source}: the header row (row {row}) has no column {header}{hint}"
 
 
 def data_rows(rows: Iterator[Row]) -> Iterator[Row]:

@@ -1,13 +1,25 @@
-"""Rows of cells from a spreadsheet or CSV file, streamed, with 1-based row numbers."""
+"""Rows of cells from a spreadsheet or CSV file, streamed, with 1-based row numbers.
+
+Workbooks keep the traps of the programs that wrote them, and each is closed here:
+a workbook saved with the 1904 date system says so (`Table.epoch`, for the date
+numbers a cell holds without a date format); a formula whose value was never
+computed (a file written by a program that does not calculate) arrives as a
+`FormulaWithoutValue` naming its cell, never as an empty cell; an .xls TRUE arrives
+as True, not as the number 1, and an error cell as its text (#N/A).
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from workflow.cells import EXCEL_EPOCH, EXCEL_EPOCH_1904, FormulaWithoutValue
 
 Row = tuple[int, list[Any]]
 
@@ -15,24 +27,36 @@ SUFFIXES = (".xlsx", ".xls", ".csv")
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read as a table; the message says why."""
+    """The file cannot be read as a table; the message says why (one sentence a line)."""
 
 
 CHUNK = 1 << 20
 """Bytes read at a time while finding a file's encoding."""
 
 
-def read_rows(path: Path) -> Iterator[Row]:
+@dataclass
+class Table:
+    rows: Iterator[Row]
+    epoch: date = EXCEL_EPOCH
+    """Day 0 of the date numbers in this file: 1899-12-30, or 1904-01-01 for a workbook saved with
+    Excel's 1904 date system (old Mac Excel). CSV numbers follow the usual 1900 system."""
+
+
+def read_table(path: Path) -> Table:
     suffix = path.suffix.lower()
     if not path.exists():
         raise UnreadableFile(f"{path}: the file does not exist")
     if suffix == ".csv":
-        return _csv_rows(path)
+        return Table(_csv_rows(path))
     if suffix == ".xlsx":
-        return _xlsx_rows(path)
+        return _xlsx_table(path)
     if suffix == ".xls":
-        return _xls_rows(path)
+        return _xls_table(path)
     raise UnreadableFile(f"{path}: expected one of {', '.join(SUFFIXES)}, not {suffix or 'no suffix'}")
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    return read_table(path).rows
 
 
 def encoding_of(path: Path) -> str:
@@ -46,17 +70,57 @@ def encoding_of(path: Path) -> str:
 def _encoding_of(path: Path, _size: int, _mtime_ns: int) -> str:
     """Once per version of a file: the import reads it three times (its header here, then one
     pass in each checking process, which inherit this cache)."""
+    failures: dict[str, int] = {}
     for encoding in ("utf-8-sig", "gb18030"):
+        failure = _first_undecodable(path, encoding)
+        if failure is None:
+            return encoding
+        failures[encoding] = failure
+    # the encoding that read furthest is the one the file was meant to be in; name its bad byte
+    encoding, offset = max(failures.items(), key=lambda item: item[1])
+    row, byte = _row_and_byte(path, offset)
+    meant = "UTF-8" if encoding == "utf-8-sig" else "GBK/GB18030"
+    raise UnreadableFile(
+        f"{path}: row {row} has a byte that is neither UTF-8 nor GBK/GB18030 (0x{byte:02X} at byte "
+        f"offset {offset}, reading the file as {meant}); fix or retype that row, or save the file "
+        "again as UTF-8 or GBK"
+    )
+
+
+def _first_undecodable(path: Path, encoding: str) -> int | None:
+    """The byte offset of the first byte `encoding` cannot decode, or None when all of it decodes."""
+    consumed = 0
+    with path.open("rb") as handle:
+        if encoding == "utf-8-sig":  # the BOM skipped here, so that offsets count from the file's start
+            consumed = 3 if handle.read(3) == codecs.BOM_UTF8 else 0
+            handle.seek(consumed)
+            encoding = "utf-8"
         decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise UnreadableFile(f"{path}: the text is neither UTF-8 nor GBK/GB18030")
+        while True:
+            chunk = handle.read(CHUNK)
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                return consumed - pending + error.start
+            if not chunk:
+                return None
+            consumed += len(chunk)
+
+
+def _row_and_byte(path: Path, offset: int) -> tuple[int, int]:
+    """The 1-based line holding byte `offset`, and that byte (newline is one byte in UTF-8 and GBK)."""
+    lines = 1
+    with path.open("rb") as handle:
+        left = offset
+        while left > 0:
+            chunk = handle.read(min(CHUNK, left))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            left -= len(chunk)
+        byte = handle.read(1)
+    return lines, byte[0] if byte else 0
 
 
 def _csv_rows(path: Path) -> Iterator[Row]:
@@ -64,28 +128,83 @@ def _csv_rows(path: Path) -> Iterator[Row]:
         yield from enumerate(csv.reader(handle), 1)
 
 
-def _xlsx_rows(path: Path) -> Iterator[Row]:
+def _xlsx_table(path: Path) -> Table:
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise UnreadableFile(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    epoch = EXCEL_EPOCH_1904 if book.epoch.year == 1904 else EXCEL_EPOCH
+    return Table(_xlsx_rows(book), epoch)
+
+
+def _xlsx_rows(book: Any) -> Iterator[Row]:
+    """The first sheet's rows as values (the computed ones: data_only), read by openpyxl's own sheet
+    parser, taught to tell a formula with no computed value from an empty cell."""
+    parser_class = _formula_aware_parser()
     try:
         sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
-            yield number, list(row)
+        with sheet._get_source() as source:
+            parser = parser_class(
+                source,
+                sheet._shared_strings,
+                data_only=True,
+                epoch=book.epoch,
+                date_formats=book._date_formats,
+                timedelta_formats=book._timedelta_formats,
+            )
+            parser.sheet_name = _quoted_sheet(sheet.title)
+            expected = 1
+            for number, cells in parser.parse():
+                while expected < number:  # rows the file leaves out are empty rows
+                    yield expected, []
+                    expected += 1
+                values: list[Any] = [None] * (cells[-1]["column"] if cells else 0)
+                for cell in cells:
+                    values[cell["column"] - 1] = cell["value"]
+                yield number, values
+                expected = number + 1
     finally:
         book.close()
 
 
-def _xls_rows(path: Path) -> Iterator[Row]:
+@cache
+def _formula_aware_parser() -> type:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+    class FormulaAwareParser(WorkSheetParser):
+        sheet_name = "Sheet1"
+
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None:  # only empty cells pay for the look at the formula
+                formula = element.find(FORMULA_TAG)
+                # a text formula may have computed ''; any other formula with no value was never computed
+                if formula is not None and (element.get("t") != "str" or element.find(VALUE_TAG) is None):
+                    where = f"{self.sheet_name}!{get_column_letter(cell['column'])}{cell['row']}"
+                    cell["value"] = FormulaWithoutValue(where, formula.text or "")
+            return cell
+
+    return FormulaAwareParser
+
+
+def _quoted_sheet(title: str) -> str:
+    return title if title.replace("_", "").isalnum() else "'" + title.replace("'", "''") + "'"
+
+
+def _xls_table(path: Path) -> Table:
     import xlrd
 
     try:
         book = xlrd.open_workbook(str(path))
     except Exception as exc:
         raise UnreadableFile(f"{path}: not a readable .xls workbook ({exc})") from None
+    return Table(_xls_rows(book), EXCEL_EPOCH_1904 if book.datemode == 1 else EXCEL_EPOCH)
+
+
+def _xls_rows(book: Any) -> Iterator[Row]:
     sheet = book.sheet_by_index(0)
     for index in range(sheet.nrows):
         yield index + 1, [_xls_value(cell, book.datemode) for cell in sheet.row(index)]
@@ -100,4 +219,8 @@ def _xls_value(cell: Any, datemode: int) -> Any:
         return int(cell.value) if cell.value == int(cell.value) else cell.value
     if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
         return None
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:  # xlrd gives 1 or 0, which would pass for a number
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:  # an error code, not a number: its text, as Excel shows it
+        return xlrd.error_text_from_code.get(cell.value, "#ERROR")
     return cell.value

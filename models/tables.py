@@ -172,3 +172,21 @@ class RunnerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_column=_stamp())
+
+
+class SyncExport(SQLModel, table=True):
+    """Each status export applied by `cuiban sync`, with the moment its statuses are as of: an export
+    older than the newest one applied is refused (it would walk records back)."""
+
+    __tablename__ = "sync_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=400)
+    as_of: datetime = Field(sa_column=_stamp())
+    as_of_from: str = Field(max_length=16)
+    """Where `as_of` came from: `option` (--as-of), `file name` (a date, to the day), `modified` (mtime)."""
+    applied_at: datetime = Field(sa_column=_stamp())
+    rows: int
+    actor: str | None = Field(default=None, max_length=200)
+    forced: bool = False
+    """Applied with --force although a newer export had been applied."""

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
 from models.bulk import placeholder
-from models.tables import Teacher
+from models.tables import SyncExport, Teacher
 from models.utc import UTCDateTime
 
 TEACHER = Teacher.__table__
+EXPORT = SyncExport.__table__
 CHUNK = 5000
 
 
@@ -115,9 +116,12 @@ def stage_targets(connection: Connection, targets: Iterable[tuple[str, str, int]
         "(staff_id VARCHAR(64) PRIMARY KEY, source VARCHAR(32), target VARCHAR(32), row_number INTEGER)"
     )
     connection.exec_driver_sql(f"DELETE FROM {STAGE}")
+    rows = list(targets)
+    if not rows:  # an empty parameter list is not an empty executemany to the drivers: nothing to stage
+        return
     mark = placeholder(connection)
     connection.exec_driver_sql(
-        f"INSERT INTO {STAGE} (staff_id, target, row_number) VALUES ({mark}, {mark}, {mark})", list(targets)
+        f"INSERT INTO {STAGE} (staff_id, target, row_number) VALUES ({mark}, {mark}, {mark})", rows
     )
     connection.exec_driver_sql(
         f"UPDATE {STAGE} SET source = (SELECT state FROM teacher WHERE teacher.staff_id = {STAGE}.staff_id)"
@@ -179,6 +183,36 @@ def log_staged_step(
         "target": target,
     }
     return log_store.append_selected(connection, select_sql, params)
+
+
+def newest_export(connection: Connection) -> dict[str, Any] | None:
+    """The applied status export with the latest as-of time (the last applied among equals)."""
+    query = select(EXPORT).order_by(EXPORT.c.as_of.desc(), EXPORT.c.id.desc()).limit(1)
+    row = connection.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def record_export(
+    connection: Connection,
+    file_name: str,
+    as_of: datetime,
+    as_of_from: str,
+    applied_at: datetime,
+    rows: int,
+    actor: str | None,
+    forced: bool,
+) -> None:
+    connection.execute(
+        EXPORT.insert().values(
+            file_name=file_name,
+            as_of=as_of,
+            as_of_from=as_of_from,
+            applied_at=applied_at,
+            rows=rows,
+            actor=actor,
+            forced=forced,
+        )
+    )
 
 
 def unfinished(

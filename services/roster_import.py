@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from itertools import islice
 from operator import itemgetter
@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from intake.header import data_rows, locate
-from intake.tables import Row, read_rows
+from intake.header import Header, data_rows, locate
+from intake.tables import Row, read_table
 from models import log_store, reference_store, task_store, teacher_store
 from models.bulk import bound, insert_tuples
 from models.log_store import Entry
@@ -36,6 +36,12 @@ BATCH = 5000
 PARTS = 2
 """Processes checking the file (alternate batches) while the importing one writes."""
 COMPARED = (*TEACHER_FIELDS, "unit_id")
+MARK_LEFT_SHARE = 0.20
+"""--mark-missing-left marks at most this share of the current records as left without --force."""
+
+
+class TooManyMissing(ValueError):
+    """--mark-missing-left would mark more than MARK_LEFT_SHARE of the records as left; nothing written."""
 
 
 @dataclass
@@ -65,9 +71,11 @@ def import_roster(
     *,
     dry_run: bool = False,
     mark_missing_left: bool = False,
+    force: bool = False,
     actor: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """`force`: let --mark-missing-left mark more than MARK_LEFT_SHARE of the records as left."""
     report = ImportReport(str(path), dry_run=dry_run)
     _header(plan, path)  # a file without the plan's columns is refused before any work starts
     problems: list[RowProblem] = []
@@ -95,7 +103,7 @@ def import_roster(
                 progress(report.rows)
         if problems:
             raise FileRejected(str(path), sorted(problems, key=lambda p: p.row))
-        _handle_missing(connection, seen, now, report, mark_missing_left, actor)
+        _handle_missing(connection, seen, now, report, mark_missing_left, force, actor)
         task_store.ensure(connection, plan, calendar, now)
         task_store.refresh_derived(connection, plan, now, "import")
     return report
@@ -134,9 +142,12 @@ LOG_NEW = (
 )
 
 
-def _header(plan: Plan, path: Path) -> tuple[Any, Iterator[Row]]:
+def _header(plan: Plan, path: Path) -> tuple[Header, Iterator[Row], date]:
+    """The header, the rows after it, and day 0 of the file's date numbers."""
     required = set(REQUIRED_ROSTER_FIELDS) | {r.field for r in plan.roster.scope}
-    return locate(read_rows(path), dict(plan.roster.columns), required, str(path))
+    table = read_table(path)
+    header, rest = locate(table.rows, dict(plan.roster.columns), required, str(path))
+    return header, rest, table.epoch
 
 
 Packed = tuple
@@ -153,8 +164,8 @@ def _checked_part(
 
     Each part reads the whole file (cheap next to checking it) and checks its own batches;
     a staff ID repeated within the part is found here, across parts by the writer."""
-    header, rest = _header(plan, path)
-    validator = RosterValidator(plan, header.columns)
+    header, rest, epoch = _header(plan, path)
+    validator = RosterValidator(plan, header.columns, epoch)
     rows = data_rows(rest)
     number = 0
     while batch := list(islice(rows, BATCH)):
@@ -330,14 +341,24 @@ def _handle_missing(
     now: datetime,
     report: ImportReport,
     mark_left: bool,
+    force: bool,
     actor: str | None,
 ) -> None:
-    if teacher_store.count(connection, except_states=["left"]) == len(seen):
+    current = teacher_store.count(connection, except_states=["left"])
+    if current == len(seen):
         return  # every row of the file is in the table and nothing else is: none missing
     missing = sorted(teacher_store.staff_ids(connection, except_states=["left"]) - seen)
     report.missing = missing
     if not mark_left or not missing:
         return
+    if len(missing) > MARK_LEFT_SHARE * current and not force:
+        share = _share(len(missing), current)
+        raise TooManyMissing(
+            f"{report.source}: {len(missing)} of the {current} current records ({share}) "
+            f"are missing from this roster, more than the {MARK_LEFT_SHARE:.0%} that --mark-missing-left "
+            "marks as left without --force; nothing was written (check that this is the whole roster, "
+            "or add --force)"
+        )
     by_state: dict[str, list[str]] = {}
     for sid, state in teacher_store.states_of(connection, missing).items():
         by_state.setdefault(state, []).append(sid)
@@ -351,3 +372,9 @@ def _handle_missing(
             ],
         )
     report.marked_left = len(missing)
+
+
+def _share(part: int, whole: int) -> str:
+    """A percentage that never rounds to the limit it is compared with: 20.4% stays 20.4%."""
+    percent = round(100 * part / whole, 1)
+    return f"{percent:g}%"

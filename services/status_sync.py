@@ -4,23 +4,31 @@ Each record walks the legal path from its state to the export's (derived from th
 machine definition); records are moved set-wise, one UPDATE per (from, to) pair, with
 one log row per step. A target with no legal path is a conflict: reported, not
 applied; unknown staff IDs are reported too. A file with bad rows is refused whole.
+
+Each export applied is recorded with the moment its statuses are as of (`--as-of`, else a
+date in its file name, else its modification time); an export older than the newest one
+applied is refused unless forced, since applying it would walk records back.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from intake.header import data_rows, locate
-from intake.tables import read_rows
+from intake.tables import UnreadableFile, read_rows
 from models import task_store, teacher_store
 from models.unit_of_work import gc_paused, transaction
 from services.rejection import FileRejected
+from workflow import cells
 from workflow.calendar import WorkingCalendar
+from workflow.clock import local_date, local_iso, require_aware, start_of_day
 from workflow.plan.schema import Plan
 from workflow.roster import RowProblem
 from workflow.status_export import StatusValidator
@@ -30,6 +38,55 @@ from workflow.teacher_states import OUT_OF_SCOPE
 
 class NoSyncSection(ValueError):
     pass
+
+
+class EmptyExport(ValueError):
+    """A status export with a header and no rows: a download gone wrong, never a real export."""
+
+
+class StaleExport(ValueError):
+    """The export is older than the newest one applied; nothing was applied."""
+
+
+FROM_OPTION, FROM_NAME, FROM_MODIFIED = "option", "file name", "modified"
+_NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_.]?(\d\d)[-_.]?(\d\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """When an export's statuses were true, and how we know."""
+
+    moment: datetime
+    source: str
+    """FROM_OPTION, FROM_NAME (to the day: the moment is that day's start) or FROM_MODIFIED."""
+
+    def describe(self, tz: str) -> str:
+        if self.source == FROM_NAME:
+            return f"{local_date(self.moment, tz).isoformat()} (the date in its name)"
+        how = "--as-of" if self.source == FROM_OPTION else "its modification time"
+        return f"{local_iso(self.moment, tz)} ({how})"
+
+
+def export_as_of(path: Path, given: datetime | None, tz: str) -> AsOf:
+    """`given` (--as-of), else the last date written in the file name (status-2016-12-05.csv,
+    导出20161205.xlsx), else the file's modification time."""
+    if given is not None:
+        return AsOf(require_aware(given, "--as-of"), FROM_OPTION)
+    for match in reversed(list(_NAME_DATE.finditer(path.stem))):
+        try:
+            day = date(*(int(g) for g in match.groups()))
+        except ValueError:
+            continue
+        return AsOf(start_of_day(day, tz), FROM_NAME)
+    return AsOf(datetime.fromtimestamp(path.stat().st_mtime, UTC), FROM_MODIFIED)
+
+
+def _older(new: AsOf, last: dict[str, Any], tz: str) -> bool:
+    """Whether `new` is before the newest applied export; a time known only to the day (a file
+    name's date) is compared by day, so two exports of the same day never refuse each other."""
+    if FROM_NAME in (new.source, last["as_of_from"]):
+        return local_date(new.moment, tz) < local_date(last["as_of"], tz)
+    return new.moment < last["as_of"]
 
 
 @dataclass
@@ -57,12 +114,26 @@ def sync_statuses(
     dry_run: bool = False,
     actor: str | None = None,
     progress: Callable[[int], None] | None = None,
+    as_of: datetime | None = None,
+    force: bool = False,
 ) -> SyncReport:
+    """`as_of`: when the export's statuses were true (default: from its name or modification time);
+    `force`: apply it even if a newer export has been applied."""
     if plan.sync is None:
         raise NoSyncSection("the plan has no `sync` section saying which columns and statuses to read")
     report = SyncReport(str(path), dry_run=dry_run)
+    if not path.exists():
+        raise UnreadableFile(f"{path}: the file does not exist")
+    stamp = export_as_of(path, as_of, plan.timezone)
+    with engine.connect() as connection:  # refused before a million rows are read
+        _stale(path, stamp, teacher_store.newest_export(connection), plan.timezone, force)
     targets, rows = _read(plan, path, report, progress)
     with transaction(engine, dry_run) as connection:
+        # again inside the transaction: another sync may have been applied meanwhile
+        forced = _stale(path, stamp, teacher_store.newest_export(connection), plan.timezone, force)
+        teacher_store.record_export(
+            connection, path.name, stamp.moment, stamp.source, now, report.rows, actor, forced
+        )
         teacher_store.stage_targets(connection, ((sid, target, rows[sid]) for sid, target in targets.items()))
         unknown: list[tuple[int, str]] = []
         conflicts: list[tuple[int, str]] = []
@@ -95,6 +166,21 @@ def sync_statuses(
     return report
 
 
+def _stale(path: Path, stamp: AsOf, last: dict[str, Any] | None, tz: str, force: bool) -> bool:
+    """Whether the export is older than the newest applied; refused (StaleExport) unless `force`."""
+    if last is None or not _older(stamp, last, tz):
+        return False
+    if force:
+        return True
+    newest = AsOf(last["as_of"], last["as_of_from"])
+    raise StaleExport(
+        f"{path} is as of {stamp.describe(tz)}, older than {last['file_name']} (applied "
+        f"{local_iso(last['applied_at'], tz)}), which is as of {newest.describe(tz)}: the newer export "
+        "stands and nothing was applied (give --as-of if the file's time is wrong, or --force to "
+        "apply the older one anyway)"
+    )
+
+
 def _read(
     plan: Plan, path: Path, report: SyncReport, progress: Callable[[int], None] | None
 ) -> tuple[dict[str, str], dict[str, int]]:
@@ -104,8 +190,10 @@ def _read(
     targets: dict[str, str] = {}
     rows: dict[str, int] = {}
     problems: list[RowProblem] = []
-    for number, cells in data_rows(rest):
-        found, bad = validator.check(number, cells)
+    for number, raw in data_rows(rest):
+        found, bad = validator.check(number, raw)
+        if bad:
+            bad = _formulas_named(bad, raw, header.columns, plan.sync.columns)
         problems += bad
         if found is not None:
             targets[found[0]] = found[1]
@@ -115,4 +203,25 @@ def _read(
             progress(report.rows)
     if problems:
         raise FileRejected(str(path), problems)
+    if not report.rows:
+        raise EmptyExport(
+            f"{path}: the export has its header (row {header.row}) but no rows of teachers; "
+            "nothing was applied (download the export again)"
+        )
     return targets, rows
+
+
+def _formulas_named(
+    problems: list[RowProblem], raw: list[Any], columns: dict[str, int], headers: dict[str, str]
+) -> list[RowProblem]:
+    """A problem in a cell holding a never-computed formula says so, naming the cell."""
+    named = {}
+    for field_name, index in columns.items():
+        cell = raw[index] if index < len(raw) else None
+        if type(cell) is cells.FormulaWithoutValue:
+            named[headers[field_name]] = cell.reason
+    if not named:
+        return problems
+    return [
+        RowProblem(p.row, p.column, p.value, named[p.column]) if p.column in named else p for p in problems
+    ]

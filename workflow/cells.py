@@ -14,6 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 EXCEL_EPOCH = date(1899, 12, 30)
+"""Day 0 of Excel's date numbers (the 1900 date system; 1900-03-01 is 61)."""
+EXCEL_EPOCH_1904 = date(1904, 1, 1)
+"""Day 0 in a workbook saved with the 1904 date system (old Mac Excel): the same date, a number 1462 less."""
+FIRST_RELIABLE_SERIAL = 61
+"""Excel counts a 1900-02-29 that never was: its numbers below 61 are not dates anyone means."""
+EARLIEST_DATE = date(1900, 1, 1)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_CARD = re.compile(r"^\d{17}[\dX]$")
@@ -29,6 +35,30 @@ OPEN_ENDED_MONTHS = 999
 
 class CellError(ValueError):
     """A cell whose value cannot be used; the message says why in plain words."""
+
+
+class FormulaWithoutValue:
+    """A workbook cell holding a formula whose value was never computed (the file was written by a
+    program that does not calculate). Read as text it is its formula; every use of it is refused."""
+
+    __slots__ = ("cell", "formula")
+
+    def __init__(self, cell: str, formula: str) -> None:
+        self.cell = cell
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return f"={self.formula}"
+
+    def __repr__(self) -> str:
+        return f"FormulaWithoutValue({self.cell!r}, {self.formula!r})"
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"{self.cell} is a formula whose value was never computed and saved; open the file in "
+            "Excel or WPS, let it calculate, save it and import it again"
+        )
 
 
 def clean(value: Any) -> str:
@@ -49,11 +79,13 @@ def clean(value: Any) -> str:
 
 def identifier(value: Any) -> str:
     """A staff ID: kept as text exactly, refused if Excel stored it as a number."""
-    if isinstance(value, int | float):  # bool is an int too
-        raise CellError(
-            "Excel stored this ID as a number, so leading zeros may be lost; "
-            "format the column as text (文本) and enter the IDs again"
-        )
+    if type(value) is not str:
+        _refuse_formula(value)
+        if isinstance(value, int | float):  # bool is an int too
+            raise CellError(
+                "Excel stored this ID as a number, so leading zeros may be lost; "
+                "format the column as text (文本) and enter the IDs again"
+            )
     text = clean(value)
     if text.isdigit():
         return text
@@ -62,8 +94,15 @@ def identifier(value: Any) -> str:
     return text
 
 
+def _refuse_formula(value: Any) -> None:
+    if type(value) is FormulaWithoutValue:
+        raise CellError(value.reason)
+
+
 def id_card(value: Any) -> str:
     """A resident ID number (GB 11643): 18 characters, upper-case X, valid check digit."""
+    if type(value) is not str:
+        _refuse_formula(value)
     if isinstance(value, int | float):
         raise CellError(
             "Excel stored this ID-card number as a number, which keeps only 15 digits; "
@@ -78,35 +117,52 @@ def id_card(value: Any) -> str:
     return text
 
 
-def calendar_date(value: Any) -> date:
-    """A date from an Excel date or serial number, or text like 2016/12/15, 2016.12.15, 2016-12-15."""
+def calendar_date(value: Any, epoch: date = EXCEL_EPOCH) -> date:
+    """A date from an Excel date or serial number (counted from `epoch`: 1904 workbooks count from
+    1904-01-01), or text like 2016/12/15, 2016.12.15, 2016-12-15; never before 1900."""
     if isinstance(value, datetime):
-        return value.date()
+        return _believable(value.date())
     if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:
+        return _believable(value)
+    if isinstance(value, bool):
+        raise CellError(f"{str(value).upper()} is a yes/no value, not a date; enter the date itself")
+    if isinstance(value, int | float):
+        if not 0 <= value < 2958466:
             raise CellError("not a date Excel could store")
-        return EXCEL_EPOCH + timedelta(days=int(value))
+        if epoch == EXCEL_EPOCH and value < FIRST_RELIABLE_SERIAL:
+            raise CellError(
+                f"the number {value:g} is not a date anyone means (Excel counts 1 as 1900-01-01; "
+                "was a number or TRUE typed here?); enter the date itself"
+            )
+        return epoch + timedelta(days=int(value))
+    _refuse_formula(value)
     text = clean(value)
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not match:
         raise CellError("not a date; write it like 2016-12-15")
     year, month, day = (int(g) if g else 1 for g in match.groups())
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except ValueError:
         raise CellError("not a real calendar date") from None
+    return _believable(found)
 
 
-def year_month(value: Any) -> str:
+def _believable(day: date) -> date:
+    if day < EARLIEST_DATE:
+        raise CellError(f"{day.isoformat()} is before 1900, which cannot be right here; enter the real date")
+    return day
+
+
+def year_month(value: Any, epoch: date = EXCEL_EPOCH) -> str:
     """出生年月: the year and month of a date, as YYYY-MM."""
-    day = calendar_date(value)
+    day = calendar_date(value, epoch)
     return f"{day.year:04d}-{day.month:02d}"
 
 
 def months(value: Any) -> int:
     """A contract length in months; open-ended contracts (无固定期限) count as 999."""
+    _refuse_formula(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value != int(value) or value < 0:
             raise CellError("a contract length is a whole number of months")
@@ -143,6 +199,8 @@ def email(value: Any) -> str:
 
 
 def phone(value: Any) -> str:
+    if type(value) is not str:
+        _refuse_formula(value)
     text = re.sub(r"[\s-]", "", clean(value if not isinstance(value, float) else int(value)))
     if not re.fullmatch(r"\+?\d{7,15}", text):
         raise CellError("not a phone number")

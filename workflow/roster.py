@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from functools import partial
 from typing import Any
 
 from workflow import cells
@@ -46,6 +48,8 @@ TEACHER_FIELDS = tuple(STORED_AS.get(f, f) for f in PARSERS if f != "department"
 UNIQUE = frozenset({"staff_id", "name", "email", "id_card", "phone"})
 """Columns whose values rarely repeat: not worth remembering."""
 MEMO_LIMIT = 200_000
+NOT_REMEMBERED = frozenset({0, 1})
+"""Cells never remembered: True == 1 and False == 0 as dict keys, but TRUE is no number of months."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,12 @@ class _Refused:
 class RosterValidator:
     """Validates rows against the plan's roster mapping and scope rules."""
 
-    def __init__(self, plan: Plan, columns: dict[str, int]) -> None:
+    def __init__(self, plan: Plan, columns: dict[str, int], epoch: date = cells.EXCEL_EPOCH) -> None:
+        """`epoch`: day 0 of the file's date numbers (1904-01-01 for a workbook in the 1904 system)."""
         self.units = _unit_lookup(plan)
+        parsers = dict(PARSERS, department=self._department)
+        if epoch != cells.EXCEL_EPOCH:
+            parsers["birth_date"] = partial(cells.year_month, epoch=epoch)
         required = set(REQUIRED_ROSTER_FIELDS) | {rule.field for rule in plan.roster.scope}
         self.columns = [
             _Column(
@@ -99,7 +107,7 @@ class RosterValidator:
                 index,
                 plan.roster.columns[name],
                 name in required,
-                self._department if name == "department" else PARSERS[name],
+                parsers[name],
                 None if name in UNIQUE else {},
             )
             for name, index in columns.items()
@@ -121,7 +129,7 @@ class RosterValidator:
             value = _UNKNOWN if memo is None else memo.get(cell, _UNKNOWN)
             if value is _UNKNOWN:
                 value = self._parse(column, cell)
-                if memo is not None and len(memo) < MEMO_LIMIT:
+                if memo is not None and len(memo) < MEMO_LIMIT and cell not in NOT_REMEMBERED:
                     memo[cell] = value
             if type(value) is _Refused:
                 shown = cells.masked(column.field, cells.clean(cell))
@@ -148,6 +156,8 @@ class RosterValidator:
             return _Refused("a value is required here") if column.required else None
         if column.parse is cells.clean and type(cell) is str:
             return cell  # a text field: cleaned just above
+        if type(cell) is cells.FormulaWithoutValue:
+            return _Refused(cell.reason)
         try:
             return column.parse(cell)
         except cells.CellError as error:
