@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from models.bulk import bound, insert_tuples
 from models.tables import TransitionLog
@@ -104,3 +104,26 @@ def history(connection: Connection, kind: str, key: str) -> list[dict[str, Any]]
     for row in rows:
         row["data"] = json.loads(row["data"]) if row["data"] else None
     return rows
+
+
+def last_at(connection: Connection, kind: str, key: str) -> datetime | None:
+    """The time of a record's latest log entry, or None for a record with no history."""
+    query = select(func.max(LOG.c.at)).where(LOG.c.record_kind == kind, LOG.c.record_key == key)
+    return connection.execute(query).scalar_one()
+
+
+class OutOfOrder(ValueError):
+    """An event dated before its record's last log entry: history is written in order, or not at all."""
+
+
+def refuse_before_last(
+    connection: Connection, kind: str, key: str, at: datetime, shown: Callable[[datetime], str]
+) -> None:
+    """Raise OutOfOrder when `at` is before the record's last log entry; `shown(moment)` formats a time
+    for the sentence (the plan's timezone)."""
+    last = last_at(connection, kind, key)
+    if last is not None and at < last:
+        raise OutOfOrder(
+            f"{kind} {key}: its last log entry is at {shown(last)}, and an event may not be dated "
+            f"before it, but this one is at {shown(at)}; nothing was changed (give a later --now)"
+        )

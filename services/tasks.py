@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Engine
 
-from models import task_store
+from models import log_store, task_store
 from models.unit_of_work import transaction
 from workflow.calendar import WorkingCalendar
+from workflow.clock import local_iso
 from workflow.plan.schema import Plan
 from workflow.task_machine import FINISHED
 from workflow.tasks import task_key
@@ -71,7 +73,9 @@ def mark_done(
     occurrence: str | None = None,
     actor: str | None = None,
 ) -> str:
-    """Complete a manual task (done, or done_late past its due time); the state it ends in."""
+    """Complete a manual task (done, or done_late past its due time); the state it ends in.
+
+    Refused (log_store.OutOfOrder) when `now` is before the task's last log entry."""
     spec = plan.milestones.get(milestone)
     if spec is None:
         raise TaskNotFound(f"unknown milestone {milestone!r}; milestones: {', '.join(plan.milestones)}")
@@ -91,6 +95,7 @@ def mark_done(
             raise ValueError(f"{task_key(milestone, unit, occurrence or '')} is already done")
         row = open_ones[0]
         task = task_store.domain(row)
+        log_store.refuse_before_last(connection, "task", task.key, now, partial(local_iso, tz=plan.timezone))
         task.finish(now)
         task_store.save(connection, row, task, now, "cli", actor)
     return task.state

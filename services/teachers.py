@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -11,6 +12,7 @@ from models import log_store, task_store, teacher_store
 from models.log_store import Entry
 from models.teacher_store import TEACHER
 from models.unit_of_work import transaction
+from workflow.clock import local_iso
 from workflow.plan.schema import Plan
 from workflow.roster import TEACHER_FIELDS
 from workflow.teacher_machine import Happened, TeacherRecord
@@ -41,7 +43,8 @@ def fire(
     note: str | None = None,
     changes: dict[str, Any] | None = None,
 ) -> Happened:
-    """Apply one event to one record, or raise IllegalEvent / ValueError with nothing changed."""
+    """Apply one event to one record, or raise IllegalEvent / ValueError with nothing changed (also
+    log_store.OutOfOrder: an event dated before the record's last log entry)."""
     if changes:
         unknown = sorted(set(changes) - set(CORRECTABLE))
         if unknown:
@@ -50,6 +53,8 @@ def fire(
         row = teacher_store.one(connection, staff_id)
         if row is None:
             raise NotFound(f"no teacher with staff ID {staff_id!r}")
+        shown = partial(local_iso, tz=plan.timezone)
+        log_store.refuse_before_last(connection, "teacher", staff_id, now, shown)
         record = TeacherRecord(
             staff_id,
             row["state"],
