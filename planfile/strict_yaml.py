@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -175,7 +175,10 @@ def parse(text: str) -> Located:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        located.problems.append((Finding((), f"this is not valid YAML: {exc.problem}"), (line, column)))
+        message = f"this is not valid YAML: {exc.problem}"
+        if isinstance(exc, MaxDepthExceededError):
+            message = f"values are nested more than {MAX_DEPTH} levels deep here; a plan needs a few"
+        located.problems.append((Finding((), message), (line, column)))
         return located
     if root is None:
         located.problems.append((Finding((), "the file is empty"), (1, 1)))

@@ -104,3 +104,11 @@ def test_a_billion_laughs_is_refused_at_once(tmp_path) -> None:
         "laughs.yaml:2:14: error: lol1[0]: aliases (*lol0) are not allowed in a plan; "
         "write the value out in full"
     )
+
+
+def test_nesting_deeper_than_any_plan_is_refused_without_a_traceback(write_plan) -> None:
+    code, lines = check(write_plan("title: " + "[" * 5000 + "]" * 5000 + "\n"))
+    assert code == 2
+    assert lines[0].endswith(
+        ":1:107: error: (top level): values are nested more than 100 levels deep here; a plan needs a few"
+    )
