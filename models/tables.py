@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, SmallInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.utc import UTCDateTime
@@ -126,7 +126,7 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
     message_id: str | None = Field(default=None, max_length=200)
     """Fixed when the row is queued and used on every attempt, so a receiver can drop a duplicate."""
-    priority: int = 2
+    priority: int = Field(default=2, sa_column=Column(SmallInteger(), nullable=False, server_default="2"))
     """Send order: 0 digests, 1 escalations and reports, 2 reminders."""
     due_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
     """When the message was meant to go out (its slot); sent later than that by more than the tick
