@@ -252,7 +252,7 @@ def templates() -> None:
 @templates.command("check")
 @plan_option
 def templates_check(plan_path: str | None) -> None:
-    """Compile every template; a broken one is named with its line (exit 2)."""
+    """Render every template against sample messages; a problem is named with its file and line (exit 2)."""
     from pathlib import Path
 
     from notifications.samples import SAMPLES
