@@ -11,8 +11,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 
 DEFAULT_URL = "sqlite:///cuiban.sqlite3"
+BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite connection waits for another one's write lock before giving up."""
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -21,22 +24,44 @@ def database_url(given: str | None = None) -> str:
     return given or os.environ.get("CUIBAN_DB") or DEFAULT_URL
 
 
-def open_engine(url: str, migrate: bool = True, **engine_options: Any) -> Engine:
+def open_engine(
+    url: str, migrate: bool = True, *, busy_timeout: float = BUSY_TIMEOUT_S, **engine_options: Any
+) -> Engine:
+    """An engine for `url`, the schema migrated unless `migrate` is False. `busy_timeout` (seconds,
+    SQLite only): how long to wait for a lock held by another process before "database is locked"."""
     engine = create_engine(url, **engine_options)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = max(0, round(busy_timeout * 1000))
+
+        def pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            _sqlite_pragmas(dbapi_connection, busy_ms)
+
+        event.listen(engine, "connect", pragmas)
+        event.listen(engine, "handle_error", _keep_connection_on_stop)
     if migrate:
         upgrade(engine)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")  # first: the other pragmas may wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: index upkeep at a million teachers
     cursor.close()
+
+
+def _keep_connection_on_stop(context: ExceptionContext) -> None:
+    """A stop inside a statement (KeyboardInterrupt, or a signal the command turned into an exception:
+    anything not an Exception) keeps the connection, so the transaction's own rollback ends it.
+
+    SQLAlchemy would throw such a connection away unrolled-back, and a SQLite connection
+    closed while a statement is unfinished lives on until that statement is freed (the
+    exception's traceback holds it), write lock and all: clean-up that writes (a lease
+    released on the way out) would wait for it and fail with "database is locked"."""
+    if not isinstance(context.original_exception, Exception):
+        context.is_disconnect = False
 
 
 def alembic_config() -> Config:

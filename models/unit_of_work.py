@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import gc
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
+_HELD_OFF = {signal.SIGTERM, signal.SIGINT}
+"""Signals that wait while a COMMIT runs, so a stop never leaves in doubt whether it happened."""
+_committed = 0
+
 
 @contextmanager
-def transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
+def transaction(engine: Engine, dry_run: bool = False, *, bookkeeping: bool = False) -> Iterator[Connection]:
+    """The connection of one transaction, rolled back if the block raises anything (a stop too).
+
+    `bookkeeping`: the transaction only records who holds what (a lease, a claim), not the
+    campaign's data, so `commits()` does not count it."""
     with engine.connect() as connection:
         outer = connection.begin()
         try:
@@ -21,7 +30,23 @@ def transaction(engine: Engine, dry_run: bool = False) -> Iterator[Connection]:
         if dry_run:
             outer.rollback()
         else:
-            outer.commit()
+            _commit(outer, 0 if bookkeeping else 1)
+
+
+def _commit(outer, counted: int) -> None:  # type: ignore[no-untyped-def]
+    global _committed
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_OFF)
+    try:
+        outer.commit()
+        _committed += counted
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal that came meanwhile is handled now
+
+
+def commits() -> int:
+    """How many transactions (bookkeeping aside) this process has committed: a stopped command
+    compares it with the count at its start to say whether anything was changed."""
+    return _committed
 
 
 @contextmanager
