@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cli.context import check_settings
+from cli.errors import CuibanGroup
 from cli.file_commands import roster, sync
 from cli.notify_commands import digest, outbox, templates, tick
 from cli.plan_commands import plan
@@ -13,10 +15,20 @@ from cli.report_commands import report
 from cli.run_command import run
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CuibanGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cuiban")
-def cuiban() -> None:
-    """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate."""
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an error, print the traceback as well as the sentence (also CUIBAN_DEBUG=1).",
+)
+def cuiban(debug: bool) -> None:
+    """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate.
+
+    Exit status: 0 done, 1 the environment stopped it (database down or locked, disk,
+    permissions), 2 input or settings refused, 143/130 stopped by SIGTERM/SIGINT.
+    """
+    check_settings()
 
 
 for command in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import sqlite3
 import tempfile
@@ -13,6 +14,7 @@ import pendulum
 
 import samples
 from cli.context import db_option, fail, plan_option, wire
+from cli.errors import Refused
 from models import outbox_store
 from models.database import database_url, open_engine
 from notifications.transports import FileTransport
@@ -53,6 +55,38 @@ def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
         raise click.BadParameter(f"{value!r} is not a date like 2016-11-28") from None
 
 
+DONE_COLUMNS = ("date", "milestone", "unit")
+
+
+def _checked_done(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """--done read as `read_done` will read it: a header with date, milestone and unit, a date on each row."""
+    if value is None:
+        return None
+    try:
+        with value.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            found = [name for name in reader.fieldnames or [] if name]
+            missing = [name for name in DONE_COLUMNS if name not in found]
+            if missing:
+                raise Refused(
+                    f"--done {value}: no column {', '.join(missing)} in its first row "
+                    f"({', '.join(found) or 'empty'}); the file needs the header date,milestone,unit[,by]"
+                )
+            for number, row in enumerate(reader, 2):
+                day = row["date"] or ""
+                try:
+                    date.fromisoformat(day)
+                except ValueError:
+                    raise Refused(
+                        f"--done {value}: row {number}: {day!r} is not a date like 2016-12-05"
+                    ) from None
+                if not row["milestone"] or not row["unit"]:
+                    raise Refused(f"--done {value}: row {number}: the milestone or the unit is empty")
+    except UnicodeDecodeError:
+        raise Refused(f"--done {value} is not UTF-8 text; save it as CSV in UTF-8") from None
+    return value
+
+
 @click.command()
 @click.option(
     "--from", "first", required=True, callback=_date, metavar="DATE", help="First day (YYYY-MM-DD)."
@@ -68,6 +102,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
     "--done",
     "done_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=_checked_done,
     help="CSV of date,milestone,unit[,by]: tasks marked done by hand on those days.",
 )
 @click.option(

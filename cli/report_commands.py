@@ -59,6 +59,12 @@ def report(
 
     wired = wire(plan_path, db)
     target = output or Path("." if each else default_name(name, wired.plan, now, fmt))
+    if each and target.exists() and not target.is_dir():
+        fail(f"-o {target} is a file; with --each, -o names the folder that gets one file per department")
+    if not each and target.is_dir():
+        example = target / default_name(name, wired.plan, now, fmt)
+        hint = " (or add --each for one file per department)" if name in PER_DEPARTMENT else ""
+        fail(f"-o {target} is a folder; name the file to write, e.g. -o {example}{hint}")
     if name == "monthly" and cjk_font() is None:
         click.echo(NO_FONT, err=True)
     try:
