@@ -160,6 +160,40 @@ def simulate(
         click.echo("(the copy and its messages were removed; --keep DIR keeps them)")
 
 
+DEMO_MARKER = ".cuiban-demo"
+"""Written into the folder the demo makes: only then may a later demo empty it of its own files."""
+DEMO_DATABASE = "cuiban-demo.sqlite3"
+_DEMO_FILES = {
+    DEMO_MARKER,
+    DEMO_DATABASE,
+    f"{DEMO_DATABASE}-wal",
+    f"{DEMO_DATABASE}-shm",
+    "outbox",
+    "reports",
+}
+
+
+def _demo_folder(out: Path) -> None:
+    """Refuse (exit 2, nothing deleted) a folder the demo did not make and that is not empty;
+    else make it if needed and mark it as the demo's."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file; name a folder for the demo (new or empty), e.g. --out demo")
+    if out.is_dir():
+        entries = {entry.name for entry in out.iterdir()}
+        # an older demo's folder, from before the marker: the demo's own names only, its database among them
+        earlier_demo = DEMO_DATABASE in entries and entries <= _DEMO_FILES
+        if entries and DEMO_MARKER not in entries and not earlier_demo:
+            fail(
+                f"--out {out} is not empty and was not made by the demo, whose files there it would "
+                "replace; name a new or empty folder, e.g. --out demo"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text(
+        "Made by `cuiban demo`: a later demo deletes its database, outbox/ and reports/ in this folder.\n",
+        encoding="utf-8",
+    )
+
+
 @click.command()
 @click.option(
     "--out",
@@ -170,9 +204,12 @@ def simulate(
 )
 @plan_option
 def demo(out: Path, plan_path: str | None) -> None:
-    """Replay the 2016 campaign (11-28..12-30) on the shipped sample: 300 teachers, 12 departments."""
-    out.mkdir(parents=True, exist_ok=True)
-    database, outbox = out / "cuiban-demo.sqlite3", out / "outbox"
+    """Replay the 2016 campaign (11-28..12-30) on the shipped sample: 300 teachers, 12 departments.
+
+    --out must be a new or empty folder, or one an earlier demo made (it holds .cuiban-demo):
+    the demo deletes its own database, outbox/ and reports/ there, and nothing else."""
+    _demo_folder(out)
+    database, outbox = out / DEMO_DATABASE, out / "outbox"
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(outbox, ignore_errors=True)
