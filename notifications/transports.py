@@ -53,12 +53,18 @@ QUOTA_COOL_DOWN = timedelta(hours=1)
 OUTAGE_COOL_DOWN = timedelta(minutes=2)
 LOGIN_COOL_DOWN = timedelta(minutes=30)
 
+MAILBOX = re.compile(r"^\s*[45]\.2\.[12]\b|mailbox (for user )?(is )?full", re.IGNORECASE | re.MULTILINE)
+"""Replies about the recipient's own mailbox, whatever else they say: RFC 3463's X.2.1 (disabled) and
+X.2.2 (full), e.g. Dovecot's "4.2.2 Quota exceeded (mailbox for user is full)" or "5.2.2 Mailbox size
+limit exceeded", whose words would otherwise read as the sender's quota or rate limit."""
+
 QUOTA = re.compile(
-    r"MI:STC|RP:TRC|RP:QRC|5\.4\.5|daily (user )?sending quota|quota exceeded|out of (send )?quota|"
+    r"MI:STC|RP:TRC|RP:QRC|5\.4\.5|daily (user )?sending quota|quota ?exceeded|out of (send )?quota|"
     r"exceeded the daily|每天|当天|日发送",
     re.IGNORECASE,
 )
-"""Replies that mean the account's daily allowance is used up (163 MI:STC, Gmail 5.4.5, Aliyun)."""
+"""Replies that mean the account's daily allowance is used up (163 MI:STC, Gmail 5.4.5, Aliyun, Office 365's
+"SubmissionQuotaExceededException")."""
 
 RATE_LIMIT = re.compile(
     r"frequency|MI:SFQ|MI:CEL|RP:CEL|4\.7\.28|rate limit|rate-limit|ratelimit|too many (messages|mails|"
@@ -78,6 +84,8 @@ def classify(code: int, reply: bytes | str) -> DeliveryError:
     """The failure an SMTP reply stands for (see the module's docstring)."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{code} {' '.join(text.split())}".strip()
+    if code != 421 and MAILBOX.search(text):
+        return TemporaryFailure(message) if 400 <= code < 500 else PermanentFailure(message)
     if QUOTA.search(text):
         return SenderPaused(message, QUOTA_COOL_DOWN)
     if RATE_LIMIT.search(text):
