@@ -27,6 +27,8 @@ from workflow.calendar import WorkingCalendar
 from workflow.plan.schema import Plan
 
 SECURITY = ("ssl", "starttls", "none")
+CONNECT_TIMEOUT_S = 10
+"""How long to wait for a PostgreSQL server that does not answer (unless the URL sets connect_timeout)."""
 WHERE_SETTINGS = "fix it in the environment (for the service: its EnvironmentFile)"
 
 
@@ -209,8 +211,12 @@ def open_database(db: str | None) -> Engine:
     if context is not None:
         context.meta[DATABASE] = url
         context.meta[BUSY_TIMEOUT] = timeout
+    options = {}
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}  # a silent host: minutes, else
     try:
-        return open_engine(url, busy_timeout=timeout)
+        return open_engine(url, busy_timeout=timeout, **options)
     except ModuleNotFoundError as missing:
         raise Refused(
             f"{source} {shown_url(url)} needs the Python module {missing.name!r}, which is not installed; "

@@ -329,7 +329,8 @@ def _postgres_error(orig: BaseException, first: str, message: str, name: str) ->
         return Explained(f"the PostgreSQL server of {name} is out of disk space; free some and run again", 1)
     if state in ("55P03", "40P01") or "lock timeout" in lowered:
         return Explained(f"the database {name} is locked by another process; run the command again later", 1)
-    if state.startswith("08") or state.startswith("57P") or any(w in lowered for w in _UNREACHABLE):
+    connecting = lowered.startswith("connection failed") or "connection to server" in lowered
+    if state.startswith(("08", "57P")) or connecting or any(w in lowered for w in _UNREACHABLE):
         return Explained(
             f"cannot reach the database {name}: {reason}; is the PostgreSQL server running, "
             "and are the host and port in --db or $CUIBAN_DB right?",
@@ -363,6 +364,10 @@ def _os_error(error: OSError) -> Explained:
 
 
 def unexpected(error: BaseException) -> str:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError) and error.orig is not None:  # the driver's words, not the SQL
+        error = error.orig
     text = " ".join(str(error).split())
     if len(text) > 160:
         text = text[:157] + "…"
