@@ -1,6 +1,10 @@
 """Building the email itself: text and HTML alternatives, UTF-8 headers, a Message-ID per outbox
 row (fixed when the row is queued, reused on every attempt).
 
+`build` gives an `EmailMessage`; `flatten` gives the same message as the bytes SMTP sends
+(CRLF, 7-bit), written out directly: flattening an `EmailMessage` with the standard policy
+parses and refolds every header, ≈ 30 times the cost (see docs/benchmarks.md, Delivery).
+
 Built with the standard library rather than yagmail's `send()`, which turns newlines
 into <br> even in the text part, makes equal subjects share a Message-ID and treats a
 body that happens to be a file path as an attachment. Header values pass through
@@ -9,10 +13,15 @@ body that happens to be a file path as an attachment. Header values pass through
 
 from __future__ import annotations
 
+import base64
+import random
+import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, quote
+from urllib.parse import quote as percent_encoded
 
 from notifications.render import one_line
 
@@ -65,3 +74,106 @@ def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ign
 def _address(name: str, address: str) -> Address:
     local, _, domain = one_line(address).partition("@")
     return Address(display_name=one_line(name), username=local, domain=domain)
+
+
+# ── the same message, written out directly for SMTP ──
+
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+"
+)
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+_LINE = 78
+_WORD_BYTES = 39
+"""UTF-8 bytes per encoded word: 52 base64 characters, a 64-character word (RFC 2047 allows 75)."""
+
+
+def flatten(message: Outgoing, sent_at, domain: str) -> bytes:  # type: ignore[no-untyped-def]
+    """`build(message, sent_at, domain).as_bytes(policy=SMTP)` in meaning — the same headers, parts,
+    contents and Message-ID — written out directly: headers as RFC 2047 words, bodies in base64."""
+    if not (
+        _PLAIN_ADDRESS.fullmatch(one_line(message.sender))
+        and _PLAIN_ADDRESS.fullmatch(one_line(message.recipient))
+    ):
+        return build(message, sent_at, domain).as_bytes(policy=SMTP)  # quoting left to the email package
+    head = [
+        _header("From", _mailbox(message.sender_name, message.sender)),
+        _header("To", _mailbox(message.recipient_name, message.recipient)),
+        _header("Subject", _phrase(one_line(message.subject), quoted=False)),
+        f"Date: {format_datetime(sent_at)}",
+        f"Message-ID: {message.message_id or make_msgid(f'cuiban.{message.outbox_id}', domain=domain)}",
+        "MIME-Version: 1.0",
+    ]
+    html = _text_part(message.html, "html")
+    inline = [_file_part(item) for item in message.attachments if item.content_id]
+    if inline:
+        html = _multipart("related", [html, *inline])
+    entity = _multipart("alternative", [_text_part(message.text, "plain"), html])
+    attached = [_file_part(item) for item in message.attachments if not item.content_id]
+    if attached:
+        entity = _multipart("mixed", [entity, *attached])
+    return "\r\n".join(head).encode("ascii") + b"\r\n" + entity
+
+
+def _mailbox(name: str, address: str) -> list[str]:
+    name = one_line(name)
+    return [*_phrase(name, quoted=True), f"<{one_line(address)}>"] if name else [one_line(address)]
+
+
+def _phrase(text: str, quoted: bool) -> list[str]:
+    """`text` as header tokens: as it is when plain ASCII, else RFC 2047 words of UTF-8 in base64."""
+    if text.isascii() and "=?" not in text:
+        if quoted and _SPECIALS.search(text):
+            return [f'"{quote(text)}"']
+        return text.split(" ")
+    data, words = text.encode("utf-8"), []
+    while data:
+        cut = min(len(data), _WORD_BYTES)
+        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # never inside a character
+            cut -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[:cut]).decode('ascii')}?=")
+        data = data[cut:]
+    return words
+
+
+def _header(name: str, tokens: list[str]) -> str:
+    """`name: tokens` folded before a token that would pass 78 characters."""
+    line, lines = f"{name}:", []
+    for token in tokens:
+        if len(line) + 1 + len(token) > _LINE and line.strip() and token:
+            lines.append(line)
+            line = ""
+        line += " " + token
+    return "\r\n".join([*lines, line])
+
+
+def _text_part(text: str, subtype: str) -> bytes:
+    data = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"  # as set_content normalises it
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'.encode()
+        + _base64(data)
+    )
+
+
+def _file_part(item: Attachment) -> bytes:
+    if item.content_id:
+        disposition = f"Content-Disposition: inline\r\nContent-ID: <{one_line(item.content_id)}>"
+    elif item.filename.isascii():
+        disposition = f'Content-Disposition: attachment; filename="{quote(one_line(item.filename))}"'
+    else:
+        disposition = f"Content-Disposition: attachment; filename*=utf-8''{percent_encoded(item.filename)}"
+    headers = f"Content-Type: {item.content_type}\r\nContent-Transfer-Encoding: base64\r\n{disposition}"
+    return (headers + "\r\n\r\n").encode("ascii") + _base64(item.content)
+
+
+def _base64(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    """Parts in base64 never hold a line of '=' signs: the boundary cannot occur in them."""
+    boundary = f"==============={random.randrange(10**18, 10**19)}==".encode("ascii")
+    body = [f'Content-Type: multipart/{subtype};\r\n boundary="'.encode() + boundary + b'"\r\n\r\n']
+    for part in parts:
+        body += [b"--", boundary, b"\r\n", part, b"\r\n"]
+    body += [b"--", boundary, b"--\r\n"]
+    return b"".join(body)

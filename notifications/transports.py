@@ -19,11 +19,12 @@ import re
 import smtplib
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+
+from notifications.message import Outgoing, build, flatten
+from notifications.render import one_line
 
 
 class DeliveryError(Exception):
@@ -105,7 +106,10 @@ class Transport(Protocol):
     domain: str
 
     def open(self) -> None: ...
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Outgoing, sent_at: datetime, name: str) -> None:
+        """Send `message` dated `sent_at`; `name` is unique to its outbox row (`000042-reminder.eml`)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -128,13 +132,11 @@ class FileTransport:
         except OSError as error:
             raise _unwritable(self.folder, error) from error
 
-    def send(self, message: EmailMessage) -> None:
-        name = message["X-Cuiban-File"]
-        del message["X-Cuiban-File"]
+    def send(self, message: Outgoing, sent_at: datetime, name: str) -> None:
         target = self.folder / name
         temporary = target.with_suffix(".tmp")
         try:
-            temporary.write_bytes(bytes(message))
+            temporary.write_bytes(bytes(build(message, sent_at, self.domain)))
             os.replace(temporary, target)
         except OSError as error:
             raise _unwritable(self.folder, error) from error
@@ -212,13 +214,12 @@ class SmtpTransport:
             raise _classified(error) from error
         self._client = client
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Outgoing, sent_at: datetime, name: str) -> None:
         if self._client is None:
             raise SenderPaused("not connected", OUTAGE_COOL_DOWN)
-        del message["X-Cuiban-File"]
-        recipient = message["To"].addresses[0].addr_spec
+        data = flatten(message, sent_at, self.domain)  # not build(): see notifications.message
         try:
-            refused = self._client.smtp.sendmail(self.sender, [recipient], message.as_bytes(policy=SMTP))
+            refused = self._client.smtp.sendmail(self.sender, [one_line(message.recipient)], data)
         except (smtplib.SMTPException, OSError) as error:
             raise _classified(error) from error
         if refused:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from models import outbox_store
 from models.unit_of_work import transaction
-from notifications.message import Attachment, Outgoing, build
+from notifications.message import Attachment, Outgoing
 from notifications.transports import PermanentFailure, SenderPaused, TemporaryFailure, Transport
 from services.holders import holder_is_dead, holder_name, host_now
 
@@ -200,26 +200,21 @@ class _Run:
 
     def _attempt(self, row: dict) -> None:
         now = self.clock()
-        message = build(
-            Outgoing(
-                row["id"],
-                self.transport.sender,
-                self.transport.sender_name,
-                row["recipient"],
-                row["recipient_name"],
-                row["subject"],
-                row["body_text"],
-                row["body_html"],
-                row["attachments"],
-                row["message_id"],
-            ),
-            now,
-            self.transport.domain,
+        message = Outgoing(
+            row["id"],
+            self.transport.sender,
+            self.transport.sender_name,
+            row["recipient"],
+            row["recipient_name"],
+            row["subject"],
+            row["body_text"],
+            row["body_html"],
+            row["attachments"],
+            row["message_id"],
         )
-        message["X-Cuiban-File"] = f"{row['id']:06d}-{row['kind']}.eml"
         self.sent_any = True
         try:
-            self.transport.send(message)
+            self.transport.send(message, now, f"{row['id']:06d}-{row['kind']}.eml")
         except TemporaryFailure as error:
             self._defer(row, now, str(error))
             return
@@ -253,6 +248,7 @@ class _Run:
 
     def _finish(self, row: dict, **values: object) -> None:
         with transaction(self.engine) as connection:
+            outbox_store.commit_without_waiting(connection)  # lost in a crash, it is one resend
             outbox_store.finish(connection, row["id"], self.holder, **values)
 
     def _pause(self, error: SenderPaused) -> None:
