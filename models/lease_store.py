@@ -31,7 +31,7 @@ def acquire(
     A lease whose holder `is_dead` (on this host, its process is gone) is taken over at
     once instead of after its expiry.
     """
-    with transaction(engine) as connection:
+    with transaction(engine, bookkeeping=True) as connection:
         locks.hold(connection, f"cuiban.lease.{name}")
         row = connection.execute(select(LEASE).where(LEASE.c.name == name)).first()
         if row is None:
@@ -46,5 +46,5 @@ def acquire(
 
 
 def release(engine: Engine, name: str, holder: str) -> None:
-    with transaction(engine) as connection:
+    with transaction(engine, bookkeeping=True) as connection:
         connection.execute(delete(LEASE).where(LEASE.c.name == name, LEASE.c.holder == holder))

@@ -9,9 +9,9 @@ The catch-up rule: at any moment only the *latest* slot that has come is sent (o
 earlier slots that were missed, e.g. while the engine was down, are skipped. A missed
 "3 days before" is therefore not sent once "1 day before" has come. And, from what was
 already sent for the task (`Reminded`): never a slot older than one already sent (a clock
-stepped back after a skipped day), and at most one reminder a day (a catch-up tick at
-08:00 that sent yesterday's missed slot is that day's reminder; 09:00's slot waits for
-tomorrow's).
+stepped back after a skipped day), and none for a slot whose day already had one (a
+catch-up tick at 08:00 that sent yesterday's missed slot is that day's reminder: 09:00's
+slot is not sent, then or at midnight; tomorrow's 09:00 is).
 
 Escalation level i is reached at the reminder time of day on the working day that is
 `after` working days past the due date. Every level reached and not yet told is told
@@ -84,8 +84,11 @@ class Reminded:
 def slot_to_send(latest: Slot | None, now: datetime, reminded: Reminded | None, tz: str) -> Slot | None:
     """The slot to remind about now, given the latest slot that has come and what was sent before.
 
-    The same slot again is allowed (a recipient added since gets it; the outbox key keeps
-    everyone else from getting it twice).
+    A slot is sent unless its day already had a reminder for this task: so at most one a
+    day, and a catch-up at 08:30 that sent Friday's missed slot also stands for Monday's
+    09:00 one — which is then not sent at the next midnight either (reminders never drift
+    from their time of day). The same slot again is allowed (a recipient added since gets
+    it; the outbox key keeps everyone else from getting it twice).
     """
     if latest is None or reminded is None:
         return latest
@@ -93,10 +96,8 @@ def slot_to_send(latest: Slot | None, now: datetime, reminded: Reminded | None, 
         return None
     if latest.at == reminded.last_slot_at:
         return latest
-    today = pendulum.instance(now).in_timezone(tz).date()
-    if pendulum.instance(reminded.last_decided_at).in_timezone(tz).date() == today:
-        return None
-    return latest
+    reminded_on = pendulum.instance(reminded.last_decided_at).in_timezone(tz).date()
+    return latest if reminded_on < pendulum.instance(latest.at).in_timezone(tz).date() else None
 
 
 def escalation_moments(

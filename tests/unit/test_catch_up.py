@@ -39,6 +39,12 @@ CASES = [
     (sent("12-16", "12-16 09:30"), "12-15 09:30", None),  # the clock stepped back: never an older slot
     (sent("12-16", "12-16 09:30"), "12-16 17:00", "overdue-2016-12-16"),  # the same slot: new recipients
     (sent("12-12", "12-12 09:30"), "12-12 08:59", None),  # nothing new has come
+    (sent("12-15", "12-16 08:00"), "12-17 00:00", None),  # 12-16's slot had its reminder: no midnight drift
+    (sent("12-15", "12-16 08:00"), "12-19 00:05", None),  # nor after a weekend
+    (sent("12-16", "12-16 09:30"), "12-19 08:00", "overdue-2016-12-16"),  # no tick since: the latest, late
+    (sent("12-13", "12-13 09:30"), "12-16 08:30", "before-0"),  # 12-15's slot missed: sent at 08:30
+    (sent("12-15", "12-16 08:30"), "12-16 09:30", None),  # and 12-16's 09:00 slot is covered by it
+    (sent("12-15", "12-16 08:30"), "12-19 09:00", "overdue-2016-12-19"),  # back on time at 09:00
 ]
 
 
