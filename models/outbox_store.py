@@ -240,20 +240,31 @@ def release(
     return result.rowcount or 0
 
 
-def finish(connection: Connection, outbox_id: int, holder: str, **values: Any) -> bool:
+def finish(
+    connection: Connection, outbox_id: int, holder: str, *, wait_for_disk: bool = True, **values: Any
+) -> bool:
     """Record the outcome of this holder's attempt; False when the claim was no longer this holder's.
 
     Runs once per message sent, so below Core: the statement's text is made once per set of
     columns, each value converted by its column's own bind processor (what Core would store).
+
+    `wait_for_disk=False`: this transaction's COMMIT may return before its record reaches the
+    disk (PostgreSQL's `synchronous_commit` off for the transaction, set by this statement, so
+    no extra round trip; SQLite in WAL mode with `synchronous=NORMAL` does so already). A crash
+    of the database server may then lose the last few outcomes, and those messages are sent
+    once more, with their Message-ID; a later commit that waits (the next claim) writes them too.
     """
     names = tuple(values)
     dialect = connection.dialect
-    statement = _FINISH.get((dialect.name, names))
+    lazy = not wait_for_disk and dialect.name == "postgresql"
+    statement = _FINISH.get((dialect.name, names, lazy))
     if statement is None:
         mark = placeholder(connection)
-        statement = _FINISH[(dialect.name, names)] = (
-            "UPDATE outbox SET claimed_by = NULL, claim_expires_at = NULL"
+        statement = _FINISH[(dialect.name, names, lazy)] = (
+            ("WITH lazy AS (SELECT set_config('synchronous_commit', 'off', true)) " if lazy else "")
+            + "UPDATE outbox SET claimed_by = NULL, claim_expires_at = NULL"
             + "".join(f", {name} = {mark}" for name in names)
+            + (" FROM lazy" if lazy else "")
             + f" WHERE id = {mark} AND claimed_by = {mark} AND status = 'sending'"
         )
     parameters = [_bind(dialect, name, value) for name, value in values.items()]
@@ -261,7 +272,7 @@ def finish(connection: Connection, outbox_id: int, holder: str, **values: Any) -
     return bool(result.rowcount)
 
 
-_FINISH: dict[tuple[str, tuple[str, ...]], str] = {}
+_FINISH: dict[tuple[str, tuple[str, ...], bool], str] = {}
 _BINDERS: dict[tuple[str, str], Any] = {}
 
 
@@ -271,18 +282,6 @@ def _bind(dialect: Any, name: str, value: Any) -> Any:
         _BINDERS[key] = OUTBOX.c[name].type.dialect_impl(dialect).bind_processor(dialect)
     processor = _BINDERS[key]
     return processor(value) if processor else value
-
-
-def commit_without_waiting(connection: Connection) -> None:
-    """Let this transaction's COMMIT return before its record reaches the disk (PostgreSQL's
-    `synchronous_commit` off for it; SQLite in WAL mode with `synchronous=NORMAL` already does).
-
-    For a message's outcome: a crash of the database server may lose the last few outcomes, and
-    those messages are sent once more, with their Message-ID. Later waiting commits (the next
-    claim) still write them first, so nothing is lost by a crash of the sender.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 def pause_until(connection: Connection, name: str) -> tuple[datetime, str] | None:

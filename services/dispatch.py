@@ -88,7 +88,8 @@ def _clock(now: datetime | Clock) -> Clock:
     if callable(now):
         return now
     began = time.monotonic()
-    return lambda: now + timedelta(seconds=time.monotonic() - began)
+    start = datetime.fromtimestamp(now.timestamp(), now.tzinfo)  # plain datetime sums: cheaper per message
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
 @dataclass
@@ -247,9 +248,8 @@ class _Run:
         self._finish(row, status="queued", attempts=attempts, last_error=error, next_attempt_at=now + delay)
 
     def _finish(self, row: dict, **values: object) -> None:
-        with transaction(self.engine) as connection:
-            outbox_store.commit_without_waiting(connection)  # lost in a crash, it is one resend
-            outbox_store.finish(connection, row["id"], self.holder, **values)
+        with transaction(self.engine) as connection:  # lost in a crash, an outcome is one resend
+            outbox_store.finish(connection, row["id"], self.holder, wait_for_disk=False, **values)
 
     def _pause(self, error: SenderPaused) -> None:
         """Stop the sender for its cool-down; what this run still held goes back, uncharged."""
