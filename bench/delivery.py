@@ -1,19 +1,21 @@
 """Delivery: a tick's messages sent to a local SMTP server in one `outbox send`, beside raw smtplib.
 
-The outbox is filled with N messages shaped like the 1,000,000-teacher tick's (16,018 by
-default: 4 digests with the progress chart inline, 8,010 escalations and 8,004
-reminders, each listing its department's first 100 unfinished teachers, text and HTML).
-Their contents come from a real tick run at a small scale (15,000 teachers over 50
-units: every department still has more than 100 unfinished teachers, so the lists are
-full length), copied to N rows, each with its own key, recipient and Message-ID, queued
-with `models.outbox_store.queue` into a fresh store (a SQLite file, or a new schema on
-the PostgreSQL server given by `--db`, dropped afterwards).
+The outbox is filled with N messages shaped like those of the tick at 1,000,000 teachers over
+2,000 units (16,018 by default: 4 digests, 8,010 escalations, 8,004 reminders). Their contents
+come from a real tick run at a small scale (15,000 teachers over 50 units, so that every
+department still has more than 100 unfinished teachers and the filling reminders list 100 of
+them, ≈ 11 KB of text and HTML; the other reminders and the escalations are ≈ 1 KB); the
+digests are rendered again with all 2,000 departments (≈ 2 MB each) and carry the progress
+chart inline. The sample is copied to N rows in the sample's proportions, each with its own
+key, recipient and Message-ID, queued with `models.outbox_store.queue` into a fresh store (a
+SQLite file, or a new schema on the PostgreSQL server given by `--db`, dropped afterwards).
 
 The SMTP server is aiosmtpd in a process of its own (it does not share the sender's
 GIL), counting what it receives by Message-ID and discarding it; the same server takes
 every side:
-  raw     — the same messages, built beforehand with cuiban's own builder and flattened
-            to bytes (not timed), sent with plain smtplib.SMTP.sendmail over one connection;
+  raw     — the same messages, made into the bytes cuiban sends beforehand (not timed:
+            `notifications.message.flatten`), sent with plain smtplib.SMTP.sendmail over one
+            connection;
   cuiban  — `services.dispatch.dispatch(engine, SmtpTransport(...), now)` in a forked process:
             claims, one email built per row, one committed outcome per message;
   cli     — `cuiban outbox send` in a subprocess, start-up included: what a user runs.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import multiprocessing
 import os
 import re
@@ -46,16 +49,24 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
-from bench.province_scale import cuiban_import, cuiban_sync, measured, write_export, write_roster
+from bench.province_scale import (
+    PLAN,
+    cuiban_import,
+    cuiban_sync,
+    measured,
+    province_plan,
+    write_export,
+    write_roster,
+)
 from bench.tick_scale import TICK_AT, cuiban_tick
 
 DEFAULT_MESSAGES = 16_018
 FULL_TICK = {"digest": 4, "escalation": 8_010, "reminder": 8_004}
 """What the tick at 1,000,000 teachers over 2,000 units queues (bench.tick_scale)."""
+FULL_UNITS = 2_000
 SAMPLE_TEACHERS, SAMPLE_UNITS = 15_000, 50
 SENDER = "cuiban@school.example"
 SEND_AT = TICK_AT
@@ -106,8 +117,36 @@ def sample(folder: Path) -> dict[str, list[dict[str, Any]]]:
     engine.dispose()
     kinds: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
+        row = full_scale_digest(row) if row["kind"] == "digest" else row
         kinds.setdefault(row["kind"], []).append({**row, "attachments": files.get(row["key"], [])})
     return kinds
+
+
+def full_scale_digest(row: dict[str, Any], units: int = FULL_UNITS) -> dict[str, Any]:
+    """A digest of the small tick rendered again as the full tick renders it: every one of `units`
+    departments in its table and its overdue tasks listed (≈ 2 MB of text and HTML at 2,000)."""
+    from notifications.render import Renderer
+    from schedules.digest import digest_context
+    from schedules.tick import CHART_CID
+
+    data = json.loads(row["data"])
+    sample_units = data["units"]
+    per_department = {}  # one overdue entry of each departmental milestone, as a pattern
+    for task in data["overdue"]:
+        if task["task"].startswith("dept_"):
+            per_department.setdefault(task["task"].partition("/")[0], task)
+    data["units"] = [
+        {**sample_units[n % len(sample_units)], "unit_id": f"d{n}", "name": f"第{n}学院"}
+        for n in range(units)
+    ]
+    data["overdue"] = [task for task in data["overdue"] if not task["task"].startswith("dept_")] + [
+        {**task, "task": f"{milestone}/d{n}", "unit_name": f"第{n}学院"}
+        for milestone, task in per_department.items()
+        for n in range(units)
+    ]
+    context = digest_context(province_plan(SAMPLE_UNITS), data, row["recipient_name"], CHART_CID)
+    rendered = Renderer("zh").render("digest", context)
+    return {**row, "body_text": rendered.text, "body_html": rendered.html}
 
 
 def mix(n: int, digests: int = FULL_TICK["digest"]) -> dict[str, int]:
@@ -122,7 +161,9 @@ def messages(samples: dict[str, list[dict[str, Any]]], n: int) -> Iterator[dict[
     """`n` messages for `outbox_store.queue`: the sample's, copied, each with its own key and recipient."""
     number = 0
     for kind, count in mix(n, len(samples["digest"])).items():
-        for row in islice(cycle(samples[kind]), count):
+        rows = samples[kind]
+        for i in range(count):  # spread over the sample: a few are as mixed as many
+            row = rows[i % len(rows)] if count >= len(rows) else rows[i * len(rows) // count]
             local, _, domain = row["recipient"].partition("@")
             yield {
                 "key": f"bench|{kind}|{number}",
@@ -275,11 +316,9 @@ class Server:
 
 def prebuilt(url: str) -> list[tuple[str, bytes]]:
     """Every queued message in send order, as the bytes cuiban would put on the wire."""
-    from email.policy import SMTP
-
     from models import outbox_store
     from models.database import open_engine
-    from notifications.message import Attachment, Outgoing, build
+    from notifications.message import Attachment, Outgoing, flatten
 
     engine = open_engine(url, migrate=False)
     with engine.connect() as connection:
@@ -304,7 +343,7 @@ def prebuilt(url: str) -> list[tuple[str, bytes]]:
             attached,
             row["message_id"],
         )
-        built.append((row["recipient"], build(outgoing, SEND_AT, "school.example").as_bytes(policy=SMTP)))
+        built.append((row["recipient"], flatten(outgoing, SEND_AT, "school.example")))
     return built
 
 
@@ -362,11 +401,15 @@ def cli_send(url: str, port: int, folder: Path) -> tuple[float, float, float, st
         "CUIBAN_MAIL_FROM": SENDER,
     }
     environment.pop("CUIBAN_SMTP_RATE", None)  # no rate limit
-    command = [sys.executable, "-m", "cli.main", "outbox", "send", "--db", url, "--now", SEND_AT.isoformat()]
+    script = Path(sys.executable).with_name("cuiban")  # the command a user runs, where it is installed
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
+    command += ["outbox", "send", "--db", url, "--now", SEND_AT.isoformat(), "--plan", str(PLAN)]
     output = folder / "cli-output.txt"
     with output.open("w+b") as sink:
         wall = time.perf_counter()
-        process = subprocess.Popen(command, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=environment, cwd=PLAN.parent.parent, stdout=sink, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - wall
         process.returncode = os.waitstatus_to_exitcode(status)
