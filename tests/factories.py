@@ -86,3 +86,17 @@ def write_xls(path: Path, header: list[str], rows: list[list[Any]], title: str |
             sheet.write(r, c, value)
     book.save(str(path))
     return path
+
+
+def import_minimal_roster(  # type: ignore[no-untyped-def]
+    engine, plan, calendar, folder: Path, departments: list[str], per: int, at
+) -> None:
+    """The minimal plan's roster: `per` teachers in each department (36-month contracts), imported at `at`."""
+    from services.roster_import import import_roster
+
+    path = write_csv(
+        folder / "roster.csv",
+        ["工号", "姓名", "所属部门", "合同期限(月)"],
+        [[r[0], r[1], r[4], "36"] for r in roster(departments, per)],
+    )
+    import_roster(engine, plan, calendar, path, at)

@@ -17,9 +17,8 @@ from models import log_store, task_store
 from models.log_store import Entry, OutOfOrder
 from models.tables import Task, Teacher, TransitionLog
 from services import tasks, teachers
-from services.roster_import import import_roster
 from services.status_sync import sync_statuses
-from tests.factories import roster, write_csv
+from tests.factories import import_minimal_roster, roster, write_csv
 
 T0 = pendulum.datetime(2016, 12, 1, 9, tz="Asia/Shanghai")
 LOG, TEACHER, TASK = TransitionLog.__table__, Teacher.__table__, Task.__table__
@@ -28,12 +27,7 @@ LOG, TEACHER, TASK = TransitionLog.__table__, Teacher.__table__, Task.__table__
 @pytest.fixture
 def imported(engine, tmp_path: Path, minimal_plan):
     plan, calendar = minimal_plan
-    path = write_csv(
-        tmp_path / "roster.csv",
-        ["工号", "姓名", "所属部门", "合同期限(月)"],
-        [[r[0], r[1], r[4], "36"] for r in roster(["甲学院"], 3)],
-    )
-    import_roster(engine, plan, calendar, path, T0)
+    import_minimal_roster(engine, plan, calendar, tmp_path, ["甲学院"], 3, T0)
     return engine, plan, calendar
 
 

@@ -17,12 +17,11 @@ from models import outbox_store
 from notifications.render import Renderer
 from notifications.transports import FileTransport
 from planfile.loader import load_plan
-from services.roster_import import import_roster
 from services.status_sync import sync_statuses
 from services.tasks import mark_done
 from services.tick_and_send import tick_and_send
 from tests.conftest import MINIMAL_PLAN
-from tests.factories import roster, write_csv
+from tests.factories import import_minimal_roster, write_csv
 from tests.integration.test_tick_campaign import EMAIL_TO_ID, at
 
 
@@ -30,9 +29,7 @@ def _setup(engine, tmp_path: Path, plan_text: str | None = None):
     path = tmp_path / "plan.yaml"
     path.write_text(plan_text or MINIMAL_PLAN.read_text(encoding="utf-8"), encoding="utf-8")
     plan, calendar = load_plan(path)
-    rows = [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 3)]
-    write_csv(tmp_path / "roster.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
-    import_roster(engine, plan, calendar, tmp_path / "roster.csv", at("11-21"))
+    import_minimal_roster(engine, plan, calendar, tmp_path, ["甲学院", "乙学院"], 3, at("11-21"))
     write_csv(tmp_path / "export.csv", ["工号", "填报状态"], [[f"{n:06d}", "已提交"] for n in (1, 2, 3)])
     mark_done(engine, plan, calendar, "roster", "tdc", at("11-25", "10:00"))
     return plan, calendar

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from cli.main import cuiban
 from models import teacher_store
 from models.tables import SyncExport, Teacher, TransitionLog
-from services.roster_import import import_roster
 from services.status_sync import (
     FROM_MODIFIED,
     FROM_NAME,
@@ -23,7 +22,7 @@ from services.status_sync import (
     StaleExport,
     sync_statuses,
 )
-from tests.factories import roster, write_csv
+from tests.factories import import_minimal_roster, roster, write_csv
 
 NOW = pendulum.datetime(2016, 12, 8, 9, tz="Asia/Shanghai")
 HEADER = ["序号", "工号", "姓名", "填报状态"]
@@ -33,12 +32,7 @@ TEACHER, LOG, EXPORT = Teacher.__table__, TransitionLog.__table__, SyncExport.__
 @pytest.fixture
 def imported(engine, tmp_path: Path, minimal_plan):
     plan, calendar = minimal_plan
-    path = write_csv(
-        tmp_path / "roster.csv",
-        ["工号", "姓名", "所属部门", "合同期限(月)"],
-        [[r[0], r[1], r[4], "36"] for r in roster(["甲学院"], 3)],
-    )
-    import_roster(engine, plan, calendar, path, NOW.subtract(days=7))
+    import_minimal_roster(engine, plan, calendar, tmp_path, ["甲学院"], 3, NOW.subtract(days=7))
     return engine, plan, calendar
 
 

@@ -12,9 +12,8 @@ from models import log_store, task_store
 from models.tables import Teacher, TransitionLog
 from services import teachers
 from services.rejection import FileRejected
-from services.roster_import import import_roster
 from services.status_sync import sync_statuses
-from tests.factories import roster, write_csv
+from tests.factories import import_minimal_roster, write_csv
 from workflow.teacher_machine import sync_path
 
 NOW = pendulum.datetime(2016, 12, 8, 9, tz="Asia/Shanghai")
@@ -25,12 +24,7 @@ TEACHER, LOG = Teacher.__table__, TransitionLog.__table__
 @pytest.fixture
 def imported(engine, tmp_path: Path, minimal_plan):
     plan, calendar = minimal_plan
-    path = write_csv(
-        tmp_path / "roster.csv",
-        ["工号", "姓名", "所属部门", "合同期限(月)"],
-        [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 5)],
-    )
-    import_roster(engine, plan, calendar, path, NOW.subtract(days=7))
+    import_minimal_roster(engine, plan, calendar, tmp_path, ["甲学院", "乙学院"], 5, NOW.subtract(days=7))
     return engine, plan, calendar
 
 
