@@ -164,6 +164,16 @@ class OutboxAttachment(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
 
 
+class TickMark(SQLModel, table=True):
+    """The latest moment a tick has decided at: a reminder slot a tick has seen and passed over
+    (one reminder a day) is not sent by a later one."""
+
+    __tablename__ = "tick_mark"
+
+    name: str = Field(primary_key=True, max_length=64)
+    at: datetime = Field(sa_column=_stamp())
+
+
 class RunnerLease(SQLModel, table=True):
     """Which `cuiban run` acts on this database, until when (renewed on every tick)."""
 

@@ -15,7 +15,7 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, Engine
 
-from models import locks, outbox_store, report_store, task_store, teacher_store
+from models import locks, outbox_store, report_store, task_store, teacher_store, tick_marks
 from models.unit_of_work import transaction
 from notifications.labels import state_label
 from notifications.render import Rendered, Renderer, TemplateFailure
@@ -79,6 +79,8 @@ class _Tick:
     """Reminder slots and escalation moments by (kind, milestone, due day, opening): shared by its tasks."""
     reminded: dict[str, Reminded] = field(default_factory=dict)
     """Per task key, what its reminders so far were: the catch-up rule's memory."""
+    seen_until: datetime | None = None
+    """The latest moment a tick had decided at before this one."""
     reminding: bool = True
     """False after the campaign's reminders end: tasks still move, nobody is reminded or told."""
 
@@ -122,6 +124,8 @@ def run_tick(
         tick.reminding = pendulum.instance(now).in_timezone(plan.timezone).date() <= (
             plan.campaign.reminders_end
         )
+        tick.seen_until = tick_marks.seen_until(connection)
+        tick_marks.saw(connection, now)
         if tick.reminding:
             tick.reminded = {
                 key: Reminded(*when) for key, when in outbox_store.reminded(connection, since).items()
@@ -184,7 +188,9 @@ def _reminders(
         slots = reminder_slots(policy, due.date(), opens, calendar, plan.timezone, today)
         tick.schedules[key] = latest_slot(slots, now)
     this_task = task_key(row["milestone_id"], row["unit_id"], row["occurrence"])
-    slot = slot_to_send(tick.schedules[key], now, tick.reminded.get(this_task), plan.timezone)
+    slot = slot_to_send(
+        tick.schedules[key], now, tick.reminded.get(this_task), tick.seen_until, plan.timezone
+    )
     if slot is None or now < opens:
         return []
     milestone = plan.milestones[row["milestone_id"]]

@@ -69,6 +69,15 @@ def postgres_engine():
     admin.dispose()
 
 
+def url_of(engine) -> str:  # type: ignore[no-untyped-def]
+    """The URL another process (a command) opens for this engine's database: PostgreSQL with its schema."""
+    if engine.dialect.name == "sqlite":
+        return engine.url.render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path: Path):
     """The store on each real backend."""

@@ -36,7 +36,7 @@ from sqlalchemy import Engine
 from models import outbox_store
 from models.unit_of_work import transaction
 from notifications.transports import SmtpSettings, SmtpTransport
-from tests.conftest import MINIMAL_PLAN, PG_URL
+from tests.conftest import MINIMAL_PLAN
 
 SENDER = "cuiban@school.example"
 TZ = "Asia/Shanghai"
@@ -324,15 +324,6 @@ class Cuiban:
 
     def run(self, *argv: str, timeout: float = 120) -> tuple[int, str]:
         return self.start(*argv).wait(timeout)
-
-
-def database_url(engine: Engine) -> str:
-    """The URL another process opens for this engine's database (PostgreSQL: with its test schema)."""
-    if engine.dialect.name == "sqlite":
-        return engine.url.render_as_string(hide_password=False)
-    with engine.connect() as connection:
-        schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
-    return f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
 def wait_until(condition: Any, timeout: float = 30, step: float = 0.01) -> None:

@@ -9,9 +9,9 @@ The catch-up rule: at any moment only the *latest* slot that has come is sent (o
 earlier slots that were missed, e.g. while the engine was down, are skipped. A missed
 "3 days before" is therefore not sent once "1 day before" has come. And, from what was
 already sent for the task (`Reminded`): never a slot older than one already sent (a clock
-stepped back after a skipped day), and none for a slot whose day already had one (a
-catch-up tick at 08:00 that sent yesterday's missed slot is that day's reminder: 09:00's
-slot is not sent, then or at midnight; tomorrow's 09:00 is).
+stepped back after a skipped day), at most one reminder a day (a catch-up tick at 08:00
+that sent yesterday's missed slot is that day's reminder), and never a slot a tick has
+seen and passed over (09:00's slot is then not sent at midnight either).
 
 Escalation level i is reached at the reminder time of day on the working day that is
 `after` working days past the due date. Every level reached and not yet told is told
@@ -81,14 +81,20 @@ class Reminded:
     last_decided_at: datetime
 
 
-def slot_to_send(latest: Slot | None, now: datetime, reminded: Reminded | None, tz: str) -> Slot | None:
-    """The slot to remind about now, given the latest slot that has come and what was sent before.
+def slot_to_send(
+    latest: Slot | None, now: datetime, reminded: Reminded | None, seen_until: datetime | None, tz: str
+) -> Slot | None:
+    """The slot to remind about now, given the latest slot that has come, what was sent before, and
+    the latest moment a tick had decided at before this one (`seen_until`).
 
-    A slot is sent unless its day already had a reminder for this task: so at most one a
-    day, and a catch-up at 08:30 that sent Friday's missed slot also stands for Monday's
-    09:00 one — which is then not sent at the next midnight either (reminders never drift
-    from their time of day). The same slot again is allowed (a recipient added since gets
-    it; the outbox key keeps everyone else from getting it twice).
+    - never a slot older than the last one sent (a clock stepped back);
+    - the same slot again is allowed (a recipient added since gets it; the outbox key keeps
+      everyone else from getting it twice);
+    - at most one reminder a day: a catch-up at 08:00 that sent yesterday's missed slot is
+      today's reminder, and today's 09:00 slot is passed over;
+    - a slot a tick has seen and passed over is not sent later (no reminder drifting to the
+      next midnight); one no tick has seen — the engine was down, or ticks only run before the
+      reminder time — is sent, late, by the next tick.
     """
     if latest is None or reminded is None:
         return latest
@@ -96,8 +102,12 @@ def slot_to_send(latest: Slot | None, now: datetime, reminded: Reminded | None, 
         return None
     if latest.at == reminded.last_slot_at:
         return latest
-    reminded_on = pendulum.instance(reminded.last_decided_at).in_timezone(tz).date()
-    return latest if reminded_on < pendulum.instance(latest.at).in_timezone(tz).date() else None
+    today = pendulum.instance(now).in_timezone(tz).date()
+    if pendulum.instance(reminded.last_decided_at).in_timezone(tz).date() == today:
+        return None
+    if seen_until is not None and seen_until >= latest.at:
+        return None
+    return latest
 
 
 def escalation_moments(

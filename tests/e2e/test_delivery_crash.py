@@ -17,11 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 from services.dispatch import CLAIM_LEASE
-from tests.conftest import MINIMAL_PLAN
+from tests.conftest import MINIMAL_PLAN, url_of
 from tests.delivery_support import (
     Cuiban,
     Provider,
-    database_url,
     local,
     many_departments_plan,
     message,
@@ -72,7 +71,7 @@ def test_two_senders_and_two_ticks_at_once_send_every_message_exactly_once(engin
     provider = Provider()
     with serving(provider) as port:
         cuiban = Cuiban(
-            tmp_path, {"CUIBAN_PLAN": str(plan), "CUIBAN_DB": database_url(engine), **smtp_environment(port)}
+            tmp_path, {"CUIBAN_PLAN": str(plan), "CUIBAN_DB": url_of(engine), **smtp_environment(port)}
         )
         per_round, waited = [], 0
         for n in range(REPEAT):
@@ -112,7 +111,7 @@ def test_a_sender_killed_after_the_server_accepted_resends_only_that_message_wit
     with serving(provider) as port:
         cuiban = Cuiban(
             tmp_path,
-            {"CUIBAN_PLAN": str(MINIMAL_PLAN), "CUIBAN_DB": database_url(engine), **smtp_environment(port)},
+            {"CUIBAN_PLAN": str(MINIMAL_PLAN), "CUIBAN_DB": url_of(engine), **smtp_environment(port)},
         )
         sender = cuiban.start("outbox", "send", "--now", now.isoformat())
         wait_until(provider.held.is_set, timeout=60)

@@ -4,7 +4,6 @@ is not an error (a 1904 workbook) reads right."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -12,42 +11,21 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from cli.main import cuiban
-from models.database import open_engine
 from models.tables import SyncExport, Task, Teacher, TransitionLog
-from tests.conftest import NO_PG, PG_REQUIRED, PG_URL, SHIPPED_PLAN
+from tests.conftest import SHIPPED_PLAN, url_of
 from tests.factories import ROSTER_HEADER, roster, write_csv, write_xls, write_xlsx
 
 NOW = "--now=2016-12-06T10:00+08:00"
 TABLES = (Teacher.__table__, TransitionLog.__table__, Task.__table__, SyncExport.__table__)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request, tmp_path: Path):
+@pytest.fixture
+def db(engine):
     """(URL for the command line, an engine on the same database), on each real backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'traps.sqlite3'}"
-        engine = open_engine(url)
-        yield url, engine
-        engine.dispose()
-        return
-    if not PG_URL:
-        if PG_REQUIRED:
-            pytest.fail("CUIBAN_REQUIRE_PG=1 but CUIBAN_TEST_PG_URL is not set")
-        pytest.skip(NO_PG)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    engine = open_engine(url)
-    yield url, engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    return url_of(engine), engine
 
 
 def run(url: str, *args: str):

@@ -15,7 +15,7 @@ from models import log_store, outbox_store
 from models.tables import Task
 from planfile.loader import load_plan
 from services.roster_import import import_roster
-from tests.conftest import MINIMAL_PLAN, PG_URL, postgres_engine
+from tests.conftest import MINIMAL_PLAN, postgres_engine, url_of
 from tests.factories import roster, write_csv
 from tests.integration.test_smtp_delivery import Recorder, _free_port
 
@@ -35,8 +35,6 @@ def test_two_ticks_at_once_send_each_message_once(pg_engine, tmp_path: Path) -> 
     rows = [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 3)]
     write_csv(tmp_path / "r.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
     import_roster(pg_engine, plan, calendar, tmp_path / "r.csv", pendulum.parse("2016-11-21T09:00+08:00"))
-    with pg_engine.connect() as connection:
-        schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
 
     recorder = Recorder()
     port = _free_port()
@@ -45,7 +43,7 @@ def test_two_ticks_at_once_send_each_message_once(pg_engine, tmp_path: Path) -> 
     env = {
         **os.environ,
         "CUIBAN_PLAN": str(MINIMAL_PLAN),
-        "CUIBAN_DB": f"{PG_URL}?options=-csearch_path%3D{schema}",
+        "CUIBAN_DB": url_of(pg_engine),
         "CUIBAN_SMTP_HOST": "127.0.0.1",
         "CUIBAN_SMTP_PORT": str(port),
         "CUIBAN_SMTP_SECURITY": "none",

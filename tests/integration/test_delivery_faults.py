@@ -24,7 +24,7 @@ from planfile.loader import load_plan
 from services.dispatch import BACKOFF, GIVE_UP_AFTER, GIVE_UP_AGE, dispatch
 from services.roster_import import import_roster
 from services.tick_and_send import tick_and_send
-from tests.conftest import MINIMAL_PLAN
+from tests.conftest import MINIMAL_PLAN, url_of
 from tests.delivery_support import (
     GMAIL_RATE,
     MAILBOX_FULL,
@@ -34,7 +34,6 @@ from tests.delivery_support import (
     QQ_IP,
     Clock,
     Provider,
-    database_url,
     free_port,
     local,
     message,
@@ -364,7 +363,7 @@ def test_a_day_long_outage_fails_nothing_and_everything_goes_once_when_the_serve
 def test_a_batch_slower_than_the_claim_lease_is_not_claimed_twice(engine) -> None:
     now = local(2016, 12, 16, 9)
     queue_messages(engine, [message(f"a{i}", "reminder", f"a{i}@school.example") for i in range(8)], now)
-    other = open_engine(database_url(engine), migrate=False)
+    other = open_engine(url_of(engine), migrate=False)
     provider = Provider(delay=0.3)  # the first sender's batch of 8 takes 2.4 s; its claim lasts 1 s
     reports = {}
 
@@ -412,7 +411,7 @@ def test_an_unwritable_outbox_folder_keeps_messages_queued_with_the_reason_and_s
         reason = "Is a directory"
     env = {
         "CUIBAN_PLAN": str(MINIMAL_PLAN),
-        "CUIBAN_DB": database_url(engine),
+        "CUIBAN_DB": url_of(engine),
         "CUIBAN_OUTBOX_DIR": str(folder),
         "CUIBAN_SMTP_HOST": "",
     }

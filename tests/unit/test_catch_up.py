@@ -29,31 +29,32 @@ def sent(slot_day: str, decided: str) -> Reminded:
 
 
 CASES = [
-    # (history, now, slot reminded about now)
-    (None, "12-12 09:30", "before-3"),
-    (None, "12-16 08:00", "before-0"),  # first tick ever, before today's slot: the latest that came
-    (sent("12-14", "12-14 09:30"), "12-16 08:00", "before-0"),  # down across 12-15 09:00: late, once
-    (sent("12-15", "12-16 08:00"), "12-16 09:30", None),  # already reminded today: 09:00 waits
-    (sent("12-15", "12-16 08:00"), "12-19 09:30", "overdue-2016-12-19"),  # next working day, as usual
-    (sent("12-14", "12-14 09:30"), "12-16 09:30", "overdue-2016-12-16"),  # a skipped day: the latest only
-    (sent("12-16", "12-16 09:30"), "12-15 09:30", None),  # the clock stepped back: never an older slot
-    (sent("12-16", "12-16 09:30"), "12-16 17:00", "overdue-2016-12-16"),  # the same slot: new recipients
-    (sent("12-12", "12-12 09:30"), "12-12 08:59", None),  # nothing new has come
-    (sent("12-15", "12-16 08:00"), "12-17 00:00", None),  # 12-16's slot had its reminder: no midnight drift
-    (sent("12-15", "12-16 08:00"), "12-19 00:05", None),  # nor after a weekend
-    (sent("12-16", "12-16 09:30"), "12-19 08:00", "overdue-2016-12-16"),  # no tick since: the latest, late
-    (sent("12-13", "12-13 09:30"), "12-16 08:30", "before-0"),  # 12-15's slot missed: sent at 08:30
-    (sent("12-15", "12-16 08:30"), "12-16 09:30", None),  # and 12-16's 09:00 slot is covered by it
-    (sent("12-15", "12-16 08:30"), "12-19 09:00", "overdue-2016-12-19"),  # back on time at 09:00
+    # (last reminder sent, latest tick before this one, now) → the slot reminded about now
+    (None, None, "12-12 09:30", "before-3"),
+    (None, None, "12-16 08:00", "before-0"),  # first tick ever, before today's slot: the latest that came
+    (sent("12-14", "12-14 09:30"), "12-14 09:30", "12-16 08:00", "before-0"),  # down across 12-15 09:00
+    (sent("12-15", "12-16 08:00"), "12-16 08:00", "12-16 09:30", None),  # reminded today already
+    (sent("12-15", "12-16 08:00"), "12-16 23:55", "12-17 00:00", None),  # 12-16 seen: no midnight drift
+    (sent("12-15", "12-16 08:00"), "12-18 23:55", "12-19 00:05", None),  # nor after the weekend
+    (sent("12-15", "12-16 08:00"), "12-19 08:55", "12-19 09:30", "overdue-2016-12-19"),  # on time again
+    (sent("12-14", "12-14 09:30"), "12-14 09:30", "12-16 09:30", "overdue-2016-12-16"),  # skipped day: latest
+    (sent("12-16", "12-16 09:30"), "12-16 09:30", "12-15 09:30", None),  # clock stepped back: no older slot
+    (sent("12-16", "12-16 09:30"), "12-16 09:30", "12-16 17:00", "overdue-2016-12-16"),  # same slot: new
+    (sent("12-15", "12-16 08:00"), "12-16 08:00", "12-17 08:00", "overdue-2016-12-16"),  # ticks only at 08:00
+    (sent("12-16", "12-17 08:00"), "12-18 08:00", "12-20 08:00", "overdue-2016-12-19"),  # … one a day, late
+    (sent("12-12", "12-12 09:30"), "12-12 09:30", "12-12 08:59", None),  # nothing has come
 ]
 
 
-@pytest.mark.parametrize(("history", "now", "expected"), CASES)
-def test_slot_to_send(history: Reminded | None, now: str, expected: str | None, cn_calendar) -> None:
+@pytest.mark.parametrize(("history", "seen", "now", "expected"), CASES)
+def test_slot_to_send(
+    history: Reminded | None, seen: str | None, now: str, expected: str | None, cn_calendar
+) -> None:
     moment = at(*now.split())
     due = at("12-15", "23:59").date()
     slots = reminder_slots(POLICY, due, at("12-02", "00:00"), cn_calendar, TZ, moment.date())
-    slot = slot_to_send(latest_slot(slots, moment), moment, history, TZ)
+    seen_until = at(*seen.split()) if seen else None
+    slot = slot_to_send(latest_slot(slots, moment), moment, history, seen_until, TZ)
     assert (slot.name if slot else None) == expected
 
 

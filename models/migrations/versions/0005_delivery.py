@@ -1,5 +1,6 @@
 """Delivery like a mail server: send order, claims with a holder and an expiry, one Message-ID per
-row, when a message was meant to go out (to tell late ones), when it failed, and the sender's pause.
+row, when a message was meant to go out (to tell late ones), when it failed, the sender's pause,
+and the latest moment a tick has seen (the catch-up rule's memory).
 
 Revision ID: 0005
 Revises: 0004
@@ -35,9 +36,15 @@ def upgrade() -> None:
         sa.Column("paused_until", UTCDateTime(), nullable=False),
         sa.Column("reason", sa.String(), nullable=False),
     )
+    op.create_table(
+        "tick_mark",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("tick_mark")
     op.drop_table("delivery_pause")
     op.drop_index("ix_outbox_send_order", "outbox")
     with op.batch_alter_table("outbox") as batch:
