@@ -138,7 +138,9 @@ class _Run:
             )
             pause = outbox_store.pause_until(connection, SENDER)
         if pause and pause[0] > self.clock():
-            self.report.paused = f"{pause[1]} (paused until {pause[0].isoformat(timespec='minutes')})"
+            with self.engine.connect() as connection:
+                waiting = outbox_store.count(connection, "queued")
+            self.report.paused = _paused(pause[1], pause[0], waiting)
             return True
         return False
 
@@ -257,4 +259,9 @@ class _Run:
         with transaction(self.engine) as connection:
             outbox_store.set_pause(connection, SENDER, until, str(error))
             self.report.retried += outbox_store.release(connection, holder=self.holder, error=str(error))
-        self.report.paused = f"{error} (paused until {until.isoformat(timespec='minutes')})"
+            waiting = outbox_store.count(connection, "queued")
+        self.report.paused = _paused(str(error), until, waiting)
+
+
+def _paused(reason: str, until: datetime, waiting: int) -> str:
+    return f"{reason} (paused until {until.isoformat(timespec='minutes')}; {waiting} messages wait for it)"

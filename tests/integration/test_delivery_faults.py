@@ -272,7 +272,8 @@ def test_a_providers_rate_limit_or_quota_pauses_the_sender_charges_nobody_and_th
         until = now.add(minutes=cool_down)
         assert (
             first.paused.startswith(shown)
-            and f"(paused until {until.isoformat()[:16]}+08:00)" in first.paused
+            and f"(paused until {until.isoformat()[:16]}+08:00; {10 - before} messages wait for it)"
+            in first.paused
         )
         assert statuses(engine) == ({"sent": before} if before else {}) | {"queued": 10 - before}
         assert [r["attempts"] for r in rows] == [0] * 10
