@@ -83,6 +83,8 @@ class Figure:
     peak_mb: float
     server_cpu: float = 0.0
     arrived: dict[str, int] | None = None
+    inherited_mb: float = 0.0
+    """Resident memory of the benchmark process when it forked this side (counted in `peak_mb`)."""
     """What the server received: messages, distinct Message-IDs, most copies of one."""
     result: Any = None
 
@@ -410,14 +412,36 @@ def cli_send(url: str, port: int, folder: Path) -> tuple[float, float, float, st
         process = subprocess.Popen(
             command, env=environment, cwd=PLAN.parent.parent, stdout=sink, stderr=subprocess.STDOUT
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        peak_kb = 0  # its own: ru_maxrss would count what this process held when it forked the command
+        while not (done := os.wait4(process.pid, os.WNOHANG))[0]:
+            peak_kb = max(peak_kb, high_water_kb(process.pid))
+            time.sleep(0.02)
         seconds = time.perf_counter() - wall
+        _, status, usage = done
         process.returncode = os.waitstatus_to_exitcode(status)
         sink.seek(0)
         printed = sink.read().decode("utf-8", "replace").strip()
     if process.returncode:
         raise RuntimeError(f"cuiban outbox send exited {process.returncode}: {printed}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, printed
+    return seconds, usage.ru_utime + usage.ru_stime, (peak_kb or usage.ru_maxrss) / 1024, printed
+
+
+def high_water_kb(pid: int | str = "self") -> int:
+    """The peak resident memory of a running process, in KB (0 where /proc does not say)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
+
+
+def resident_kb() -> int:
+    """This process's resident memory now, in KB (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
 
 
 # ── the run ──────────────────────────────────────────────────────────────────────
@@ -433,15 +457,17 @@ def _received(server: Server, expected: set[str], side: str) -> dict[str, Any]:
 
 
 def _outbox(url: str) -> tuple[dict[str, int], set[str]]:
-    """The outbox's statuses and Message-IDs."""
-    from models import outbox_store
+    """The outbox's statuses and Message-IDs (only those columns: a sender forked from this process
+    counts what this process holds in its own peak memory)."""
+    from sqlalchemy import text
+
     from models.database import open_engine
 
     engine = open_engine(url, migrate=False)
     with engine.connect() as connection:
-        rows = outbox_store.rows(connection)
+        rows = connection.execute(text("SELECT status, message_id FROM outbox")).all()
     engine.dispose()
-    return dict(Counter(r["status"] for r in rows)), {r["message_id"] for r in rows}
+    return dict(Counter(status for status, _ in rows)), {message_id for _, message_id in rows}
 
 
 def one_round(
@@ -459,10 +485,11 @@ def one_round(
         statuses, ids = _outbox(url)
         if statuses != {"queued": n} or len(ids) != n:
             raise AssertionError(f"the outbox holds {statuses} with {len(ids)} Message-IDs, not {n} queued")
+        inherited = resident_kb() / 1024 if name != "cli" else 0.0
         before = server.ask("reset")["cpu"]
         seconds, cpu, peak, result = send()
         got = _received(server, ids, name)
-        figures[name] = Figure(name, n, seconds, cpu, peak, got.pop("cpu") - before, got, result)
+        figures[name] = Figure(name, n, seconds, cpu, peak, got.pop("cpu") - before, got, inherited, result)
 
     def all_sent(url: str, name: str) -> None:
         statuses, _ = _outbox(url)
@@ -512,6 +539,11 @@ def report(best: dict[str, Figure], rounds: list[dict[str, Figure]], n: int, db:
         lines.append(
             f"{name:<10}{figure.seconds:>9.2f}{figure.per_second:>9,.0f}{figure.cpu:>8.2f}"
             f"{figure.server_cpu:>14.2f}{figure.peak_mb:>9.0f}{figure.per_second / raw.per_second:>12.2f}"
+        )
+    forked = [f"{name} {figure.inherited_mb:.0f}" for name, figure in best.items() if figure.inherited_mb]
+    if forked:
+        lines.append(
+            f"peak MB of a forked side counts what the benchmark held when it forked: {', '.join(forked)}"
         )
     if len(rounds) > 1:
         lines.append(f"best of {len(rounds)} rounds; each round's rate as a share of that round's raw rate:")
