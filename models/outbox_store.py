@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 
 from models.bulk import bound, placeholder
 from models.tables import DeliveryPause, Outbox, OutboxAttachment
@@ -254,22 +254,54 @@ def finish(
     of the database server may then lose the last few outcomes, and those messages are sent
     once more, with their Message-ID; a later commit that waits (the next claim) writes them too.
     """
-    names = tuple(values)
     dialect = connection.dialect
-    lazy = not wait_for_disk and dialect.name == "postgresql"
-    statement = _FINISH.get((dialect.name, names, lazy))
-    if statement is None:
-        mark = placeholder(connection)
-        statement = _FINISH[(dialect.name, names, lazy)] = (
+    statement = _finish_statement(dialect, tuple(values), lazy=not wait_for_disk)
+    result = connection.exec_driver_sql(statement, _finish_parameters(dialect, outbox_id, holder, values))
+    return bool(result.rowcount)
+
+
+class Outcomes:
+    """A send run's own connection for outcomes, in autocommit: each outcome is one statement, one
+    round trip, committed by itself (on PostgreSQL without waiting for the disk, as `finish` with
+    `wait_for_disk=False`). The run's other work (claims, pauses) keeps its transactions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._raw = engine.raw_connection()
+        driver = self._raw.driver_connection
+        self._raw.detach()  # autocommit stays with this connection; it never goes back to the pool
+        if engine.dialect.name == "postgresql":
+            driver.autocommit = True
+        else:
+            driver.isolation_level = None
+        self._dialect = engine.dialect
+        self._cursor = self._raw.cursor()
+
+    def finish(self, outbox_id: int, holder: str, **values: Any) -> bool:
+        statement = _finish_statement(self._dialect, tuple(values), lazy=True)
+        self._cursor.execute(statement, _finish_parameters(self._dialect, outbox_id, holder, values))
+        return bool(self._cursor.rowcount)
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def _finish_statement(dialect: Any, names: tuple[str, ...], lazy: bool) -> str:
+    lazy = lazy and dialect.name == "postgresql"
+    key = (dialect.name, names, lazy)
+    if key not in _FINISH:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        _FINISH[key] = (
             ("WITH lazy AS (SELECT set_config('synchronous_commit', 'off', true)) " if lazy else "")
             + "UPDATE outbox SET claimed_by = NULL, claim_expires_at = NULL"
             + "".join(f", {name} = {mark}" for name in names)
             + (" FROM lazy" if lazy else "")
             + f" WHERE id = {mark} AND claimed_by = {mark} AND status = 'sending'"
         )
-    parameters = [_bind(dialect, name, value) for name, value in values.items()]
-    result = connection.exec_driver_sql(statement, (*parameters, outbox_id, holder))
-    return bool(result.rowcount)
+    return _FINISH[key]
+
+
+def _finish_parameters(dialect: Any, outbox_id: int, holder: str, values: dict[str, Any]) -> tuple:
+    return (*[_bind(dialect, name, value) for name, value in values.items()], outbox_id, holder)
 
 
 _FINISH: dict[tuple[str, tuple[str, ...], bool], str] = {}

@@ -118,7 +118,8 @@ class Outbox(SQLModel, table=True):
     body_html: str
     data: str | None = None
     """JSON of what was rendered (the digest keeps its figures here for the next day's changes)."""
-    status: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16)
+    """Indexed by `ix_outbox_send_order` (status, priority, id)."""
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))

@@ -107,6 +107,7 @@ class _Run:
     connected: bool = False
     renewed: datetime = field(default_factory=host_now)
     sent_any: bool = False
+    outcomes: outbox_store.Outcomes | None = None
 
     def drain(self, batch: int) -> DispatchReport:
         started = self.clock()
@@ -120,6 +121,8 @@ class _Run:
                 if not self._send_batch(rows, started):
                     break
         finally:
+            if self.outcomes is not None:
+                self.outcomes.close()
             if self.connected:
                 self.transport.close()
             with transaction(self.engine) as connection:  # whatever stopped us: nothing stays claimed
@@ -250,8 +253,9 @@ class _Run:
         self._finish(row, status="queued", attempts=attempts, last_error=error, next_attempt_at=now + delay)
 
     def _finish(self, row: dict, **values: object) -> None:
-        with transaction(self.engine) as connection:  # lost in a crash, an outcome is one resend
-            outbox_store.finish(connection, row["id"], self.holder, wait_for_disk=False, **values)
+        if self.outcomes is None:
+            self.outcomes = outbox_store.Outcomes(self.engine)
+        self.outcomes.finish(row["id"], self.holder, **values)  # lost in a crash: one resend, same ID
 
     def _pause(self, error: SenderPaused) -> None:
         """Stop the sender for its cool-down; what this run still held goes back, uncharged."""

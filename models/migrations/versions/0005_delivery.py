@@ -30,6 +30,7 @@ def upgrade() -> None:
     op.execute("UPDATE outbox SET priority = 1 WHERE kind IN ('escalation', 'report')")
     op.execute("UPDATE outbox SET failed_at = created_at WHERE status = 'failed'")
     op.create_index("ix_outbox_send_order", "outbox", ["status", "priority", "id"])
+    op.drop_index("ix_outbox_status", "outbox")  # the send order's index starts with the status
     op.create_table(
         "delivery_pause",
         sa.Column("name", sa.String(64), primary_key=True),
@@ -46,6 +47,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("tick_mark")
     op.drop_table("delivery_pause")
+    op.create_index("ix_outbox_status", "outbox", ["status"])
     op.drop_index("ix_outbox_send_order", "outbox")
     with op.batch_alter_table("outbox") as batch:
         for column in ("late", "failed_at", "claim_expires_at", "claimed_by", "due_at", "priority"):
