@@ -41,13 +41,6 @@ budget_option = click.option(
 )
 
 
-def _transport():  # type: ignore[no-untyped-def]
-    try:
-        return transport_from_environment()
-    except ValueError as error:
-        fail(str(error))
-
-
 def _delivery(budget: float | None) -> Delivery:
     return Delivery(per_minute=send_rate(), budget=timedelta(seconds=budget) if budget else None)
 
@@ -74,7 +67,7 @@ def tick(
 ) -> None:
     """Decide what is due at --now (tasks, reminders, escalations, digest), queue it, then send it."""
     wired = wire(plan_path, db)
-    transport = _transport()
+    transport = transport_from_environment()  # a bad setting is a sentence (cli.errors)
     try:
         done = tick_and_send(
             wired.engine,
@@ -215,7 +208,7 @@ def outbox_send(plan_path: str | None, db: str | None, now: pendulum.DateTime, b
     delivery = _delivery(budget)
     report = dispatch(
         wired.engine,
-        _transport(),
+        transport_from_environment(),
         now,
         per_minute=delivery.per_minute,
         budget=delivery.budget,

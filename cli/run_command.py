@@ -49,10 +49,7 @@ def run(every: float, start: str | None, speed: float, plan_path: str | None, db
         clock = Clock(parse_moment(start, "--now") if start else None, speed)
     except (ValueError, NaiveDatetimeError) as error:
         fail(str(error))
-    try:
-        transport = transport_from_environment()
-    except ValueError as error:
-        fail(str(error))
+    transport = transport_from_environment()  # a bad setting is a sentence (cli.errors)
     holder = holder_name(token=False)
     ttl = timedelta(seconds=max(2 * every, 120))
     delivery = Delivery(

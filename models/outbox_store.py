@@ -240,30 +240,17 @@ def release(
     return result.rowcount or 0
 
 
-def finish(
-    connection: Connection, outbox_id: int, holder: str, *, wait_for_disk: bool = True, **values: Any
-) -> bool:
-    """Record the outcome of this holder's attempt; False when the claim was no longer this holder's.
+class Outcomes:
+    """A send run's own connection for outcomes, in autocommit: each outcome is one statement, one
+    round trip, committed by itself. The run's other work (claims, pauses) keeps its transactions.
 
     Runs once per message sent, so below Core: the statement's text is made once per set of
     columns, each value converted by its column's own bind processor (what Core would store).
-
-    `wait_for_disk=False`: this transaction's COMMIT may return before its record reaches the
-    disk (PostgreSQL's `synchronous_commit` off for the transaction, set by this statement, so
-    no extra round trip; SQLite in WAL mode with `synchronous=NORMAL` does so already). A crash
-    of the database server may then lose the last few outcomes, and those messages are sent
-    once more, with their Message-ID; a later commit that waits (the next claim) writes them too.
+    On PostgreSQL the commit does not wait for the disk (`synchronous_commit` off, set inside
+    the same UPDATE, so no extra round trip; SQLite in WAL mode with `synchronous=NORMAL` does
+    so already): a crash of the database server may lose the last few outcomes, and those
+    messages are sent once more, with their Message-ID.
     """
-    dialect = connection.dialect
-    statement = _finish_statement(dialect, tuple(values), lazy=not wait_for_disk)
-    result = connection.exec_driver_sql(statement, _finish_parameters(dialect, outbox_id, holder, values))
-    return bool(result.rowcount)
-
-
-class Outcomes:
-    """A send run's own connection for outcomes, in autocommit: each outcome is one statement, one
-    round trip, committed by itself (on PostgreSQL without waiting for the disk, as `finish` with
-    `wait_for_disk=False`). The run's other work (claims, pauses) keeps its transactions."""
 
     def __init__(self, engine: Engine) -> None:
         self._raw = engine.raw_connection()
@@ -277,7 +264,8 @@ class Outcomes:
         self._cursor = self._raw.cursor()
 
     def finish(self, outbox_id: int, holder: str, **values: Any) -> bool:
-        statement = _finish_statement(self._dialect, tuple(values), lazy=True)
+        """Record the outcome of this holder's attempt; False when the claim was no longer its own."""
+        statement = _finish_statement(self._dialect, tuple(values))
         self._cursor.execute(statement, _finish_parameters(self._dialect, outbox_id, holder, values))
         return bool(self._cursor.rowcount)
 
@@ -285,8 +273,8 @@ class Outcomes:
         self._raw.close()
 
 
-def _finish_statement(dialect: Any, names: tuple[str, ...], lazy: bool) -> str:
-    lazy = lazy and dialect.name == "postgresql"
+def _finish_statement(dialect: Any, names: tuple[str, ...]) -> str:
+    lazy = dialect.name == "postgresql"
     key = (dialect.name, names, lazy)
     if key not in _FINISH:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
