@@ -98,8 +98,8 @@ class Figure:
 
 def sample(folder: Path) -> dict[str, list[dict[str, Any]]]:
     """The messages of a real tick at a small scale, by kind, each with its attachments."""
-    from models import outbox_store
-    from models.database import open_engine
+    from cuiban.models import outbox_store
+    from cuiban.models.database import open_engine
 
     db, roster, export = folder / "sample.sqlite3", folder / "sample.csv", folder / "sample-export.csv"
     write_roster(roster, SAMPLE_TEACHERS, SAMPLE_UNITS)
@@ -127,9 +127,9 @@ def sample(folder: Path) -> dict[str, list[dict[str, Any]]]:
 def full_scale_digest(row: dict[str, Any], units: int = FULL_UNITS) -> dict[str, Any]:
     """A digest of the small tick rendered again as the full tick renders it: every one of `units`
     departments in its table and its overdue tasks listed (≈ 2 MB of text and HTML at 2,000)."""
-    from notifications.render import Renderer
-    from schedules.digest import digest_context
-    from schedules.tick import CHART_CID
+    from cuiban.notifications.render import Renderer
+    from cuiban.schedules.digest import digest_context
+    from cuiban.schedules.tick import CHART_CID
 
     data = json.loads(row["data"])
     sample_units = data["units"]
@@ -199,9 +199,9 @@ def sizes(samples: dict[str, list[dict[str, Any]]], n: int) -> dict[str, tuple[i
 
 def fill(url: str, samples: dict[str, list[dict[str, Any]]], n: int) -> int:
     """Queue `n` messages into the new store at `url`, in chunks, in one transaction: how many are queued."""
-    from models import outbox_store
-    from models.database import open_engine
-    from models.unit_of_work import transaction
+    from cuiban.models import outbox_store
+    from cuiban.models.database import open_engine
+    from cuiban.models.unit_of_work import transaction
 
     engine = open_engine(url)
     chunk: list[dict[str, Any]] = []
@@ -318,9 +318,9 @@ class Server:
 
 def prebuilt(url: str) -> list[tuple[str, bytes]]:
     """Every queued message in send order, as the bytes cuiban would put on the wire."""
-    from models import outbox_store
-    from models.database import open_engine
-    from notifications.message import Attachment, Outgoing, flatten
+    from cuiban.models import outbox_store
+    from cuiban.models.database import open_engine
+    from cuiban.notifications.message import Attachment, Outgoing, flatten
 
     engine = open_engine(url, migrate=False)
     with engine.connect() as connection:
@@ -362,9 +362,9 @@ def raw_send(url: str, port: int) -> tuple[float, float, int]:
 
 def cuiban_send(url: str, port: int) -> tuple[float, float, dict[str, Any]]:
     """`services.dispatch.dispatch` with the SMTP transport: wall and CPU seconds, and its report."""
-    from models.database import open_engine
-    from notifications.transports import SmtpSettings, SmtpTransport
-    from services.dispatch import dispatch
+    from cuiban.models.database import open_engine
+    from cuiban.notifications.transports import SmtpSettings, SmtpTransport
+    from cuiban.services.dispatch import dispatch
 
     engine = open_engine(url)
     transport = SmtpTransport(SmtpSettings("127.0.0.1", port, None, None, "none", SENDER))
@@ -404,7 +404,7 @@ def cli_send(url: str, port: int, folder: Path) -> tuple[float, float, float, st
     }
     environment.pop("CUIBAN_SMTP_RATE", None)  # no rate limit
     script = Path(sys.executable).with_name("cuiban")  # the command a user runs, where it is installed
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cuiban.cli.main"]
     command += ["outbox", "send", "--db", url, "--now", SEND_AT.isoformat(), "--plan", str(PLAN)]
     output = folder / "cli-output.txt"
     with output.open("w+b") as sink:
@@ -461,7 +461,7 @@ def _outbox(url: str) -> tuple[dict[str, int], set[str]]:
     counts what this process holds in its own peak memory)."""
     from sqlalchemy import text
 
-    from models.database import open_engine
+    from cuiban.models.database import open_engine
 
     engine = open_engine(url, migrate=False)
     with engine.connect() as connection:
@@ -513,9 +513,9 @@ def run(
     n: int, folder: Path, db: str | None = None, repeat: int = 1, cli: bool = True
 ) -> tuple[dict[str, Figure], list[dict[str, Figure]], dict[str, tuple[int, float]]]:
     """Every side, best of `repeat` rounds; also each round's figures and the messages' sizes."""
-    import models.database  # noqa: F401  (imported before forking, on both sides)
-    import notifications.message  # noqa: F401
-    import services.dispatch  # noqa: F401
+    import cuiban.models.database  # noqa: F401  (imported before forking, on both sides)
+    import cuiban.notifications.message  # noqa: F401
+    import cuiban.services.dispatch  # noqa: F401
 
     samples = sample(folder)
     server = Server()

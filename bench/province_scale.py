@@ -26,9 +26,9 @@ from typing import Any
 
 import pendulum
 
-from planfile.loader import load_plan
-from services.roster_import import PARTS
-from workflow.plan.schema import Person, Plan, Unit
+from cuiban.planfile.loader import load_plan
+from cuiban.services.roster_import import PARTS
+from cuiban.workflow.plan.schema import Person, Plan, Unit
 
 PLAN = Path(__file__).resolve().parent.parent / "config" / "plan.yaml"
 ROSTER_HEADER = list(load_plan(PLAN)[0].roster.columns.values())
@@ -121,9 +121,9 @@ def measured(step: str, rows: int, work: Callable[[], Any], helpers: int = 0) ->
 
 
 def cuiban_import(db: Path, roster: Path, units: int) -> dict[str, int]:
-    from models.database import open_engine
-    from planfile.holidays import build_calendar
-    from services.roster_import import import_roster
+    from cuiban.models.database import open_engine
+    from cuiban.planfile.holidays import build_calendar
+    from cuiban.services.roster_import import import_roster
 
     plan = province_plan(units)
     report = import_roster(open_engine(f"sqlite:///{db}"), plan, build_calendar(plan.calendar), roster, NOW)
@@ -131,9 +131,9 @@ def cuiban_import(db: Path, roster: Path, units: int) -> dict[str, int]:
 
 
 def cuiban_sync(db: Path, export: Path, units: int) -> dict[str, int]:
-    from models.database import open_engine
-    from planfile.holidays import build_calendar
-    from services.status_sync import sync_statuses
+    from cuiban.models.database import open_engine
+    from cuiban.planfile.holidays import build_calendar
+    from cuiban.services.status_sync import sync_statuses
 
     plan = province_plan(units)
     report = sync_statuses(
@@ -218,9 +218,9 @@ def raw_sync(db: Path, export: Path) -> int:
 
 def warm_up() -> None:
     """Import the modules both sides use before forking, so that start-up is not timed as work."""
-    import models.database  # noqa: F401
-    import services.roster_import  # noqa: F401
-    import services.status_sync  # noqa: F401
+    import cuiban.models.database  # noqa: F401
+    import cuiban.services.roster_import  # noqa: F401
+    import cuiban.services.status_sync  # noqa: F401
 
 
 def _one_round(

@@ -37,9 +37,9 @@ TICK_AT = pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
 
 
 def cuiban_digest(db: Path, units: int) -> int:
-    from models.database import open_engine
-    from planfile.holidays import build_calendar
-    from schedules.digest import digest_data
+    from cuiban.models.database import open_engine
+    from cuiban.planfile.holidays import build_calendar
+    from cuiban.schedules.digest import digest_data
 
     plan = province_plan(units)
     with open_engine(f"sqlite:///{db}").connect() as connection:
@@ -57,10 +57,10 @@ def raw_digest(db: Path) -> int:
 
 
 def cuiban_tick(db: Path, units: int) -> dict[str, int]:
-    from models.database import open_engine
-    from notifications.render import Renderer
-    from planfile.holidays import build_calendar
-    from schedules.tick import run_tick
+    from cuiban.models.database import open_engine
+    from cuiban.notifications.render import Renderer
+    from cuiban.planfile.holidays import build_calendar
+    from cuiban.schedules.tick import run_tick
 
     plan = province_plan(units)
     report = run_tick(
@@ -71,7 +71,7 @@ def cuiban_tick(db: Path, units: int) -> dict[str, int]:
 
 def run(teachers: int, units: int, folder: Path) -> dict[str, object]:
     warm_up()
-    import schedules.tick  # noqa: F401  (imported before forking, like the rest)
+    import cuiban.schedules.tick  # noqa: F401  (imported before forking, like the rest)
 
     roster, export, db = folder / "roster.csv", folder / "export.csv", folder / "cuiban.sqlite3"
     write_roster(roster, teachers, units)

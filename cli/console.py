@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import click
 from rich.console import Console
 
-from planfile.loader import Problem
+from cuiban.planfile.loader import Problem
 
 
 def console() -> Console:

@@ -16,15 +16,23 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from cli.console import print_problems
-from cli.errors import BUSY_TIMEOUT, DATABASE, EXIT_INVALID, URL_HINT, Refused, SettingsError, shown_url
-from cli.errors import sqlite_file as sqlite_file_of
-from models.database import BUSY_TIMEOUT_S, database_url, open_engine
-from notifications.render import Renderer
-from notifications.transports import FileTransport, SmtpSettings, SmtpTransport, Transport
-from planfile.loader import read_plan
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import Plan
+from cuiban.cli.console import print_problems
+from cuiban.cli.errors import (
+    BUSY_TIMEOUT,
+    DATABASE,
+    EXIT_INVALID,
+    URL_HINT,
+    Refused,
+    SettingsError,
+    shown_url,
+)
+from cuiban.cli.errors import sqlite_file as sqlite_file_of
+from cuiban.models.database import BUSY_TIMEOUT_S, database_url, open_engine
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import FileTransport, SmtpSettings, SmtpTransport, Transport
+from cuiban.planfile.loader import read_plan
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
 
 SECURITY = ("ssl", "starttls", "none")
 CONNECT_TIMEOUT_S = 10
@@ -226,7 +234,7 @@ def open_database(db: str | None) -> Engine:
 
 def wire(plan_path: str | None, db: str | None) -> Wired:
     """Load the plan (exit 2 on errors) and open the database, migrating it on first use."""
-    from planfile.loader import default_plan_path
+    from cuiban.planfile.loader import default_plan_path
 
     path = plan_path or default_plan_path()
     from_env = os.environ.get("CUIBAN_PLAN")

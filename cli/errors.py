@@ -177,11 +177,11 @@ def explain(
     """The sentence and exit code for a known kind of error; None for an unexpected one."""
     from sqlalchemy import exc
 
-    from intake.tables import UnreadableFile
-    from planfile.loader import PlanInvalid
-    from services.rejection import FileRejected
-    from services.status_sync import NoSyncSection
-    from services.tasks import TaskNotFound
+    from cuiban.intake.tables import UnreadableFile
+    from cuiban.planfile.loader import PlanInvalid
+    from cuiban.services.rejection import FileRejected
+    from cuiban.services.status_sync import NoSyncSection
+    from cuiban.services.tasks import TaskNotFound
 
     if isinstance(error, FileRejected):
         sentence = f"{error.source}: {len(error.problems)} problem(s); nothing was written."
@@ -387,7 +387,7 @@ class CuibanGroup(click.Group):
     raises into one sentence on stderr and an exit code (the traceback too with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from models.unit_of_work import commits
+        from cuiban.models.unit_of_work import commits
 
         committed = commits()
         try:

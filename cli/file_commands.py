@@ -10,13 +10,13 @@ import click
 import pendulum
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from cli.context import by_option, db_option, fail, plan_option, wire
-from cli.options import now_option
-from intake.tables import UnreadableFile
-from services.rejection import FileRejected
-from services.roster_import import TooManyMissing, import_roster
-from services.status_sync import EmptyExport, NoSyncSection, StaleExport, sync_statuses
-from workflow.clock import NaiveDatetimeError, parse_moment
+from cuiban.cli.context import by_option, db_option, fail, plan_option, wire
+from cuiban.cli.options import now_option
+from cuiban.intake.tables import UnreadableFile
+from cuiban.services.rejection import FileRejected
+from cuiban.services.roster_import import TooManyMissing, import_roster
+from cuiban.services.status_sync import EmptyExport, NoSyncSection, StaleExport, sync_statuses
+from cuiban.workflow.clock import NaiveDatetimeError, parse_moment
 
 LARGE_FILE = 2_000_000  # bytes: show a progress line above this size
 SHOWN = 20

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from cli.context import check_settings
-from cli.errors import CuibanGroup
-from cli.file_commands import roster, sync
-from cli.notify_commands import digest, outbox, templates, tick
-from cli.plan_commands import plan
-from cli.record_commands import history, task, teacher
-from cli.replay_commands import demo, simulate
-from cli.report_commands import report
-from cli.run_command import run
+from cuiban.cli.context import check_settings
+from cuiban.cli.errors import CuibanGroup
+from cuiban.cli.file_commands import roster, sync
+from cuiban.cli.notify_commands import digest, outbox, templates, tick
+from cuiban.cli.plan_commands import plan
+from cuiban.cli.record_commands import history, task, teacher
+from cuiban.cli.replay_commands import demo, simulate
+from cuiban.cli.report_commands import report
+from cuiban.cli.run_command import run
 
 
 @click.group(cls=CuibanGroup, context_settings={"help_option_names": ["-h", "--help"]})

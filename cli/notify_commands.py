@@ -10,8 +10,8 @@ import click
 import pendulum
 from rich.table import Table
 
-from cli.console import console
-from cli.context import (
+from cuiban.cli.console import console
+from cuiban.cli.context import (
     db_option,
     fail,
     plan_option,
@@ -20,13 +20,13 @@ from cli.context import (
     transport_from_environment,
     wire,
 )
-from cli.options import now_option
-from models import outbox_store
-from models.unit_of_work import transaction
-from schedules.digest import digest_context, digest_data
-from services.dispatch import DispatchReport, dispatch
-from services.tick_and_send import Delivery, TickBusy, tick_and_send
-from workflow.clock import local_iso
+from cuiban.cli.options import now_option
+from cuiban.models import outbox_store
+from cuiban.models.unit_of_work import transaction
+from cuiban.schedules.digest import digest_context, digest_data
+from cuiban.services.dispatch import DispatchReport, dispatch
+from cuiban.services.tick_and_send import Delivery, TickBusy, tick_and_send
+from cuiban.workflow.clock import local_iso
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
@@ -248,10 +248,10 @@ def templates_check(plan_path: str | None) -> None:
     """Render every template against sample messages; a problem is named with its file and line (exit 2)."""
     from pathlib import Path
 
-    from notifications.samples import SAMPLES
-    from notifications.template_check import check_templates, languages
-    from planfile.loader import default_plan_path, load_plan
-    from reports.check import NAMES, check_report_templates  # docxtpl loads only for this command
+    from cuiban.notifications.samples import SAMPLES
+    from cuiban.notifications.template_check import check_templates, languages
+    from cuiban.planfile.loader import default_plan_path, load_plan
+    from cuiban.reports.check import NAMES, check_report_templates  # docxtpl loads only for this command
 
     path = plan_path or default_plan_path()
     plan, _ = load_plan(path)

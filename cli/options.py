@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 import pendulum
 
-from planfile.loader import default_plan_path
-from workflow.clock import NaiveDatetimeError, parse_moment
+from cuiban.planfile.loader import default_plan_path
+from cuiban.workflow.clock import NaiveDatetimeError, parse_moment
 
 
 def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> pendulum.DateTime:

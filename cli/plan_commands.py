@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 import pendulum
 
-from cli.console import console, print_problems
-from cli.options import now_option, plan_argument, plan_path_or_default
-from cli.timeline_output import timeline_json, timeline_table
-from planfile.loader import LoadedPlan, read_plan
-from planfile.roll import roll_text
-from workflow.plan.timeline import timeline
+from cuiban.cli.console import console, print_problems
+from cuiban.cli.options import now_option, plan_argument, plan_path_or_default
+from cuiban.cli.timeline_output import timeline_json, timeline_table
+from cuiban.planfile.loader import LoadedPlan, read_plan
+from cuiban.planfile.roll import roll_text
+from cuiban.workflow.plan.timeline import timeline
 
 EXIT_INVALID = 2
 

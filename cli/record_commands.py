@@ -9,16 +9,16 @@ import click
 import pendulum
 from rich.table import Table
 
-from cli.console import console
-from cli.context import by_option, db_option, fail, plan_option, wire
-from cli.options import now_option
-from models import log_store
-from services import tasks as task_service
-from services import teachers as teacher_service
-from workflow.cells import masked
-from workflow.clock import local_iso
-from workflow.machines import IllegalEvent
-from workflow.teacher_machine import EVENTS
+from cuiban.cli.console import console
+from cuiban.cli.context import by_option, db_option, fail, plan_option, wire
+from cuiban.cli.options import now_option
+from cuiban.models import log_store
+from cuiban.services import tasks as task_service
+from cuiban.services import teachers as teacher_service
+from cuiban.workflow.cells import masked
+from cuiban.workflow.clock import local_iso
+from cuiban.workflow.machines import IllegalEvent
+from cuiban.workflow.teacher_machine import EVENTS
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True

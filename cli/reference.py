@@ -1,7 +1,7 @@
 """Generated docs: docs/commands.md from the commands' own --help, docs/state-machines.md from
 the machine definitions, so neither can drift from the code.
 
-Run `python -m cli.reference --write` after changing a command or a machine; a test
+Run `python -m cuiban.cli.reference --write` after changing a command or a machine; a test
 fails while either file is stale.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from cli.main import cuiban
-from workflow.diagrams import task_diagram, teacher_diagram
+from cuiban.cli.main import cuiban
+from cuiban.workflow.diagrams import task_diagram, teacher_diagram
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 REFERENCE = DOCS / "commands.md"
@@ -22,7 +22,7 @@ MACHINES = DOCS / "state-machines.md"
 MACHINES_INTRO = """# State machines
 
 Generated from the machine definitions (`workflow/teacher_machine.py`,
-`workflow/task_machine.py`) by `python -m cli.reference --write`; do not edit by hand.
+`workflow/task_machine.py`) by `python -m cuiban.cli.reference --write`; do not edit by hand.
 GitHub and most Markdown viewers draw these Mermaid diagrams.
 
 ## Teacher record
@@ -53,7 +53,7 @@ when one falls back (a returned record).
 
 INTRO = """# Command reference
 
-Generated from `--help` by `python -m cli.reference --write`; do not edit by hand.
+Generated from `--help` by `python -m cuiban.cli.reference --write`; do not edit by hand.
 Every command that depends on time takes `--now` (ISO 8601 with an offset, e.g.
 `2016-12-10T10:00+08:00`). Exit status: 0 done, 2 bad input (the errors are printed,
 nothing was changed), 1 an unexpected failure.

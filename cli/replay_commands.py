@@ -12,15 +12,15 @@ from pathlib import Path
 import click
 import pendulum
 
-import samples
-from cli.context import db_option, fail, plan_option, wire
-from cli.errors import Refused
-from models import outbox_store
-from models.database import database_url, open_engine
-from notifications.transports import FileTransport
-from schedules.digest import digest_context, digest_data
-from services.replay import DayRow, progress_by_day, read_done, replay
-from services.roster_import import import_roster
+from cuiban import samples
+from cuiban.cli.context import db_option, fail, plan_option, wire
+from cuiban.cli.errors import Refused
+from cuiban.models import outbox_store
+from cuiban.models.database import database_url, open_engine
+from cuiban.notifications.transports import FileTransport
+from cuiban.schedules.digest import digest_context, digest_data
+from cuiban.services.replay import DayRow, progress_by_day, read_done, replay
+from cuiban.services.roster_import import import_roster
 
 SAMPLE = Path(samples.__file__).resolve().parent / "2016"
 HEADER = (
@@ -241,7 +241,7 @@ def demo(out: Path, plan_path: str | None) -> None:
     click.echo("")
     click.echo(wired.renderer().render("digest", digest_context(plan, data, coordinator)).text)
     _summary(wired.engine, outbox)
-    from services.report_files import default_name, write_reports  # matplotlib: only when needed
+    from cuiban.services.report_files import default_name, write_reports  # matplotlib: only when needed
 
     folder = out / "reports"
     shutil.rmtree(folder, ignore_errors=True)

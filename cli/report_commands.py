@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 import pendulum
 
-from cli.context import db_option, fail, plan_option, wire
-from cli.options import now_option
-from reports.catalog import FORMATS, REPORTS
-from reports.pdf import NoConverter
-from services.reports import UnknownSubject
+from cuiban.cli.context import db_option, fail, plan_option, wire
+from cuiban.cli.options import now_option
+from cuiban.reports.catalog import FORMATS, REPORTS
+from cuiban.reports.pdf import NoConverter
+from cuiban.services.reports import UnknownSubject
 
 PER_DEPARTMENT = ("dept-audit", "teacher-sheet")
 
@@ -54,8 +54,8 @@ def report(
             "teacher-sheet needs --unit U (a page per teacher of that department), "
             "--teacher STAFF_ID, or --each."
         )
-    from reports.chart import NO_FONT, cjk_font  # matplotlib loads only for reports
-    from services.report_files import default_name, send_monthly, write_reports
+    from cuiban.reports.chart import NO_FONT, cjk_font  # matplotlib loads only for reports
+    from cuiban.services.report_files import default_name, send_monthly, write_reports
 
     wired = wire(plan_path, db)
     target = output or Path("." if each else default_name(name, wired.plan, now, fmt))

@@ -9,13 +9,13 @@ from datetime import timedelta
 import click
 import pendulum
 
-from cli.context import db_option, fail, plan_option, send_rate, transport_from_environment, wire
-from cli.notify_commands import print_sent
-from models import lease_store
-from schedules.service import Clock, build
-from services.holders import holder_is_dead, holder_name
-from services.tick_and_send import Delivery, tick_and_send
-from workflow.clock import NaiveDatetimeError, iso, parse_moment
+from cuiban.cli.context import db_option, fail, plan_option, send_rate, transport_from_environment, wire
+from cuiban.cli.notify_commands import print_sent
+from cuiban.models import lease_store
+from cuiban.schedules.service import Clock, build
+from cuiban.services.holders import holder_is_dead, holder_name
+from cuiban.services.tick_and_send import Delivery, tick_and_send
+from cuiban.workflow.clock import NaiveDatetimeError, iso, parse_moment
 
 LEASE = "cuiban.run"
 EXIT_BUSY = 3

@@ -8,9 +8,9 @@ from typing import Any
 import pendulum
 from rich.table import Table
 
-from workflow.clock import iso
-from workflow.plan.schema import Plan
-from workflow.plan.timeline import MilestoneView
+from cuiban.workflow.clock import iso
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.plan.timeline import MilestoneView
 
 STATUS_LABELS = {
     "upcoming": "未开始 upcoming",

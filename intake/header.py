@@ -11,8 +11,8 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from intake.tables import Row, UnreadableFile
-from workflow.cells import clean
+from cuiban.intake.tables import Row, UnreadableFile
+from cuiban.workflow.cells import clean
 
 SEARCH_ROWS = 20
 

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from workflow.cells import EXCEL_EPOCH, EXCEL_EPOCH_1904, FormulaWithoutValue
+from cuiban.workflow.cells import EXCEL_EPOCH, EXCEL_EPOCH_1904, FormulaWithoutValue
 
 Row = tuple[int, list[Any]]
 

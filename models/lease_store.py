@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from models import locks
-from models.tables import RunnerLease
-from models.unit_of_work import transaction
+from cuiban.models import locks
+from cuiban.models.tables import RunnerLease
+from cuiban.models.unit_of_work import transaction
 
 LEASE = RunnerLease.__table__
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
-from models.bulk import bound, insert_tuples
-from models.tables import TransitionLog
+from cuiban.models.bulk import bound, insert_tuples
+from cuiban.models.tables import TransitionLog
 
 LOG = TransitionLog.__table__
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 
-from models.bulk import bound, placeholder
-from models.tables import DeliveryPause, Outbox, OutboxAttachment
+from cuiban.models.bulk import bound, placeholder
+from cuiban.models.tables import DeliveryPause, Outbox, OutboxAttachment
 
 OUTBOX = Outbox.__table__
 ATTACHMENT = OutboxAttachment.__table__

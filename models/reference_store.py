@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert
 
-from models.tables import Person, Unit
-from workflow.plan.schema import Plan
+from cuiban.models.tables import Person, Unit
+from cuiban.workflow.plan.schema import Plan
 
 UNIT = Unit.__table__
 PERSON = Person.__table__

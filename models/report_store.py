@@ -14,12 +14,12 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, and_, bindparam, case, func, select
 
-from models.tables import Teacher, TransitionLog
-from models.teacher_store import unit_state_counts
-from models.utc import UTCDateTime
-from workflow.clock import end_of_day, local_date
-from workflow.forms import ENTERED, Progress
-from workflow.plan.schema import Plan
+from cuiban.models.tables import Teacher, TransitionLog
+from cuiban.models.teacher_store import unit_state_counts
+from cuiban.models.utc import UTCDateTime
+from cuiban.workflow.clock import end_of_day, local_date
+from cuiban.workflow.forms import ENTERED, Progress
+from cuiban.workflow.plan.schema import Plan
 
 TEACHER = Teacher.__table__
 LOG = TransitionLog.__table__

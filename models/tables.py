@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, LargeBinary, SmallInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.utc import UTCDateTime
+from cuiban.models.utc import UTCDateTime
 
 
 def _stamp(nullable: bool = False) -> Column:

@@ -9,13 +9,13 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from models import log_store, teacher_store
-from models.tables import Task
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import Plan
-from workflow.task_machine import FINISHED, UnitTask
-from workflow.tasks import responsible_units, task_specs
-from workflow.teacher_states import states_at_least
+from cuiban.models import log_store, teacher_store
+from cuiban.models.tables import Task
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.task_machine import FINISHED, UnitTask
+from cuiban.workflow.tasks import responsible_units, task_specs
+from cuiban.workflow.teacher_states import states_at_least
 
 TASK = Task.__table__
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
-from models.bulk import placeholder
-from models.tables import SyncExport, Teacher
-from models.utc import UTCDateTime
+from cuiban.models.bulk import placeholder
+from cuiban.models.tables import SyncExport, Teacher
+from cuiban.models.utc import UTCDateTime
 
 TEACHER = Teacher.__table__
 EXPORT = SyncExport.__table__
@@ -165,7 +165,7 @@ def log_staged_step(
     note: str | None,
 ) -> int:
     """One log row for each staged record going from `source` to `target`, for one step of its path."""
-    from models import log_store
+    from cuiban.models import log_store
 
     select_sql = (
         "SELECT 'teacher', staff_id, :step_from, :step_to, :event, 'sync', :at, :actor, :note, NULL "

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select
 
-from models.tables import TickMark
+from cuiban.models.tables import TickMark
 
 MARK = TickMark.__table__
 NAME = "tick"

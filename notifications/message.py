@@ -23,7 +23,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, quote
 from urllib.parse import quote as percent_encoded
 
-from notifications.render import one_line
+from cuiban.notifications.render import one_line
 
 
 @dataclass(frozen=True)

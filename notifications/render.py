@@ -462,6 +462,6 @@ class Renderer:
         the admin's folder that is neither a message template nor one of `also_known` (the
         report templates) is named too: it would never be used.
         """
-        from notifications.template_check import check_renderer
+        from cuiban.notifications.template_check import check_renderer
 
         return check_renderer(self, also_known)

@@ -27,8 +27,15 @@ from typing import Any
 from jinja2 import Environment, nodes
 from jinja2 import meta as jinja_meta
 
-from notifications.render import BUILT_IN, KINDS, PARTS, Renderer, TemplateFailure, unknown_filters_and_tests
-from notifications.samples import SAMPLES, Sample
+from cuiban.notifications.render import (
+    BUILT_IN,
+    KINDS,
+    PARTS,
+    Renderer,
+    TemplateFailure,
+    unknown_filters_and_tests,
+)
+from cuiban.notifications.samples import SAMPLES, Sample
 
 TEMPLATE_NAMES = tuple(f"{kind}.{part}" for kind in KINDS for part in PARTS)
 

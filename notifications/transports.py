@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from notifications.message import Outgoing, build, flatten
-from notifications.render import one_line
+from cuiban.notifications.message import Outgoing, build, flatten
+from cuiban.notifications.render import one_line
 
 
 class DeliveryError(Exception):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import chinese_calendar
 
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import CalendarSpec
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import CalendarSpec
 
 
 def official_cn_calendar() -> WorkingCalendar:

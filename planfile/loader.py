@@ -16,14 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from planfile.holidays import build_calendar
-from planfile.pydantic_errors import findings_from
-from planfile.strict_yaml import Mark, parse
-from workflow.calendar import WorkingCalendar
-from workflow.plan.calendar_findings import calendar_findings
-from workflow.plan.checks import KnownIds, check_plan
-from workflow.plan.findings import Finding, dotted
-from workflow.plan.schema import Plan, PlanModel
+from cuiban.planfile.holidays import build_calendar
+from cuiban.planfile.pydantic_errors import findings_from
+from cuiban.planfile.strict_yaml import Mark, parse
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.calendar_findings import calendar_findings
+from cuiban.workflow.plan.checks import KnownIds, check_plan
+from cuiban.workflow.plan.findings import Finding, dotted
+from cuiban.workflow.plan.schema import Plan, PlanModel
 
 DEFAULT_PLAN = "config/plan.yaml"
 COLLECTIONS = ("people", "units", "milestones")

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from workflow.plan.findings import Finding, Path
+from cuiban.workflow.plan.findings import Finding, Path
 
 _EXPECTED = {
     "string_type": "text",

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from planfile.strict_yaml import Mark, parse
-from workflow.calendar import WorkingCalendar
-from workflow.plan.findings import Path, dotted
-from workflow.plan.schema import Plan
+from cuiban.planfile.strict_yaml import Mark, parse
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.findings import Path, dotted
+from cuiban.workflow.plan.schema import Plan
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CALENDAR_EXTRAS = {("calendar", "extra_holidays"), ("calendar", "extra_workdays")}

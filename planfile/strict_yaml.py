@@ -24,7 +24,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from workflow.plan.findings import Finding, Path
+from cuiban.workflow.plan.findings import Finding, Path
 
 Mark = tuple[int, int]
 

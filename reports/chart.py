@@ -17,7 +17,7 @@ from matplotlib import colormaps, font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from workflow.forms import Progress
+from cuiban.workflow.forms import Progress
 
 CJK_FONTS = (
     "WenQuanYi Zen Hei",

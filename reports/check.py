@@ -7,8 +7,8 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 
-from notifications.render import Sandbox, reason_of, unknown_filters_and_tests
-from reports.catalog import REPORTS
+from cuiban.notifications.render import Sandbox, reason_of, unknown_filters_and_tests
+from cuiban.reports.catalog import REPORTS
 
 NAMES = frozenset(f"{name}.{ext}" for name in REPORTS for ext in ("docx", "html"))
 """File names in the plan's templates folder that override a built-in report template."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from workflow.forms import DeptAudit, MonthlyReport, Stage, TeacherSheet, WorkingGroupForm
+from cuiban.workflow.forms import DeptAudit, MonthlyReport, Stage, TeacherSheet, WorkingGroupForm
 
 NOT_DONE = "未完成"
 CORRECTION_ROWS = 6

@@ -9,7 +9,7 @@ from typing import Any
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
-from notifications.render import Sandbox
+from cuiban.notifications.render import Sandbox
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 
-from notifications.render import Sandbox
+from cuiban.notifications.render import Sandbox
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
 

@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from reports import docx, html, pdf, xlsx
-from reports.catalog import FORMATS
+from cuiban.reports import docx, html, pdf, xlsx
+from cuiban.reports.catalog import FORMATS
 
 _XLSX = {
     "dept-audit": lambda context, chart, out: xlsx.dept_audit(context, out),

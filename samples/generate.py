@@ -1,7 +1,7 @@
 """Write the demo's synthetic 2016 campaign: a roster, daily status exports, tasks done by hand.
 
 Deterministic (seeded), so the committed files are reproducible:
-    .venv/bin/python -m samples.generate
+    .venv/bin/python -m cuiban.samples.generate
 Twelve departments of 25 teachers each (a few out of scope), with four kinds of pace:
 fast and on-time departments finish filling before 12-15, slow ones finish late, and
 one is stuck. Names are invented from common characters; addresses are .example.
@@ -14,7 +14,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from planfile.loader import load_plan
+from cuiban.planfile.loader import load_plan
 
 HERE = Path(__file__).resolve().parent / "2016"
 PLAN = Path(__file__).resolve().parent.parent / "config" / "plan.yaml"

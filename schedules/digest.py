@@ -14,11 +14,11 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection
 
-from models import outbox_store, task_store, teacher_store
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import Plan
-from workflow.task_machine import FINISHED
-from workflow.teacher_states import states_at_least
+from cuiban.models import outbox_store, task_store, teacher_store
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.task_machine import FINISHED
+from cuiban.workflow.teacher_states import states_at_least
 
 BEHIND = 5
 

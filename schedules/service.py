@@ -21,7 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from workflow.plan.schema import Plan
+from cuiban.workflow.plan.schema import Plan
 
 MISFIRE_GRACE = 3600
 """A job late by up to an hour (host asleep, busy) still runs; later than that, the next tick covers it."""

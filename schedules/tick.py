@@ -15,15 +15,15 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, Engine
 
-from models import locks, outbox_store, report_store, task_store, teacher_store, tick_marks
-from models.unit_of_work import transaction
-from notifications.labels import state_label
-from notifications.render import Rendered, Renderer, TemplateFailure
-from schedules.digest import digest_context, digest_data
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import Plan, Unit
-from workflow.recipients import Recipient, resolve
-from workflow.reminders import (
+from cuiban.models import locks, outbox_store, report_store, task_store, teacher_store, tick_marks
+from cuiban.models.unit_of_work import transaction
+from cuiban.notifications.labels import state_label
+from cuiban.notifications.render import Rendered, Renderer, TemplateFailure
+from cuiban.schedules.digest import digest_context, digest_data
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan, Unit
+from cuiban.workflow.recipients import Recipient, resolve
+from cuiban.workflow.reminders import (
     Reminded,
     at_local,
     escalation_moments,
@@ -32,9 +32,9 @@ from workflow.reminders import (
     reminder_slots,
     slot_to_send,
 )
-from workflow.task_machine import FINISHED, UnitTask
-from workflow.tasks import opens_at, responsible_units, task_key
-from workflow.teacher_states import states_at_least
+from cuiban.workflow.task_machine import FINISHED, UnitTask
+from cuiban.workflow.tasks import opens_at, responsible_units, task_key
+from cuiban.workflow.teacher_states import states_at_least
 
 TEACHERS_SHOWN = 100
 """A reminder lists at most this many unfinished teachers, then says how many more there are."""
@@ -281,7 +281,7 @@ def _digests(
 
 def _progress_chart(connection: Connection, plan: Plan, now: datetime) -> dict[str, Any]:
     """The digest's chart: entered teachers per department by day, shown inline in the HTML."""
-    from reports.chart import progress_png  # matplotlib loads only when a digest is due
+    from cuiban.reports.chart import progress_png  # matplotlib loads only when a digest is due
 
     png = progress_png(report_store.progress(connection, plan, now))
     return {"filename": "progress.png", "content_type": "image/png", "content_id": CHART_CID, "content": png}

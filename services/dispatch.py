@@ -26,11 +26,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from models import outbox_store
-from models.unit_of_work import transaction
-from notifications.message import Attachment, Outgoing
-from notifications.transports import PermanentFailure, SenderPaused, TemporaryFailure, Transport
-from services.holders import holder_is_dead, holder_name, host_now
+from cuiban.models import outbox_store
+from cuiban.models.unit_of_work import transaction
+from cuiban.notifications.message import Attachment, Outgoing
+from cuiban.notifications.transports import PermanentFailure, SenderPaused, TemporaryFailure, Transport
+from cuiban.services.holders import holder_is_dead, holder_name, host_now
 
 BACKOFF = (
     timedelta(minutes=1),

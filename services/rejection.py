@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.roster import RowProblem
+from cuiban.workflow.roster import RowProblem
 
 
 class FileRejected(Exception):

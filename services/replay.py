@@ -14,16 +14,16 @@ from pathlib import Path
 import pendulum
 from sqlalchemy import Engine, select
 
-from models.tables import Task
-from notifications.render import Renderer
-from notifications.transports import Transport
-from schedules.service import times_of_day
-from services.status_sync import sync_statuses
-from services.tasks import mark_done
-from services.tick_and_send import tick_and_send
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import Plan
-from workflow.reminders import at_local
+from cuiban.models.tables import Task
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import Transport
+from cuiban.schedules.service import times_of_day
+from cuiban.services.status_sync import sync_statuses
+from cuiban.services.tasks import mark_done
+from cuiban.services.tick_and_send import tick_and_send
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.reminders import at_local
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 SYNC_AT, DONE_AT = time(8, 0), time(16, 0)

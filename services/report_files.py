@@ -15,16 +15,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from models import outbox_store, report_store
-from models.unit_of_work import transaction
-from reports import context as contexts
-from reports.catalog import REPORTS
-from reports.chart import progress_png
-from reports.output import write
-from services import reports
-from workflow.clock import local_date
-from workflow.forms import working_group_form
-from workflow.plan.schema import Plan
+from cuiban.models import outbox_store, report_store
+from cuiban.models.unit_of_work import transaction
+from cuiban.reports import context as contexts
+from cuiban.reports.catalog import REPORTS
+from cuiban.reports.chart import progress_png
+from cuiban.reports.output import write
+from cuiban.services import reports
+from cuiban.workflow.clock import local_date
+from cuiban.workflow.forms import working_group_form
+from cuiban.workflow.plan.schema import Plan
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

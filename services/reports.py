@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from models import report_store, teacher_store
-from workflow.clock import local_date
-from workflow.forms import (
+from cuiban.models import report_store, teacher_store
+from cuiban.workflow.clock import local_date
+from cuiban.workflow.forms import (
     ENTERED,
     REVIEWED,
     DeptAudit,
@@ -25,7 +25,7 @@ from workflow.forms import (
     auditor_of,
     month_label,
 )
-from workflow.plan.schema import Plan
+from cuiban.workflow.plan.schema import Plan
 
 
 class UnknownSubject(ValueError):

@@ -19,18 +19,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from intake.header import Header, data_rows, locate
-from intake.tables import Row, read_table
-from models import log_store, reference_store, task_store, teacher_store
-from models.bulk import bound, insert_tuples
-from models.log_store import Entry
-from models.unit_of_work import gc_paused, transaction
-from services.background import in_background
-from services.rejection import FileRejected
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
-from workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
-from workflow.teacher_machine import allowed_events
+from cuiban.intake.header import Header, data_rows, locate
+from cuiban.intake.tables import Row, read_table
+from cuiban.models import log_store, reference_store, task_store, teacher_store
+from cuiban.models.bulk import bound, insert_tuples
+from cuiban.models.log_store import Entry
+from cuiban.models.unit_of_work import gc_paused, transaction
+from cuiban.services.background import in_background
+from cuiban.services.rejection import FileRejected
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
+from cuiban.workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
+from cuiban.workflow.teacher_machine import allowed_events
 
 BATCH = 5000
 PARTS = 2

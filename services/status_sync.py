@@ -21,19 +21,19 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from intake.header import data_rows, locate
-from intake.tables import UnreadableFile, read_rows
-from models import task_store, teacher_store
-from models.unit_of_work import gc_paused, transaction
-from services.rejection import FileRejected
-from workflow import cells
-from workflow.calendar import WorkingCalendar
-from workflow.clock import local_date, local_iso, require_aware, start_of_day
-from workflow.plan.schema import Plan
-from workflow.roster import RowProblem
-from workflow.status_export import StatusValidator
-from workflow.teacher_machine import sync_path
-from workflow.teacher_states import OUT_OF_SCOPE
+from cuiban.intake.header import data_rows, locate
+from cuiban.intake.tables import UnreadableFile, read_rows
+from cuiban.models import task_store, teacher_store
+from cuiban.models.unit_of_work import gc_paused, transaction
+from cuiban.services.rejection import FileRejected
+from cuiban.workflow import cells
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.clock import local_date, local_iso, require_aware, start_of_day
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.roster import RowProblem
+from cuiban.workflow.status_export import StatusValidator
+from cuiban.workflow.teacher_machine import sync_path
+from cuiban.workflow.teacher_states import OUT_OF_SCOPE
 
 
 class NoSyncSection(ValueError):

@@ -8,13 +8,13 @@ from functools import partial
 
 from sqlalchemy import Engine
 
-from models import log_store, task_store
-from models.unit_of_work import transaction
-from workflow.calendar import WorkingCalendar
-from workflow.clock import local_iso
-from workflow.plan.schema import Plan
-from workflow.task_machine import FINISHED
-from workflow.tasks import task_key
+from cuiban.models import log_store, task_store
+from cuiban.models.unit_of_work import transaction
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.clock import local_iso
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.task_machine import FINISHED
+from cuiban.workflow.tasks import task_key
 
 
 class TaskNotFound(LookupError):

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 
-from models import log_store, task_store, teacher_store
-from models.log_store import Entry
-from models.teacher_store import TEACHER
-from models.unit_of_work import transaction
-from workflow.clock import local_iso
-from workflow.plan.schema import Plan
-from workflow.roster import TEACHER_FIELDS
-from workflow.teacher_machine import Happened, TeacherRecord
+from cuiban.models import log_store, task_store, teacher_store
+from cuiban.models.log_store import Entry
+from cuiban.models.teacher_store import TEACHER
+from cuiban.models.unit_of_work import transaction
+from cuiban.workflow.clock import local_iso
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.roster import TEACHER_FIELDS
+from cuiban.workflow.teacher_machine import Happened, TeacherRecord
 
 CORRECTABLE = tuple(f for f in TEACHER_FIELDS if f != "staff_id")
 

@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from models import lease_store
-from notifications.render import Renderer
-from notifications.transports import Transport
-from schedules.tick import TickReport, run_tick
-from services.dispatch import LATE_AFTER, DispatchReport, dispatch
-from services.holders import holder_is_dead, holder_name, host_now
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import Plan
+from cuiban.models import lease_store
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import Transport
+from cuiban.schedules.tick import TickReport, run_tick
+from cuiban.services.dispatch import LATE_AFTER, DispatchReport, dispatch
+from cuiban.services.holders import holder_is_dead, holder_name, host_now
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
 
 TICK_LEASE = "cuiban.tick"
 TICK_TTL = timedelta(minutes=15)

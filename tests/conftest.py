@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from models.database import open_engine
-from planfile.loader import load_plan
+from cuiban.models.database import open_engine
+from cuiban.planfile.loader import load_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_PLAN = ROOT / "config" / "plan.yaml"

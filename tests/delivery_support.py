@@ -33,9 +33,9 @@ import pendulum
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-from models import outbox_store
-from models.unit_of_work import transaction
-from notifications.transports import SmtpSettings, SmtpTransport
+from cuiban.models import outbox_store
+from cuiban.models.unit_of_work import transaction
+from cuiban.notifications.transports import SmtpSettings, SmtpTransport
 from tests.conftest import MINIMAL_PLAN
 
 SENDER = "cuiban@school.example"
@@ -250,7 +250,7 @@ def many_departments_plan(departments: int, **changes: str) -> str:
 _forkserver: Any = None
 PRELOAD = [
     "__main__",  # else each child runs the test runner's main module again
-    "cli.main",
+    "cuiban.cli.main",
     "tests.delivery_support",
     "yagmail",  # what the commands import on first use
     "sqlalchemy.dialects.sqlite.pysqlite",
@@ -276,7 +276,7 @@ def _run_cuiban(argv: list[str], environment: dict[str, str], output: str, folde
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    from cli.main import cuiban
+    from cuiban.cli.main import cuiban
 
     code = 0
     try:

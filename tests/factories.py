@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from planfile.loader import load_plan
+from cuiban.planfile.loader import load_plan
 
 ROSTER_HEADER = list(
     load_plan(Path(__file__).resolve().parent.parent / "config" / "plan.yaml")[0].roster.columns.values()
@@ -92,7 +92,7 @@ def import_minimal_roster(  # type: ignore[no-untyped-def]
     engine, plan, calendar, folder: Path, departments: list[str], per: int, at
 ) -> None:
     """The minimal plan's roster: `per` teachers in each department (36-month contracts), imported at `at`."""
-    from services.roster_import import import_roster
+    from cuiban.services.roster_import import import_roster
 
     path = write_csv(
         folder / "roster.csv",

@@ -6,9 +6,9 @@ from typing import Any
 
 from transitions.extensions import GraphMachine
 
-from workflow.task_machine import TASK_STATES, TASK_TRANSITIONS
-from workflow.teacher_machine import TRANSITIONS
-from workflow.teacher_states import ALL_STATES
+from cuiban.workflow.task_machine import TASK_STATES, TASK_TRANSITIONS
+from cuiban.workflow.teacher_machine import TRANSITIONS
+from cuiban.workflow.teacher_states import ALL_STATES
 
 
 class _Drawn:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from workflow.plan.schema import Plan
-from workflow.teacher_states import states_at_least
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.teacher_states import states_at_least
 
 ENTERED = states_at_least("submitted")
 """录入完成: the teacher has submitted (a returned record is back to not entered)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.plan.schema import Plan
+from cuiban.workflow.plan.schema import Plan
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from datetime import date, datetime, time, timedelta
 
 import pendulum
 
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import EscalationStep, ReminderPolicy
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import EscalationStep, ReminderPolicy
 
 
 @dataclass(frozen=True)

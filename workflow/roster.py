@@ -18,9 +18,9 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from workflow import cells
-from workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
-from workflow.scope import failing_rule
+from cuiban.workflow import cells
+from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
+from cuiban.workflow.scope import failing_rule
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "staff_id": cells.identifier,

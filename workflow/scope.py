@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow.plan.schema import ScopeRule
+from cuiban.workflow.plan.schema import ScopeRule
 
 
 def passes(rule: ScopeRule, value: Any) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow import cells
-from workflow.plan.schema import SyncSpec
-from workflow.roster import RowProblem
+from cuiban.workflow import cells
+from cuiban.workflow.plan.schema import SyncSpec
+from cuiban.workflow.roster import RowProblem
 
 
 class StatusValidator:

@@ -13,8 +13,8 @@ from typing import Any
 
 from transitions import EventData
 
-from workflow.machines import IllegalEvent, SharedMachine
-from workflow.teacher_machine import Happened
+from cuiban.workflow.machines import IllegalEvent, SharedMachine
+from cuiban.workflow.teacher_machine import Happened
 
 TASK_STATES = ("upcoming", "open", "overdue", "done", "done_late")
 FINISHED = frozenset({"done", "done_late"})

@@ -13,10 +13,10 @@ from datetime import date, datetime
 
 import pendulum
 
-from workflow.calendar import WorkingCalendar
-from workflow.clock import end_of_day, start_of_day
-from workflow.plan.schema import ALL_DEPARTMENTS, Plan
-from workflow.plan.timeline import due_date, monthly_occurrences
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.clock import end_of_day, start_of_day
+from cuiban.workflow.plan.schema import ALL_DEPARTMENTS, Plan
+from cuiban.workflow.plan.timeline import due_date, monthly_occurrences
 
 
 @dataclass(frozen=True)

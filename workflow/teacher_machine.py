@@ -16,8 +16,8 @@ from typing import Any
 
 from transitions import EventData, MachineError
 
-from workflow.machines import IllegalEvent, SharedMachine
-from workflow.teacher_states import ALL_STATES
+from cuiban.workflow.machines import IllegalEvent, SharedMachine
+from cuiban.workflow.teacher_states import ALL_STATES
 
 BEFORE_REPORT = [
     "pending",

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables on the metadata)
+import cuiban.models.tables  # noqa: F401  (registers the tables on the metadata)
 
 target_metadata = SQLModel.metadata
 

@@ -2,7 +2,7 @@
 
 The shipped .docx files are this script's output; an admin copies one into the plan's
 `templates` folder and edits it in Word or LibreOffice (docs/reports.md). Run
-`python -m reports.templates.build_docx` after changing a layout here.
+`python -m cuiban.reports.templates.build_docx` after changing a layout here.
 """
 
 from __future__ import annotations

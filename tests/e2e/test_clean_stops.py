@@ -15,9 +15,9 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from models.database import open_engine
-from planfile.loader import load_plan
-from services.roster_import import import_roster
+from cuiban.models.database import open_engine
+from cuiban.planfile.loader import load_plan
+from cuiban.services.roster_import import import_roster
 from tests.conftest import SHIPPED_PLAN
 from tests.factories import ROSTER_HEADER, teacher_row, write_csv
 
@@ -70,7 +70,7 @@ def _env(db: Path) -> dict[str, str]:
 
 def _start(db: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args],
+        [sys.executable, "-m", "cuiban.cli.main", *args],
         env=_env(db),
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from services.dispatch import CLAIM_LEASE
+from cuiban.services.dispatch import CLAIM_LEASE
 from tests.conftest import MINIMAL_PLAN, url_of
 from tests.delivery_support import (
     Cuiban,

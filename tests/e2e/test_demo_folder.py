@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from cli.replay_commands import DEMO_DATABASE, DEMO_MARKER, _demo_folder
+from cuiban.cli.main import cuiban
+from cuiban.cli.replay_commands import DEMO_DATABASE, DEMO_MARKER, _demo_folder
 from tests.conftest import SHIPPED_PLAN
 
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy import func, select
 
-from cli.main import cuiban
-from models.tables import SyncExport, Task, Teacher, TransitionLog
+from cuiban.cli.main import cuiban
+from cuiban.models.tables import SyncExport, Task, Teacher, TransitionLog
 from tests.conftest import SHIPPED_PLAN, url_of
 from tests.factories import ROSTER_HEADER, roster, write_csv, write_xls, write_xlsx
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cuiban
+from cuiban.cli.main import cuiban
 from tests.conftest import SHIPPED_PLAN
 from tests.factories import ROSTER_HEADER, roster, write_csv
 

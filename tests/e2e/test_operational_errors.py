@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import cuiban
-from cli.replay_commands import SAMPLE
+from cuiban.cli.main import cuiban
+from cuiban.cli.replay_commands import SAMPLE
 from tests.conftest import PG_URL, SHIPPED_PLAN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +172,7 @@ def _as_unprivileged(env: dict[str, str], *args: str) -> subprocess.CompletedPro
             pytest.skip("running as root without setpriv: cannot drop the privilege to write anywhere")
         prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "cli.main", *args],
+        [*prefix, sys.executable, "-m", "cuiban.cli.main", *args],
         env={**os.environ, **env, "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},
         cwd=ROOT,
         capture_output=True,
@@ -303,14 +303,14 @@ def _boom(*args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def test_an_unexpected_error_is_one_sentence_and_points_at_debug(env: dict[str, str], monkeypatch) -> None:
-    monkeypatch.setattr("cli.context.read_plan", _boom)
+    monkeypatch.setattr("cuiban.cli.context.read_plan", _boom)
     line = refused(invoke(env, "tick", *NOW), 1, "ZeroDivisionError", "run with --debug for details")
     assert "s3cret-pw" not in line and "cuiban:***@db.example" in line
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_debug_shows_the_traceback_without_the_password(env: dict[str, str], monkeypatch, how: str) -> None:
-    monkeypatch.setattr("cli.context.read_plan", _boom)
+    monkeypatch.setattr("cuiban.cli.context.read_plan", _boom)
     if how == "option":
         result = invoke(env, "--debug", "tick", *NOW)
     else:
@@ -327,7 +327,7 @@ def test_the_real_process_exit_code_and_streams() -> None:
         [
             sys.executable,
             "-m",
-            "cli.main",
+            "cuiban.cli.main",
             "task",
             "list",
             "--db",

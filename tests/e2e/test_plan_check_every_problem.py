@@ -7,8 +7,8 @@ import time
 
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from planfile.loader import load_text
+from cuiban.cli.main import cuiban
+from cuiban.planfile.loader import load_text
 from tests.conftest import line_of
 
 

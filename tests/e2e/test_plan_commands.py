@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from planfile.loader import read_plan
+from cuiban.cli.main import cuiban
+from cuiban.planfile.loader import read_plan
 from tests.conftest import SHIPPED_PLAN
 
 MID_CAMPAIGN = "2016-12-10T10:00+08:00"

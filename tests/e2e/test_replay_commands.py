@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from cli.replay_commands import SAMPLE
+from cuiban.cli.main import cuiban
+from cuiban.cli.replay_commands import SAMPLE
 from tests.conftest import SHIPPED_PLAN
 
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 
-from cli.main import cuiban
-from reports.docx import BUILT_IN
+from cuiban.cli.main import cuiban
+from cuiban.reports.docx import BUILT_IN
 from tests.conftest import SHIPPED_PLAN
 from tests.factories import ROSTER_HEADER, roster, write_csv
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from cli.replay_commands import SAMPLE
+from cuiban.cli.main import cuiban
+from cuiban.cli.replay_commands import SAMPLE
 from tests.conftest import SHIPPED_PLAN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run", "--every", "1", *args],
+        [sys.executable, "-m", "cuiban.cli.main", "run", "--every", "1", *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

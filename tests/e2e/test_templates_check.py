@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from notifications.render import BUILT_IN
-from notifications.template_check import TEMPLATE_NAMES
+from cuiban.cli.main import cuiban
+from cuiban.notifications.render import BUILT_IN
+from cuiban.notifications.template_check import TEMPLATE_NAMES
 from tests.conftest import SHIPPED_PLAN
 
 ESCAPES = [  # variables every kind of message has (plan, recipient), so only the payload can fail

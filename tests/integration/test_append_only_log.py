@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from cli.main import cuiban
-from models import log_store, task_store
-from models.log_store import Entry, OutOfOrder
-from models.tables import Task, Teacher, TransitionLog
-from services import tasks, teachers
-from services.status_sync import sync_statuses
+from cuiban.cli.main import cuiban
+from cuiban.models import log_store, task_store
+from cuiban.models.log_store import Entry, OutOfOrder
+from cuiban.models.tables import Task, Teacher, TransitionLog
+from cuiban.services import tasks, teachers
+from cuiban.services.status_sync import sync_statuses
 from tests.factories import import_minimal_roster, roster, write_csv
 
 T0 = pendulum.datetime(2016, 12, 1, 9, tz="Asia/Shanghai")

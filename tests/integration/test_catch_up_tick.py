@@ -13,13 +13,13 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from models import outbox_store
-from notifications.render import Renderer
-from notifications.transports import FileTransport
-from planfile.loader import load_plan
-from services.status_sync import sync_statuses
-from services.tasks import mark_done
-from services.tick_and_send import tick_and_send
+from cuiban.models import outbox_store
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import FileTransport
+from cuiban.planfile.loader import load_plan
+from cuiban.services.status_sync import sync_statuses
+from cuiban.services.tasks import mark_done
+from cuiban.services.tick_and_send import tick_and_send
 from tests.conftest import MINIMAL_PLAN
 from tests.factories import import_minimal_roster, write_csv
 from tests.integration.test_tick_campaign import EMAIL_TO_ID, at

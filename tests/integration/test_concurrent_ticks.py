@@ -11,10 +11,10 @@ import pendulum
 import pytest
 from sqlalchemy import select
 
-from models import log_store, outbox_store
-from models.tables import Task
-from planfile.loader import load_plan
-from services.roster_import import import_roster
+from cuiban.models import log_store, outbox_store
+from cuiban.models.tables import Task
+from cuiban.planfile.loader import load_plan
+from cuiban.services.roster_import import import_roster
 from tests.conftest import MINIMAL_PLAN, postgres_engine, url_of
 from tests.factories import roster, write_csv
 from tests.integration.test_smtp_delivery import Recorder, _free_port
@@ -49,7 +49,7 @@ def test_two_ticks_at_once_send_each_message_once(pg_engine, tmp_path: Path) -> 
         "CUIBAN_SMTP_SECURITY": "none",
         "CUIBAN_MAIL_FROM": "cuiban@school.example",
     }
-    command = [sys.executable, "-m", "cli.main", "tick", "--now", NOW]
+    command = [sys.executable, "-m", "cuiban.cli.main", "tick", "--now", NOW]
     try:
         runs = [
             subprocess.Popen(

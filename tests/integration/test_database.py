@@ -7,8 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401
-from models.database import DEFAULT_URL, alembic_config, database_url, open_engine, upgrade
+import cuiban.models.tables  # noqa: F401
+from cuiban.models.database import DEFAULT_URL, alembic_config, database_url, open_engine, upgrade
 
 
 def test_migrations_build_exactly_the_tables(engine) -> None:

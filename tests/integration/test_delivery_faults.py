@@ -16,14 +16,14 @@ import pendulum
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cuiban
-from models.database import open_engine
-from models.outbox_store import PRIORITY
-from notifications.render import Renderer
-from planfile.loader import load_plan
-from services.dispatch import BACKOFF, GIVE_UP_AFTER, GIVE_UP_AGE, dispatch
-from services.roster_import import import_roster
-from services.tick_and_send import tick_and_send
+from cuiban.cli.main import cuiban
+from cuiban.models.database import open_engine
+from cuiban.models.outbox_store import PRIORITY
+from cuiban.notifications.render import Renderer
+from cuiban.planfile.loader import load_plan
+from cuiban.services.dispatch import BACKOFF, GIVE_UP_AFTER, GIVE_UP_AGE, dispatch
+from cuiban.services.roster_import import import_roster
+from cuiban.services.tick_and_send import tick_and_send
 from tests.conftest import MINIMAL_PLAN, url_of
 from tests.delivery_support import (
     GMAIL_RATE,

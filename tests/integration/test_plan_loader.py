@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planfile.loader import read_plan
+from cuiban.planfile.loader import read_plan
 from tests.conftest import SHIPPED_PLAN, line_of
 
 

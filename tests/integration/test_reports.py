@@ -21,15 +21,15 @@ import pytest
 from docx import Document
 from sqlalchemy import text
 
-from models.outbox_store import attachments
-from notifications.render import Renderer
-from notifications.transports import FileTransport
-from planfile.loader import load_plan
-from schedules.tick import run_tick
-from services.dispatch import dispatch
-from services.report_files import send_monthly, write_reports
-from services.roster_import import import_roster
-from services.status_sync import sync_statuses
+from cuiban.models.outbox_store import attachments
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import FileTransport
+from cuiban.planfile.loader import load_plan
+from cuiban.schedules.tick import run_tick
+from cuiban.services.dispatch import dispatch
+from cuiban.services.report_files import send_monthly, write_reports
+from cuiban.services.roster_import import import_roster
+from cuiban.services.status_sync import sync_statuses
 from tests.conftest import SHIPPED_PLAN
 from tests.factories import ROSTER_HEADER, teacher_row, write_csv
 

@@ -9,10 +9,10 @@ import pendulum
 import pytest
 from sqlalchemy import func, select
 
-from models import log_store
-from models.tables import Teacher, TransitionLog
-from services.rejection import FileRejected
-from services.roster_import import import_roster
+from cuiban.models import log_store
+from cuiban.models.tables import Teacher, TransitionLog
+from cuiban.services.rejection import FileRejected
+from cuiban.services.roster_import import import_roster
 from tests.factories import ROSTER_HEADER, roster, teacher_row, write_csv, write_xls, write_xlsx
 
 NOW = pendulum.datetime(2016, 11, 29, 9, tz="Asia/Shanghai")
@@ -68,7 +68,7 @@ def _count(engine, table) -> int:
 
 @pytest.mark.parametrize("title", [None, TITLE], ids=["header-first", "title-row-above"])
 def test_every_format_imports_identically(tmp_path: Path, plan_and_calendar, title) -> None:
-    from models.database import open_engine
+    from cuiban.models.database import open_engine
 
     plan, calendar = plan_and_calendar
     results = {}
@@ -126,9 +126,9 @@ def test_the_same_problems_when_the_checking_is_split_over_processes(
 ) -> None:
     """Batches of 3 rows, checked alternately by two processes: a duplicate within one part,
     one across parts, and a bad cell are all named, in row order; nothing is written."""
-    import services.roster_import
+    from cuiban.services import roster_import
 
-    monkeypatch.setattr(services.roster_import, "BATCH", 3)
+    monkeypatch.setattr(roster_import, "BATCH", 3)
     plan, calendar = plan_and_calendar
     rows = roster(["新闻传播学院"], 14)  # file rows 2-15: batches 2-4 (part 0), 5-7 (part 1), 8-10 (part 0)…
     rows[1][0] = "000001"  # row 3: duplicate of row 2, same batch, same part
@@ -196,7 +196,7 @@ def test_dry_run_counts_but_writes_nothing(engine, tmp_path, plan_and_calendar) 
 
 
 def test_a_file_without_the_header_is_refused(tmp_path, sqlite_engine, plan_and_calendar) -> None:
-    from intake.tables import UnreadableFile
+    from cuiban.intake.tables import UnreadableFile
 
     plan, calendar = plan_and_calendar
     path = write_csv(tmp_path / "x.csv", ["编号", "名字"], [["1", "张三"]])

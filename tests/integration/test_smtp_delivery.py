@@ -12,13 +12,13 @@ import pendulum
 import pytest
 from aiosmtpd.controller import Controller
 
-from models import outbox_store
-from notifications.render import Renderer
-from notifications.transports import SmtpSettings, SmtpTransport
-from planfile.loader import load_plan
-from schedules.tick import run_tick
-from services.dispatch import dispatch
-from services.roster_import import import_roster
+from cuiban.models import outbox_store
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import SmtpSettings, SmtpTransport
+from cuiban.planfile.loader import load_plan
+from cuiban.schedules.tick import run_tick
+from cuiban.services.dispatch import dispatch
+from cuiban.services.roster_import import import_roster
 from tests.conftest import MINIMAL_PLAN
 from tests.factories import roster, write_csv
 

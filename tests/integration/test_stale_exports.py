@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from cli.main import cuiban
-from models import teacher_store
-from models.tables import SyncExport, Teacher, TransitionLog
-from services.status_sync import (
+from cuiban.cli.main import cuiban
+from cuiban.models import teacher_store
+from cuiban.models.tables import SyncExport, Teacher, TransitionLog
+from cuiban.services.status_sync import (
     FROM_MODIFIED,
     FROM_NAME,
     FROM_OPTION,

@@ -8,13 +8,13 @@ import pendulum
 import pytest
 from sqlalchemy import func, select
 
-from models import log_store, task_store
-from models.tables import Teacher, TransitionLog
-from services import teachers
-from services.rejection import FileRejected
-from services.status_sync import sync_statuses
+from cuiban.models import log_store, task_store
+from cuiban.models.tables import Teacher, TransitionLog
+from cuiban.services import teachers
+from cuiban.services.rejection import FileRejected
+from cuiban.services.status_sync import sync_statuses
+from cuiban.workflow.teacher_machine import sync_path
 from tests.factories import import_minimal_roster, write_csv
-from workflow.teacher_machine import sync_path
 
 NOW = pendulum.datetime(2016, 12, 8, 9, tz="Asia/Shanghai")
 EXPORT_HEADER = ["序号", "工号", "姓名", "填报状态"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models.database import open_engine
-from models.unit_of_work import commits, transaction
+from cuiban.models.database import open_engine
+from cuiban.models.unit_of_work import commits, transaction
 
 
 class Stop(BaseException):

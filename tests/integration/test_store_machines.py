@@ -6,13 +6,13 @@ import pendulum
 import pytest
 from sqlalchemy import insert, select
 
-from models import log_store, task_store
-from models.tables import Teacher
-from models.unit_of_work import transaction
-from services import teachers
+from cuiban.models import log_store, task_store
+from cuiban.models.tables import Teacher
+from cuiban.models.unit_of_work import transaction
+from cuiban.services import teachers
+from cuiban.workflow.machines import IllegalEvent
 from tests.unit.test_task_machine import LEGAL as TASK_LEGAL
 from tests.unit.test_teacher_machine import KWARGS, LEGAL
-from workflow.machines import IllegalEvent
 
 NOW = pendulum.datetime(2016, 12, 10, 10, tz="Asia/Shanghai")
 TEACHER = Teacher.__table__

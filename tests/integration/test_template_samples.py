@@ -16,12 +16,12 @@ from typing import Any
 
 import pendulum
 
-from models import outbox_store
-from notifications.render import Rendered, Renderer
-from notifications.samples import SAMPLES
-from schedules.tick import run_tick
-from services.roster_import import import_roster
-from services.status_sync import sync_statuses
+from cuiban.models import outbox_store
+from cuiban.notifications.render import Rendered, Renderer
+from cuiban.notifications.samples import SAMPLES
+from cuiban.schedules.tick import run_tick
+from cuiban.services.roster_import import import_roster
+from cuiban.services.status_sync import sync_statuses
 from tests.factories import roster, write_csv
 
 TZ = "Asia/Shanghai"

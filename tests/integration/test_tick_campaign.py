@@ -15,12 +15,12 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from models import outbox_store
-from notifications.render import Renderer
-from schedules.tick import run_tick
-from services.roster_import import import_roster
-from services.status_sync import sync_statuses
-from services.tasks import mark_done
+from cuiban.models import outbox_store
+from cuiban.notifications.render import Renderer
+from cuiban.schedules.tick import run_tick
+from cuiban.services.roster_import import import_roster
+from cuiban.services.status_sync import sync_statuses
+from cuiban.services.tasks import mark_done
 from tests.factories import roster, write_csv
 
 TZ = "Asia/Shanghai"

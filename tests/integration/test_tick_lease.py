@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from models import lease_store
-from notifications.render import Renderer
-from notifications.transports import FileTransport
-from services.holders import holder_is_dead, holder_name, host_now
-from services.tick_and_send import TICK_LEASE, TickBusy, tick_and_send
+from cuiban.models import lease_store
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import FileTransport
+from cuiban.services.holders import holder_is_dead, holder_name, host_now
+from cuiban.services.tick_and_send import TICK_LEASE, TickBusy, tick_and_send
 from tests.integration.test_catch_up_tick import _setup
 from tests.integration.test_tick_campaign import at
 

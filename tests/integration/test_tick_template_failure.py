@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import outbox_store
-from notifications.render import Renderer
-from notifications.transports import FileTransport
-from planfile.loader import load_plan
-from services.tick_and_send import tick_and_send
+from cuiban.models import outbox_store
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import FileTransport
+from cuiban.planfile.loader import load_plan
+from cuiban.services.tick_and_send import tick_and_send
 from tests.conftest import MINIMAL_PLAN
 from tests.integration.test_catch_up_tick import _setup
 from tests.integration.test_tick_campaign import at

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from planfile.holidays import build_calendar, official_cn_calendar
-from workflow.calendar import WorkingCalendar
-from workflow.plan.schema import CalendarSpec
+from cuiban.planfile.holidays import build_calendar, official_cn_calendar
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import CalendarSpec
 
 CN = official_cn_calendar()
 

@@ -11,8 +11,8 @@ from datetime import time
 import pendulum
 import pytest
 
-from workflow.plan.schema import ReminderPolicy
-from workflow.reminders import Reminded, latest_slot, reminder_slots, slot_to_send
+from cuiban.workflow.plan.schema import ReminderPolicy
+from cuiban.workflow.reminders import Reminded, latest_slot, reminder_slots, slot_to_send
 
 TZ = "Asia/Shanghai"
 POLICY = ReminderPolicy(before=[3, 1, 0], at=time(9, 0), working_days_only=True, repeat_while_overdue=True)

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from workflow import cells
-from workflow.roster import RosterValidator
+from cuiban.workflow import cells
+from cuiban.workflow.roster import RosterValidator
 
 FORMULA = cells.FormulaWithoutValue("Sheet1!D7", "DATE(1980,5,1)")
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from workflow import cells
+from cuiban.workflow import cells
 
 
 @pytest.mark.parametrize(

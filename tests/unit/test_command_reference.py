@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.reference import MACHINES, REFERENCE, commands, commands_markdown, machines_markdown
+from cuiban.cli.reference import MACHINES, REFERENCE, commands, commands_markdown, machines_markdown
 
 
 def test_every_command_has_help() -> None:
@@ -12,12 +12,12 @@ def test_every_command_has_help() -> None:
 
 def test_commands_md_is_up_to_date() -> None:
     assert REFERENCE.read_text(encoding="utf-8") == commands_markdown(), (
-        "docs/commands.md is stale: run `python -m cli.reference --write`"
+        "docs/commands.md is stale: run `python -m cuiban.cli.reference --write`"
     )
 
 
 def test_state_diagrams_are_up_to_date() -> None:
     assert MACHINES.read_text(encoding="utf-8") == machines_markdown(), (
-        "docs/state-machines.md is stale: run `python -m cli.reference --write`"
+        "docs/state-machines.md is stale: run `python -m cuiban.cli.reference --write`"
     )
     assert "reported --> correction_requested: request_correction" in machines_markdown()

@@ -11,7 +11,7 @@ from email.policy import SMTP
 import pendulum
 import pytest
 
-from notifications.message import Attachment, Outgoing, build, flatten
+from cuiban.notifications.message import Attachment, Outgoing, build, flatten
 
 NOW = pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
 CHART = Attachment("progress.png", "image/png", b"\x89PNG\r\n" + bytes(range(256)) * 160, "chart@cuiban")

@@ -49,12 +49,18 @@ def _sources() -> list[Path]:
 
 
 def _imported_roots(tree: ast.AST) -> set[str]:
+    """The top-level packages a module imports; ours are named without their `cuiban.` prefix."""
     roots: set[str] = set()
+    names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
+            names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
+            own = node.module == "cuiban"
+            names += [f"cuiban.{alias.name}" for alias in node.names] if own else [node.module]
+    for name in names:
+        parts = name.split(".")
+        roots.add(parts[1] if parts[0] == "cuiban" and len(parts) > 1 else parts[0])
     return roots
 
 
@@ -92,7 +98,7 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 
 def test_the_checks_catch_what_they_look_for() -> None:
-    tree = ast.parse("import sqlmodel\nfrom models.store import x\nfrom . import y\n")
+    tree = ast.parse("import sqlmodel\nfrom cuiban.models.store import x\nfrom . import y\n")
     assert _imported_roots(tree) == {"sqlmodel", "models"}
     code = "pendulum.now()\ndate.today()\ntime.time()\nopen('f')\ntime(9, 30)\n"
     assert _clock_or_io_calls(ast.parse(code)) == {"now", "today", "time.time", "open"}

@@ -8,8 +8,8 @@ import pendulum
 import pytest
 from jinja2 import UndefinedError
 
-from notifications.message import Outgoing, build
-from notifications.render import Renderer, one_line
+from cuiban.notifications.message import Outgoing, build
+from cuiban.notifications.render import Renderer, one_line
 
 NOW = pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
 CONTEXT = {

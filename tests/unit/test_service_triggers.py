@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from planfile.loader import load_plan
-from schedules.service import Clock, times_of_day, triggers
+from cuiban.planfile.loader import load_plan
+from cuiban.schedules.service import Clock, times_of_day, triggers
 from tests.conftest import SHIPPED_PLAN
 
 PLAN, _ = load_plan(SHIPPED_PLAN)

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from planfile.strict_yaml import ScalarProblem, parse, resolve_plain
+from cuiban.planfile.strict_yaml import ScalarProblem, parse, resolve_plain
 
 
 @pytest.mark.parametrize(

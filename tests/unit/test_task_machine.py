@@ -5,8 +5,8 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from workflow.machines import IllegalEvent
-from workflow.task_machine import TASK_EVENTS, TASK_STATES, TASK_TRANSITIONS, UnitTask
+from cuiban.workflow.machines import IllegalEvent
+from cuiban.workflow.task_machine import TASK_EVENTS, TASK_STATES, TASK_TRANSITIONS, UnitTask
 
 NOW = pendulum.datetime(2016, 12, 10, 10, tz="Asia/Shanghai")
 DUE = pendulum.datetime(2016, 12, 15, 23, 59, 59, tz="Asia/Shanghai")
@@ -65,7 +65,7 @@ def test_reopened_tasks_return_to_where_they_were() -> None:
 
 def test_records_share_one_machine_that_keeps_none_of_them() -> None:
     """Each record moves on its own; the shared machine holds no reference (no growth in a long run)."""
-    from workflow.task_machine import MACHINE
+    from cuiban.workflow.task_machine import MACHINE
 
     first, second = UnitTask("a"), UnitTask("b", "open")
     first.fire("open_window", NOW)

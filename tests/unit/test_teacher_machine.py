@@ -5,9 +5,9 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from workflow.machines import IllegalEvent
-from workflow.teacher_machine import EVENTS, TRANSITIONS, TeacherRecord, allowed_events, sync_path
-from workflow.teacher_states import ALL_STATES
+from cuiban.workflow.machines import IllegalEvent
+from cuiban.workflow.teacher_machine import EVENTS, TRANSITIONS, TeacherRecord, allowed_events, sync_path
+from cuiban.workflow.teacher_states import ALL_STATES
 
 NOW = pendulum.datetime(2016, 12, 10, 10, tz="Asia/Shanghai")
 KWARGS = {"return_": {"note": "学历填写有误"}, "request_correction": {"changes": {"title": "副教授"}}}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from jinja2 import BaseLoader
 
-from notifications.render import Renderer, Sandbox, TemplateFailure
-from notifications.samples import SAMPLES, samples_of
+from cuiban.notifications.render import Renderer, Sandbox, TemplateFailure
+from cuiban.notifications.samples import SAMPLES, samples_of
 
 REMINDER = samples_of("reminder")[0].context
 DIGEST = samples_of("digest")[0].context

@@ -7,10 +7,10 @@ from datetime import date
 import pendulum
 import pytest
 
-from planfile.loader import load_plan
+from cuiban.planfile.loader import load_plan
+from cuiban.workflow.clock import NaiveDatetimeError, end_of_day, parse_moment
+from cuiban.workflow.plan.timeline import monthly_occurrences, view
 from tests.conftest import SHIPPED_PLAN
-from workflow.clock import NaiveDatetimeError, end_of_day, parse_moment
-from workflow.plan.timeline import monthly_occurrences, view
 
 PLAN, CALENDAR = load_plan(SHIPPED_PLAN)
 

@@ -1,5 +1,5 @@
 """The plan: its typed schema, the checks across its parts, and its timeline."""
 
-from workflow.plan.schema import Milestone, Plan
+from cuiban.workflow.plan.schema import Milestone, Plan
 
 __all__ = ["Milestone", "Plan"]

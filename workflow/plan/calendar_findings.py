@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from workflow.calendar import WorkingCalendar
-from workflow.plan.findings import Finding
-from workflow.plan.schema import Plan
-from workflow.plan.timeline import monthly_occurrences
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.findings import Finding
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.plan.timeline import monthly_occurrences
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

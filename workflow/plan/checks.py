@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import pendulum
 
-from workflow.plan.findings import Finding, Path
-from workflow.plan.schema import (
+from cuiban.workflow.plan.findings import Finding, Path
+from cuiban.workflow.plan.schema import (
     ALL_DEPARTMENTS,
     PLAN_ROLES,
     REQUIRED_ROSTER_FIELDS,

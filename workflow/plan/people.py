@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.plan.schema import ALL_DEPARTMENTS, Plan
+from cuiban.workflow.plan.schema import ALL_DEPARTMENTS, Plan
 
 UNIT_ROLE_LABELS = {"collector": "信息采集员", "head": "负责人", "contacts": "联系人"}
 

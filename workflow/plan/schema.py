@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from workflow.teacher_states import PROGRESS_ORDER
+from cuiban.workflow.teacher_states import PROGRESS_ORDER
 
 ALL_DEPARTMENTS = "departments"
 """In a milestone's `units`: one task for every unit of kind department."""

@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 
 import pendulum
 
-from workflow.calendar import WorkingCalendar
-from workflow.clock import end_of_day, local_date, start_of_day
-from workflow.plan.people import recipient_labels
-from workflow.plan.schema import Milestone, Plan
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.clock import end_of_day, local_date, start_of_day
+from cuiban.workflow.plan.people import recipient_labels
+from cuiban.workflow.plan.schema import Milestone, Plan
 
 STATUSES = ("upcoming", "open", "due_today", "past", "undated", "waiting")
 

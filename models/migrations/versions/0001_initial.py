@@ -8,7 +8,7 @@ Create Date: 2026-11-28
 import sqlalchemy as sa
 from alembic import op
 
-from models.utc import UTCDateTime
+from cuiban.models.utc import UTCDateTime
 
 revision = "0001"
 down_revision = None

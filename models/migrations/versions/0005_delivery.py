@@ -10,7 +10,7 @@ Create Date: 2026-11-28
 import sqlalchemy as sa
 from alembic import op
 
-from models.utc import UTCDateTime
+from cuiban.models.utc import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"

@@ -13,7 +13,7 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
-from models.utc import UTCDateTime
+from cuiban.models.utc import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
