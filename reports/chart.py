@@ -1,48 +1,36 @@
 """The progress chart: share of each department's teachers who have entered their data, day by day.
 
 Drawn with matplotlib's object API on the Agg canvas (no display, no pyplot state),
-as a PNG that fits an email, a workbook and a Word page. Department names need a
-font with Chinese glyphs: the first installed of `CJK_FONTS` is used; without one
-the chart is still drawn and `cjk_font()` returns None so that callers can say so.
+as a PNG that fits an email, a workbook and a Word page. Every piece of text — title,
+axis label, tick labels, legend — is set explicitly in the packaged Chinese font
+(Noto Sans SC, SIL Open Font License 1.1; see `cuiban.reports.fonts`), so department
+names come out the same on a machine with no Chinese font installed, without a warning.
+The y ticks are fixed (0–100 %) rather than left to a locator so that no text is made
+at draw time with the default font.
 """
 
 from __future__ import annotations
 
 import io
-import logging
-from functools import cache
 
 from cycler import cycler
-from matplotlib import colormaps, font_manager
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from cuiban.reports.fonts import FAMILY, chinese_font, chinese_font_path
 from cuiban.workflow.forms import Progress
-
-CJK_FONTS = (
-    "WenQuanYi Zen Hei",
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # weight fallbacks are not news
 
 MAX_LINES = 12
 """More departments than this: the school's line and the ten furthest behind."""
-NO_FONT = (
-    "No font with Chinese glyphs is installed, so the chart's labels may show as boxes "
-    "(apt install fonts-wqy-zenhei)."
-)
+NO_FONT = "The chart's Chinese font could not be loaded, so its labels may show as boxes."
+"""Kept for callers that still check `cjk_font()`; the font ships with the package."""
 
 
-@cache
 def cjk_font() -> str | None:
-    """The first installed font of CJK_FONTS, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    """The family the chart's Chinese text is drawn in (packaged, so never None once loaded)."""
+    chinese_font_path()
+    return FAMILY
 
 
 def _percent(done: int, total: int) -> float:
@@ -67,9 +55,8 @@ def series(progress: Progress) -> dict[str, list[float]]:
     return {"全校": school} | {name: lines[name] for name in behind}
 
 
-def progress_png(progress: Progress, title: str = "各部门教师信息录入进度（已提交）") -> bytes:
-    """The chart as PNG bytes (about 900×500 pixels)."""
-    font = cjk_font()
+def progress_figure(progress: Progress, title: str = "各部门教师信息录入进度（已提交）") -> Figure:
+    """The chart as a matplotlib Figure on an Agg canvas (about 900×500 pixels at 100 dpi)."""
     figure = Figure(figsize=(9, 5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -79,19 +66,21 @@ def progress_png(progress: Progress, title: str = "各部门教师信息录入�
     positions = list(range(len(labels)))
     for name, values in series(progress).items():
         axes.plot(positions, values, marker="o", markersize=3, linewidth=1.5, label=name)
-    family = [font] if font else None
-    text = {"family": family} if family else {}
-    axes.set_title(title, fontdict=text)
-    axes.set_ylabel("已录入 %", fontdict=text)
+    axes.set_title(title, fontproperties=chinese_font(12))
+    axes.set_ylabel("已录入 %", fontproperties=chinese_font(10))
     axes.set_ylim(0, 105)
+    axes.set_yticks(range(0, 101, 20), [str(n) for n in range(0, 101, 20)], fontproperties=chinese_font(10))
     axes.grid(True, alpha=0.3)
     step = max(1, len(labels) // 10)
-    axes.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, fontsize=8)
+    axes.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, fontproperties=chinese_font(8))
     if axes.lines:
-        axes.legend(
-            loc="upper left", fontsize=8, ncols=2, prop={"family": family, "size": 8} if family else None
-        )
+        axes.legend(loc="upper left", ncols=2, prop=chinese_font(8))
     figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.14)  # fixed: no layout pass
+    return figure
+
+
+def progress_png(progress: Progress, title: str = "各部门教师信息录入进度（已提交）") -> bytes:
+    """The chart as PNG bytes (about 900×500 pixels)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    progress_figure(progress, title).savefig(buffer, format="png")
     return buffer.getvalue()
