@@ -25,12 +25,13 @@ from cuiban.models import log_store, reference_store, task_store, teacher_store
 from cuiban.models.bulk import bound, insert_tuples
 from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import gc_paused, transaction
+from cuiban.schedules.completion import refresh_derived
 from cuiban.services.background import in_background
 from cuiban.services.rejection import FileRejected
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
 from cuiban.workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
-from cuiban.workflow.teacher_machine import allowed_events
+from cuiban.workflow.scope import Step, scope_move
 
 BATCH = 5000
 PARTS = 2
@@ -105,7 +106,7 @@ def import_roster(
             raise FileRejected(str(path), sorted(problems, key=lambda p: p.row))
         _handle_missing(connection, seen, now, report, mark_missing_left, force, actor)
         task_store.ensure(connection, plan, calendar, now)
-        task_store.refresh_derived(connection, plan, now, "import")
+        refresh_derived(connection, plan, now, "import")
     return report
 
 
@@ -314,25 +315,16 @@ def _insert(connection: Connection, inserts: list[tuple], now: datetime, writing
     )
 
 
-def _scope_steps(state: str, row: RosterRow, report: ImportReport) -> list[tuple[str, str, str]]:
-    """Events that bring a known record in line with the new roster row (back, in or out of scope)."""
-    steps = []
-    if state == "left":
-        steps.append(("rejoin", "left", "pending"))
-        report.rejoined += 1
-        state = "pending"
-    if row.excluded_by and state != "excluded":
-        if "exclude" in allowed_events(state):
-            steps.append(("exclude", state, "excluded"))
-            report.excluded += 1
-        else:
-            report.kept.append(
-                f"{row.values['staff_id']}: out of scope ({row.excluded_by}) but already {state}"
-            )
-    elif not row.excluded_by and state == "excluded":
-        steps.append(("include", "excluded", "pending"))
-        report.included += 1
-    return steps
+def _scope_steps(state: str, row: RosterRow, report: ImportReport) -> tuple[Step, ...]:
+    """Events that bring a known record in line with the new roster row (`workflow.scope`), counted."""
+    move = scope_move(state, bool(row.excluded_by))
+    report.rejoined += move.has("rejoin")
+    report.excluded += move.has("exclude")
+    report.included += move.has("include")
+    if move.kept:
+        sid, current = row.values["staff_id"], move.target(state)
+        report.kept.append(f"{sid}: out of scope ({row.excluded_by}) but already {current}")
+    return move.steps
 
 
 def _handle_missing(

@@ -25,6 +25,7 @@ from cuiban.intake.header import data_rows, locate
 from cuiban.intake.tables import UnreadableFile, read_rows
 from cuiban.models import task_store, teacher_store
 from cuiban.models.unit_of_work import gc_paused, transaction
+from cuiban.schedules.completion import refresh_derived
 from cuiban.services.rejection import FileRejected
 from cuiban.workflow import cells
 from cuiban.workflow.calendar import WorkingCalendar
@@ -162,7 +163,7 @@ def sync_statuses(
         report.unknown = [line for _, line in sorted(unknown)]
         report.conflicts = [line for _, line in sorted(conflicts)]
         task_store.ensure(connection, plan, calendar, now)
-        task_store.refresh_derived(connection, plan, now, "sync")
+        refresh_derived(connection, plan, now, "sync")
     return report
 
 

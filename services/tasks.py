@@ -85,17 +85,17 @@ def mark_done(
         )
     with transaction(engine) as connection:
         task_store.ensure(connection, plan, calendar, now)
-        candidates = [r for r in task_store.rows(connection, unit) if r["milestone_id"] == milestone]
+        candidates = [t for t in task_store.states(connection, [milestone]) if t.unit_id == unit]
         if occurrence is not None:
-            candidates = [r for r in candidates if r["occurrence"] == occurrence]
-        open_ones = [r for r in candidates if r["state"] not in FINISHED]
+            candidates = [t for t in candidates if t.occurrence == occurrence]
+        open_ones = [t for t in candidates if t.state not in FINISHED]
         if not candidates:
             raise TaskNotFound(f"{milestone} has no task for unit {unit!r}")
         if not open_ones:
             raise ValueError(f"{task_key(milestone, unit, occurrence or '')} is already done")
-        row = open_ones[0]
-        task = task_store.domain(row)
+        loaded = open_ones[0]
+        task = loaded.machine()
         log_store.refuse_before_last(connection, "task", task.key, now, partial(local_iso, tz=plan.timezone))
         task.finish(now)
-        task_store.save(connection, row, task, now, "cli", actor)
+        task_store.save(connection, loaded, task, now, "cli", actor)
     return task.state

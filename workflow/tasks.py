@@ -17,6 +17,7 @@ from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import end_of_day, start_of_day
 from cuiban.workflow.plan.schema import ALL_DEPARTMENTS, Plan
 from cuiban.workflow.plan.timeline import due_date, monthly_occurrences
+from cuiban.workflow.task_machine import UnitTask
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,32 @@ class TaskSpec:
     @property
     def key(self) -> str:
         return "/".join(p for p in (self.milestone_id, self.unit_id, self.occurrence) if p)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """A unit task as the store holds it: what the tick and the completion rule decide from.
+
+    `id` and the completion record are carried so that saving can keep a task's record of
+    who finished it, when, without loading the row again."""
+
+    id: int
+    milestone_id: str
+    unit_id: str
+    occurrence: str
+    state: str
+    escalation_level: int
+    due: datetime | None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return task_key(self.milestone_id, self.unit_id, self.occurrence)
+
+    def machine(self) -> UnitTask:
+        """A fresh domain record to fire events on (the state machine keeps what happened)."""
+        return UnitTask(self.key, self.state, self.escalation_level, self.due)
 
 
 def task_key(milestone_id: str, unit_id: str, occurrence: str = "") -> str:

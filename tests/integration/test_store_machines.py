@@ -119,10 +119,10 @@ def test_every_legal_task_transition_is_stored_and_logged(engine, minimal_plan) 
                 .where(task_store.TASK.c.id == row["id"])
                 .values(state=source, escalation_level=0)
             )
-            row = task_store.find(connection, "audit", "dept_a")
-            task = task_store.domain(row)
+            loaded = task_store.state_of(task_store.find(connection, "audit", "dept_a"))
+            task = loaded.machine()
             task.fire(event, NOW)
-            task_store.save(connection, row, task, NOW, "tick", None)
+            task_store.save(connection, loaded, task, NOW, "tick", None)
         with engine.connect() as connection:
             saved = task_store.find(connection, "audit", "dept_a")
             last = log_store.history(connection, "task", "audit/dept_a")[-1]
