@@ -529,6 +529,15 @@ def test_renewing_extends_only_the_holders_own_claims(engine) -> None:
     }
 
 
+def test_renewing_a_claim_already_given_back_does_not_take_it_again(engine) -> None:
+    held_by(engine, A, ["t1"], expires=NOW + LEASE)
+    release(engine, expired_before=NOW.add(hours=1))
+    with transaction(engine) as connection:
+        outbox_store.renew(connection, A, NOW.add(hours=2))
+    again = row(engine, "t1")
+    assert (again["status"], again["claimed_by"], again["claim_expires_at"]) == ("queued", None, None)
+
+
 def test_an_expired_claim_is_given_back_uncharged_with_its_message_id_and_the_reason(engine) -> None:
     held_by(engine, A, ["t1"], expires=NOW.add(minutes=1))
     held_by(engine, B, ["t2"], expires=NOW.add(minutes=3))
@@ -617,6 +626,20 @@ def test_giving_back_without_a_reason_keeps_the_last_error(engine) -> None:
     claim(engine, A)
     release(engine, holder=A)
     assert (row(engine, "t1")["status"], row(engine, "t1")["last_error"]) == ("queued", "452 Mailbox full")
+
+
+# ── queueing a failed message again (what `cuiban outbox retry` does with the store) ──
+
+
+def test_a_failed_message_marked_queued_again_is_claimable_at_once_with_its_message_id(engine) -> None:
+    held_by(engine, A, ["t1"])
+    failed = row(engine, "t1")
+    finish(engine, failed["id"], A, status="failed", failed_at=NOW, last_error="550 User unknown")
+    with transaction(engine) as connection:
+        outbox_store.mark(connection, failed["id"], status="queued", attempts=0, next_attempt_at=None)
+        assert outbox_store.failed_since(connection, NOW) == []
+    [again] = claim(engine, B, now=NOW.add(minutes=1))
+    assert (again["key"], again["attempts"], again["message_id"]) == ("t1", 0, failed["message_id"])
 
 
 # ── the sender-wide pause ──
