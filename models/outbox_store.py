@@ -139,10 +139,17 @@ def queue(
         "ON CONFLICT (key) DO NOTHING",
         rows,
     )
+    # Each key's files once (a key repeated in one call is one row), every file with every
+    # column: executemany takes its columns from the first dict, so a missing `content_id`
+    # there would blank it for all the others.
+    columns = dict.fromkeys(c.name for c in ATTACHMENT.columns if c.name != "id")
+    first: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        first.setdefault(m["key"], m)
     files = [
-        {"outbox_key": m["key"], **a}
-        for m in messages
-        if m["key"] not in known
+        {**columns, **a, "outbox_key": key}
+        for key, m in first.items()
+        if key not in known
         for a in m.get("attachments", ())
     ]
     if files:
@@ -179,11 +186,16 @@ def claim(
         or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
     )
     pick = select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(limit)
+    picked: Any = pick.scalar_subquery()
     if connection.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+        # Picked once, in a MATERIALIZED CTE: as a plain `IN (subquery)` PostgreSQL may plan a
+        # semi join that re-runs the subquery per row, each run skipping the rows just updated
+        # (SKIP LOCKED), so a claim of 100 on a fresh, unanalysed outbox took all 496 due.
+        cte = pick.with_for_update(skip_locked=True).cte("pick").prefix_with("MATERIALIZED")
+        picked = select(cte.c.id)
     taken = connection.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.id.in_(pick.scalar_subquery()), OUTBOX.c.status == "queued")
+        .where(OUTBOX.c.id.in_(picked), OUTBOX.c.status == "queued")
         .values(status="sending", claimed_by=holder, claim_expires_at=expires)
         .returning(OUTBOX.c.id)
     ).scalars()

@@ -79,28 +79,11 @@ def claim(
 
 
 def held_by(engine: Engine, holder: str, names: list[str], expires: datetime | None = None) -> None:
-    """Queue these messages and let `holder` claim them: whatever else is queued must be claimed already.
-
-    Tests that are not about a claim's limit set up who holds what this way, so they do not
-    depend on it (see `CLAIM_LIMIT_ON_POSTGRESQL`)."""
+    """Queue these messages and let `holder` claim them: whatever else is queued must be claimed already."""
     queue_keys(engine, names)
     assert keys(claim(engine, holder, expires=expires)) == names
 
 
-def claim_limit_kept(request: pytest.FixtureRequest, engine: Engine) -> None:
-    """This test holds a claim to its limit: expected to fail on PostgreSQL until the store is mended."""
-    if engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=CLAIM_LIMIT_ON_POSTGRESQL))
-
-
-CLAIM_LIMIT_ON_POSTGRESQL = (
-    "PostgreSQL plans `UPDATE outbox … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` as a "
-    "nested-loop semi join while the table's statistics say it is small (unanalysed); the subquery "
-    "is rescanned for every outer row, skips the rows this statement has just updated, and so "
-    "yields the next ones: one claim takes every due message, whatever its limit (500 queued, "
-    "claim of 100: 496 taken). Picking the ids once (`id = ANY(ARRAY(SELECT …))` or a "
-    "`WITH … AS MATERIALIZED` CTE joined by `UPDATE … FROM`) keeps the limit."
-)
 
 
 def keys(rows: list[dict[str, Any]]) -> list[str]:
@@ -199,11 +182,6 @@ def test_attachments_are_kept_in_order_and_not_added_again_when_the_key_is_queue
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="queue() looks up known keys before inserting, so a key repeated within one call "
-    "stores its attachments once per copy (the row itself is inserted once)",
-)
 def test_attachments_of_a_key_repeated_within_one_call_are_stored_once(engine) -> None:
     file = {"filename": "附表4.xlsx", "content_type": XLSX, "content": b"x1", "content_id": None}
     queue(engine, [message("d1", "digest", attachments=[file]), message("d1", "digest", attachments=[file])])
@@ -211,12 +189,6 @@ def test_attachments_of_a_key_repeated_within_one_call_are_stored_once(engine) -
         assert len(outbox_store.attachments(connection, ["d1"])["d1"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="queue() inserts all attachments in one executemany, whose columns SQLAlchemy takes from the "
-    "first dict: a first file without `content_id` drops the `content_id` of every later one (an "
-    "inline chart becomes a plain attachment); today's callers always pass `content_id`",
-)
 def test_a_files_content_id_is_kept_when_an_earlier_file_leaves_it_out(engine) -> None:
     files = [
         {"filename": "附表4.xlsx", "content_type": XLSX, "content": b"x1"},
@@ -301,8 +273,7 @@ def test_claims_take_digests_then_escalations_and_reports_then_reminders_each_in
     assert keys(claim(engine)) == ["d1", "d2", "p1", "e1", "r1", "r2", "x1"]
 
 
-def test_a_claim_with_a_limit_takes_the_first_in_send_order(engine, request) -> None:
-    claim_limit_kept(request, engine)
+def test_a_claim_with_a_limit_takes_the_first_in_send_order(engine) -> None:
     queue(
         engine, [message("r1"), message("p1", "report"), message("d1", "digest"), message("e1", "escalation")]
     )
@@ -311,8 +282,7 @@ def test_a_claim_with_a_limit_takes_the_first_in_send_order(engine, request) -> 
     assert keys(claim(engine, limit=3)) == ["e1", "r1", "r2"]
 
 
-def test_a_digest_queued_later_goes_before_the_reminders_still_waiting(engine, request) -> None:
-    claim_limit_kept(request, engine)
+def test_a_digest_queued_later_goes_before_the_reminders_still_waiting(engine) -> None:
     queue_keys(engine, [f"r{i}" for i in range(5)])
     assert keys(claim(engine, limit=2)) == ["r0", "r1"]
     queue(engine, [message("d1", "digest"), message("e1", "escalation")], NOW.add(minutes=1))
@@ -323,9 +293,8 @@ def test_a_digest_queued_later_goes_before_the_reminders_still_waiting(engine, r
 
 
 def test_a_claim_takes_at_most_its_limit_and_marks_them_sending_for_its_holder_until_its_expiry(
-    engine, request
+    engine,
 ) -> None:
-    claim_limit_kept(request, engine)
     queue_keys(engine, [f"t{i}" for i in range(7)])
     expires = datetime(2030, 1, 1, 8, tzinfo=UTC)
     taken = claim(engine, A, limit=5, expires=expires)
