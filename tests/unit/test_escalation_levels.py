@@ -33,9 +33,7 @@ ROWS = [
     row("filling/dept_b", "12-15", "overdue", 1, "12-17 10:00", "", id="saturday-is-not-a-day-later"),
     row("filling/dept_b", "12-15", "overdue", 1, "12-18 23:59", "", id="nor-sunday"),
     row("filling/dept_b", "12-15", "overdue", 1, "12-19 09:00", "2:h_b,coord", id="level-2-head-coordinator"),
-    row(
-        "filling/dept_b", "12-15", "overdue", 0, "12-19 09:00", "1:h_b 2:h_b,coord", id="after-downtime-both"
-    ),
+    row("filling/dept_b", "12-15", "overdue", 0, "12-19 09:00", "1:h_b 2:h_b,coord", id="after-downtime"),
     row("filling/dept_b", "12-15", "overdue", 2, "12-30 09:00", "", id="top-of-the-ladder"),
     row("filling/dept_a", "12-15", "overdue", 1, "12-19 09:30", "2:h_a,coord", id="the-units-own-head"),
     row("filling/dept_a", "12-15", "open", 0, "12-14 09:30", "", id="not-overdue-no-escalation"),
