@@ -1,8 +1,10 @@
-"""Opening the database: URL from --db or $CUIBAN_DB, SQLite in WAL mode, schema migrated on first use."""
+"""Opening the database: SQLite in WAL mode, schema migrated on first use.
+
+Which URL is the composition root's business (cli.bootstrap: --db, else $CUIBAN_DB read
+once by cli.settings, else DEFAULT_URL); nothing here reads the environment."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def database_url(given: str | None = None) -> str:
-    """--db if given, else $CUIBAN_DB, else a SQLite file in the working folder."""
-    return given or os.environ.get("CUIBAN_DB") or DEFAULT_URL
+    """`given`, else a SQLite file in the working folder."""
+    return given or DEFAULT_URL
 
 
 def open_engine(

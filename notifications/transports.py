@@ -18,6 +18,7 @@ import os
 import re
 import smtplib
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,9 +162,10 @@ class SmtpSettings:
     timeout: float = 30.0
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> SmtpSettings:
-        """CUIBAN_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY=ssl|starttls|none, CUIBAN_MAIL_FROM."""
-        env = dict(os.environ if environ is None else environ)
+    def from_environment(cls, environ: Mapping[str, str]) -> SmtpSettings:
+        """CUIBAN_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY=ssl|starttls|none, CUIBAN_MAIL_FROM,
+        from the mapping given (the command line's settings are read in cli.settings, not here)."""
+        env = dict(environ)
         security = env.get("CUIBAN_SMTP_SECURITY", "ssl")
         if security not in ("ssl", "starttls", "none"):
             raise ValueError(f"CUIBAN_SMTP_SECURITY must be ssl, starttls or none, not {security!r}")

@@ -29,10 +29,6 @@ DEFAULT_PLAN = "config/plan.yaml"
 COLLECTIONS = ("people", "units", "milestones")
 
 
-def default_plan_path() -> str:
-    return os.environ.get("CUIBAN_PLAN") or DEFAULT_PLAN
-
-
 @dataclass(frozen=True)
 class Problem:
     """A finding placed in the file: what a person reads to fix the plan."""

@@ -28,11 +28,10 @@ def test_sqlite_uses_wal(sqlite_engine) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_url_from_option_then_environment_then_default(monkeypatch, tmp_path) -> None:
-    monkeypatch.delenv("CUIBAN_DB", raising=False)
-    assert database_url(None) == DEFAULT_URL
+def test_url_given_else_default(monkeypatch, tmp_path) -> None:
+    """$CUIBAN_DB is the settings' business (tests/e2e/test_settings.py): the environment is not read here."""
     monkeypatch.setenv("CUIBAN_DB", f"sqlite:///{tmp_path}/env.sqlite3")
-    assert database_url(None).endswith("env.sqlite3")
+    assert database_url(None) == DEFAULT_URL
     assert database_url("sqlite:///given.sqlite3") == "sqlite:///given.sqlite3"
-    open_engine(database_url(None)).dispose()
-    assert (tmp_path / "env.sqlite3").exists()
+    open_engine(f"sqlite:///{tmp_path}/given.sqlite3").dispose()
+    assert (tmp_path / "given.sqlite3").exists()

@@ -1,0 +1,148 @@
+"""The settings: every CUIBAN_* variable, read once per command, checked, frozen.
+
+Why one place: a bad value (`CUIBAN_SMTP_PORT=abc`) is refused before the command does
+anything, as one sentence naming the variable, the value and what it accepts (a
+`SettingsError`, exit 2), even by a command that would not have used it; and nothing
+else reads the environment, so a test can hand any mapping to `Settings.from_environment`.
+The SMTP password never appears in a repr or a message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cuiban.cli.errors import SettingsError
+from cuiban.notifications.transports import SmtpSettings
+
+WHERE = "fix it in the environment (for the service: its EnvironmentFile)"
+SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+DEFAULT_PLAN = "config/plan.yaml"
+DEFAULT_OUTBOX = "outbox"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment says, typed. None: the variable is unset (or empty)."""
+
+    db: str | None = None
+    """CUIBAN_DB: the database URL when --db is not given."""
+    plan: str | None = None
+    """CUIBAN_PLAN: the plan file when --plan is not given."""
+    outbox_dir: Path = Path(DEFAULT_OUTBOX)
+    """CUIBAN_OUTBOX_DIR: where .eml files go when there is no SMTP server."""
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    """None: the security's usual port (465, 587 or 25)."""
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_security: str = "ssl"
+    mail_from: str | None = None
+    send_rate: int | None = None
+    """CUIBAN_SMTP_RATE: at most this many messages a minute (None: no limit)."""
+    busy_timeout: float | None = None
+    """CUIBAN_DB_BUSY_TIMEOUT: seconds a SQLite command waits for another one's lock (None: the default)."""
+    debug: bool = False
+    """CUIBAN_DEBUG: print the traceback with the sentence."""
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        """Every CUIBAN_* variable in `environ`, checked (SettingsError on the first bad one)."""
+
+        def get(name: str) -> str | None:
+            return (environ.get(name) or "").strip() or None
+
+        host, sender = get("CUIBAN_SMTP_HOST"), get("CUIBAN_MAIL_FROM")
+        if host and not sender:
+            raise SettingsError(
+                "CUIBAN_SMTP_HOST is set but CUIBAN_MAIL_FROM is not: set CUIBAN_MAIL_FROM to the address "
+                "messages come from (or unset CUIBAN_SMTP_HOST to write .eml files instead)"
+            )
+        return cls(
+            db=get("CUIBAN_DB"),
+            plan=get("CUIBAN_PLAN"),
+            outbox_dir=Path(get("CUIBAN_OUTBOX_DIR") or DEFAULT_OUTBOX),
+            smtp_host=host,
+            smtp_port=_port(get("CUIBAN_SMTP_PORT")),
+            smtp_user=get("CUIBAN_SMTP_USER"),
+            smtp_password=environ.get("CUIBAN_SMTP_PASSWORD") or None,  # spaces may be part of it
+            smtp_security=_security(get("CUIBAN_SMTP_SECURITY")),
+            mail_from=_address(sender),
+            send_rate=_rate(get("CUIBAN_SMTP_RATE")),
+            busy_timeout=_seconds(get("CUIBAN_DB_BUSY_TIMEOUT")),
+            debug=_flag(get("CUIBAN_DEBUG")),
+        )
+
+    @property
+    def plan_path(self) -> str:
+        """CUIBAN_PLAN, else config/plan.yaml in the working folder."""
+        return self.plan or DEFAULT_PLAN
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """The SMTP server's settings when CUIBAN_SMTP_HOST is set (else messages go to files)."""
+        if self.smtp_host is None or self.mail_from is None:
+            return None
+        port = self.smtp_port or SECURITY_PORTS[self.smtp_security]
+        return SmtpSettings(
+            self.smtp_host, port, self.smtp_user, self.smtp_password, self.smtp_security, self.mail_from
+        )
+
+
+def from_process() -> Settings:
+    """The settings of this process: the entry point's one read of the environment."""
+    return Settings.from_environment(os.environ)
+
+
+def _port(value: str | None) -> int | None:
+    if value is not None and not (value.isdigit() and 1 <= int(value) <= 65535):
+        raise SettingsError(f"CUIBAN_SMTP_PORT is {value!r}, not a port number (1-65535); {WHERE}")
+    return int(value) if value else None
+
+
+def _security(value: str | None) -> str:
+    if value is not None and value not in SECURITY_PORTS:
+        raise SettingsError(
+            f"CUIBAN_SMTP_SECURITY is {value!r}; it must be ssl (port 465), starttls (port 587) "
+            f"or none (port 25); {WHERE}"
+        )
+    return value or "ssl"
+
+
+def _address(value: str | None) -> str | None:
+    if value is not None and "@" not in value:
+        raise SettingsError(f"CUIBAN_MAIL_FROM is {value!r}, not an e-mail address; {WHERE}")
+    return value
+
+
+def _rate(value: str | None) -> int | None:
+    if value is not None and not value.isdigit():
+        raise SettingsError(
+            f"CUIBAN_SMTP_RATE is {value!r}, not a number of messages a minute "
+            f"(a whole number, 0 or unset for no limit); {WHERE}"
+        )
+    return int(value) or None if value else None
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 1e6:
+        raise SettingsError(
+            f"CUIBAN_DB_BUSY_TIMEOUT is {value!r}, not a number of seconds (e.g. 30); {WHERE}"
+        )
+    return seconds
+
+
+def _flag(value: str | None) -> bool:
+    lowered = (value or "").lower()
+    if lowered not in TRUE + FALSE:
+        raise SettingsError(f"CUIBAN_DEBUG is {value!r}; it must be 1 (print tracebacks) or 0; {WHERE}")
+    return lowered in TRUE
