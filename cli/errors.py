@@ -179,9 +179,11 @@ def explain(
 
     from cuiban.intake.tables import UnreadableFile
     from cuiban.planfile.loader import PlanInvalid
-    from cuiban.services.rejection import FileRejected
-    from cuiban.services.status_sync import NoSyncSection
+    from cuiban.services.rejection import FileRejected, Refusal
+    from cuiban.services.roster_import import TooManyMissing
+    from cuiban.services.status_sync import EmptyExport, NoSyncSection, StaleExport
     from cuiban.services.tasks import TaskNotFound
+    from cuiban.services.teachers import NotFound
 
     if isinstance(error, FileRejected):
         sentence = f"{error.source}: {len(error.problems)} problem(s); nothing was written."
@@ -190,7 +192,8 @@ def explain(
         errors = error.loaded.errors
         sentence = f"{error.loaded.source}: the plan has {len(errors)} error(s); nothing was done."
         return Explained(sentence, EXIT_INVALID, tuple(str(p) for p in errors))
-    if isinstance(error, UnreadableFile | NoSyncSection | TaskNotFound):
+    refusals = Refusal | UnreadableFile | NoSyncSection | EmptyExport | StaleExport | TooManyMissing
+    if isinstance(error, refusals | TaskNotFound | NotFound):
         return Explained(str(error), EXIT_INVALID)
     if isinstance(error, exc.DBAPIError) and error.orig is not None:
         return _database_error(error.orig, url, busy_timeout)
@@ -378,10 +381,6 @@ def unexpected(error: BaseException) -> str:
     )
 
 
-def debug_from_environment() -> bool:
-    return os.environ.get("CUIBAN_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 class CuibanGroup(click.Group):
     """The `cuiban` group: runs a command with SIGTERM/SIGINT as `Stopped`, and turns what it
     raises into one sentence on stderr and an exit code (the traceback too with --debug)."""
@@ -420,7 +419,8 @@ class CuibanGroup(click.Group):
 
     @staticmethod
     def _traceback(ctx: click.Context) -> None:
-        if ctx.params.get("debug") or debug_from_environment():
+        settings = getattr(ctx.obj, "settings", None)  # the application's, once the group has made it
+        if ctx.params.get("debug") or getattr(settings, "debug", False):
             url = ctx.meta.get(DATABASE)
             text = "".join(traceback.format_exception(*sys.exc_info()))
             click.echo(scrubbed(text, url), err=True, nl=False)

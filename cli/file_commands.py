@@ -10,12 +10,10 @@ import click
 import pendulum
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from cuiban.cli.context import by_option, db_option, fail, plan_option, wire
-from cuiban.cli.options import now_option
-from cuiban.intake.tables import UnreadableFile
-from cuiban.services.rejection import FileRejected
-from cuiban.services.roster_import import TooManyMissing, import_roster
-from cuiban.services.status_sync import EmptyExport, NoSyncSection, StaleExport, sync_statuses
+from cuiban.cli.bootstrap import Application, pass_app
+from cuiban.cli.options import by_option, db_option, now_option, plan_option
+from cuiban.services.roster_import import ImportReport, import_roster
+from cuiban.services.status_sync import SyncReport, sync_statuses
 from cuiban.workflow.clock import NaiveDatetimeError, parse_moment
 
 LARGE_FILE = 2_000_000  # bytes: show a progress line above this size
@@ -32,18 +30,6 @@ def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
         yield None
 
 
-def _run(work: Callable[[], object]) -> object:
-    try:
-        return work()
-    except FileRejected as rejected:
-        for line in rejected.lines():
-            click.echo(line, err=True)
-        fail(f"{rejected.source}: {len(rejected.problems)} problem(s); nothing was written.")
-    except (UnreadableFile, NoSyncSection, TooManyMissing, EmptyExport, StaleExport) as error:
-        fail(str(error))
-    return None
-
-
 def _listed(title: str, items: list[str]) -> None:
     if items:
         click.echo(f"{title} ({len(items)}):")
@@ -58,44 +44,7 @@ def roster() -> None:
     """HR's roster (教师用户导入模板): import it into teacher records."""
 
 
-@roster.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
-@click.option("--mark-missing-left", is_flag=True, help="Set teachers missing from FILE to left.")
-@click.option(
-    "--force", is_flag=True, help="Let --mark-missing-left mark more than 20% of the records as left."
-)
-@plan_option
-@db_option
-@by_option
-@now_option
-def import_(
-    file: Path,
-    dry_run: bool,
-    mark_missing_left: bool,
-    force: bool,
-    plan_path: str | None,
-    db: str | None,
-    actor: str | None,
-    now: pendulum.DateTime,
-) -> None:
-    """Import FILE (.xlsx, .xls or .csv in UTF-8 or GBK); any bad row rejects the whole file (exit 2)."""
-    wired = wire(plan_path, db)
-    with _progress(file) as progress:
-        report = _run(
-            lambda: import_roster(
-                wired.engine,
-                wired.plan,
-                wired.calendar,
-                file,
-                now,
-                dry_run=dry_run,
-                mark_missing_left=mark_missing_left,
-                force=force,
-                actor=actor,
-                progress=progress,
-            )
-        )
+def _print_import(report: ImportReport, dry_run: bool, mark_missing_left: bool) -> None:
     prefix = "dry run, nothing written: " if dry_run else ""
     click.echo(
         f"{prefix}{report.rows} rows: {report.imported} imported, {report.excluded} excluded, "
@@ -107,6 +56,37 @@ def import_(
         report.missing,
     )
     _listed("out of scope but kept", report.kept)
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option("--mark-missing-left", is_flag=True, help="Set teachers missing from FILE to left.")
+@click.option(
+    "--force", is_flag=True, help="Let --mark-missing-left mark more than 20% of the records as left."
+)
+@plan_option
+@db_option
+@by_option
+@now_option
+@pass_app
+def import_(
+    app: Application,
+    file: Path,
+    dry_run: bool,
+    mark_missing_left: bool,
+    force: bool,
+    actor: str | None,
+    now: pendulum.DateTime,
+) -> None:
+    """Import FILE (.xlsx, .xls or .csv in UTF-8 or GBK); any bad row rejects the whole file (exit 2)."""
+    engine, plan, calendar = app.engine, app.plan, app.calendar
+    with _progress(file) as progress:
+        report = import_roster(
+            engine, plan, calendar, file, now, dry_run=dry_run, mark_missing_left=mark_missing_left,
+            force=force, actor=actor, progress=progress,
+        )
+    _print_import(report, dry_run, mark_missing_left)
 
 
 def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> pendulum.DateTime | None:
@@ -133,35 +113,29 @@ def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) 
 @db_option
 @by_option
 @now_option
+@pass_app
 def sync(
+    app: Application,
     file: Path,
     dry_run: bool,
     as_of: pendulum.DateTime | None,
     force: bool,
-    plan_path: str | None,
-    db: str | None,
     actor: str | None,
     now: pendulum.DateTime,
 ) -> None:
     """Apply the national system's status export FILE: each record walks its legal path to its status.
 
     An export older than the newest one applied is refused (exit 2) unless --force."""
-    wired = wire(plan_path, db)
+    engine, plan, calendar = app.engine, app.plan, app.calendar
     with _progress(file) as progress:
-        report = _run(
-            lambda: sync_statuses(
-                wired.engine,
-                wired.plan,
-                wired.calendar,
-                file,
-                now,
-                dry_run=dry_run,
-                actor=actor,
-                progress=progress,
-                as_of=as_of,
-                force=force,
-            )
+        report = sync_statuses(
+            engine, plan, calendar, file, now, dry_run=dry_run, actor=actor, progress=progress,
+            as_of=as_of, force=force,
         )
+    _print_sync(report, dry_run)
+
+
+def _print_sync(report: SyncReport, dry_run: bool) -> None:
     prefix = "dry run, nothing written: " if dry_run else ""
     click.echo(
         f"{prefix}{report.rows} rows: {report.changed} changed ({report.steps} steps logged), "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cuiban.cli.context import check_settings
+from cuiban.cli.bootstrap import Application
 from cuiban.cli.errors import CuibanGroup
 from cuiban.cli.file_commands import roster, sync
 from cuiban.cli.notify_commands import digest, outbox, templates, tick
@@ -13,6 +13,7 @@ from cuiban.cli.record_commands import history, task, teacher
 from cuiban.cli.replay_commands import demo, simulate
 from cuiban.cli.report_commands import report
 from cuiban.cli.run_command import run
+from cuiban.cli.settings import from_process
 
 
 @click.group(cls=CuibanGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,13 +23,14 @@ from cuiban.cli.run_command import run
     is_flag=True,
     help="On an error, print the traceback as well as the sentence (also CUIBAN_DEBUG=1).",
 )
-def cuiban(debug: bool) -> None:
+@click.pass_context
+def cuiban(ctx: click.Context, debug: bool) -> None:
     """催办 cuiban: track a data-collection campaign's deadlines, remind and escalate.
 
     Exit status: 0 done, 1 the environment stopped it (database down or locked, disk,
     permissions), 2 input or settings refused, 143/130 stopped by SIGTERM/SIGINT.
     """
-    check_settings()
+    ctx.obj = Application(from_process())  # every setting checked before the command does anything
 
 
 for command in (

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import click
 import pendulum
 from rich.table import Table
 
+from cuiban.cli.bootstrap import Application, pass_app
 from cuiban.cli.console import console
-from cuiban.cli.context import (
-    db_option,
-    fail,
-    plan_option,
-    renderer_for,
-    send_rate,
-    transport_from_environment,
-    wire,
-)
-from cuiban.cli.options import now_option
-from cuiban.models import outbox_store
-from cuiban.models.unit_of_work import transaction
-from cuiban.schedules.digest import digest_context, digest_data
+from cuiban.cli.errors import EXIT_FAILED, EXIT_INVALID
+from cuiban.cli.options import db_option, format_option, now_option, plan_option
+from cuiban.services import outbox_admin
+from cuiban.services.digest_preview import preview
 from cuiban.services.dispatch import DispatchReport, dispatch
-from cuiban.services.tick_and_send import Delivery, TickBusy, tick_and_send
-from cuiban.workflow.clock import local_iso
-
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-
+from cuiban.services.tick_and_send import TickAndSendReport, TickBusy, tick_and_send
 
 budget_option = click.option(
     "--budget",
@@ -39,10 +24,6 @@ budget_option = click.option(
     metavar="SECONDS",
     help="Stop sending after this long (the rest waits for the next run); default: until the queue is empty.",
 )
-
-
-def _delivery(budget: float | None) -> Delivery:
-    return Delivery(per_minute=send_rate(), budget=timedelta(seconds=budget) if budget else None)
 
 
 def print_sent(report: DispatchReport) -> None:
@@ -56,42 +37,20 @@ def print_sent(report: DispatchReport) -> None:
         click.echo(f"  failed: {error}", err=True)
 
 
-@click.command()
-@click.option("--no-send", is_flag=True, help="Decide and queue, but leave sending for later.")
-@budget_option
-@plan_option
-@db_option
-@now_option
-def tick(
-    no_send: bool, budget: float | None, plan_path: str | None, db: str | None, now: pendulum.DateTime
-) -> None:
-    """Decide what is due at --now (tasks, reminders, escalations, digest), queue it, then send it."""
-    wired = wire(plan_path, db)
-    transport = transport_from_environment()  # a bad setting is a sentence (cli.errors)
-    try:
-        done = tick_and_send(
-            wired.engine,
-            wired.plan,
-            wired.calendar,
-            wired.renderer(),
-            transport,
-            now,
-            send=not no_send,
-            delivery=_delivery(budget),
-            on_wait=lambda holder: click.echo(f"another tick ({holder}) is running; waiting", err=True),
-        )
-    except TickBusy as busy:
-        click.echo(f"another tick ({busy}) is still running after 15 minutes; try again later", err=True)
-        raise SystemExit(1) from None
+def tasks_line(done: TickAndSendReport) -> str:
     report = done.tick
-    queued = ", ".join(f"{n} {kind}" for kind, n in report.queued.items())
-    click.echo(
-        f"tasks: {report.opened} opened, {report.overdue} overdue, {report.escalated} escalations; "
-        f"queued: {queued}"
-    )
-    if report.template_failures:
+    return f"{report.opened} opened, {report.overdue} overdue, {report.escalated} escalations"
+
+
+def queued_line(done: TickAndSendReport) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in done.tick.queued.items())
+
+
+def _print_tick(done: TickAndSendReport) -> None:
+    click.echo(f"tasks: {tasks_line(done)}; queued: {queued_line(done)}")
+    if done.tick.template_failures:
         click.echo(
-            f"{report.template_failures} message(s) not sent: a template could not render them "
+            f"{done.tick.template_failures} message(s) not sent: a template could not render them "
             "(see `cuiban outbox list --status failed`; `cuiban templates check` names the problem)",
             err=True,
         )
@@ -99,82 +58,76 @@ def tick(
         print_sent(done.sent)
 
 
+def _waiting(holder: str) -> None:
+    click.echo(f"another tick ({holder}) is running; waiting", err=True)
+
+
+@click.command()
+@click.option("--no-send", is_flag=True, help="Decide and queue, but leave sending for later.")
+@budget_option
+@plan_option
+@db_option
+@now_option
+@pass_app
+def tick(app: Application, no_send: bool, budget: float | None, now: pendulum.DateTime) -> None:
+    """Decide what is due at --now (tasks, reminders, escalations, digest), queue it, then send it."""
+    try:
+        done = tick_and_send(
+            app.engine, app.plan, app.calendar, app.renderer, app.transport, now,
+            send=not no_send, delivery=app.delivery(budget), on_wait=_waiting,
+        )
+    except TickBusy as busy:
+        click.echo(f"another tick ({busy}) is still running after 15 minutes; try again later", err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    _print_tick(done)
+
+
 @click.group()
 def outbox() -> None:
     """Messages decided by ticks: list, show, retry, send."""
 
 
-@outbox.command("list")
-@click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
-@click.option("--kind", type=click.Choice(["reminder", "escalation", "digest", "report"]))
-@format_option
-@plan_option
-@db_option
-def outbox_list(
-    status: str | None, kind: str | None, fmt: str, plan_path: str | None, db: str | None
-) -> None:
-    """List messages with their state (newest last)."""
-    wired = wire(plan_path, db)
-    with wired.engine.connect() as connection:
-        rows = outbox_store.rows(connection, status, kind)
-    tz = wired.plan.timezone
-    docs = [_summary(r, tz) for r in rows]
-    if fmt == "json":
-        click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
-        return
+def _outbox_table(docs: list[dict[str, Any]]) -> Table:
     table = Table()
     for header in ("id", "kind", "status", "to", "subject", "slot", "attempts", "error"):
         table.add_column(header)
     for d in docs:
+        to = f"{d['recipient_name']} <{d['recipient']}>"
         table.add_row(
-            str(d["id"]),
-            d["kind"],
-            d["status"],
-            f"{d['recipient_name']} <{d['recipient']}>",
-            d["subject"],
-            d["slot"],
-            str(d["attempts"]),
+            str(d["id"]), d["kind"], d["status"], to, d["subject"], d["slot"], str(d["attempts"]),
             d["last_error"] or "",
         )
-    console().print(table)
+    return table
 
 
-def _summary(row: dict[str, Any], tz: str) -> dict[str, Any]:
-    keep = (
-        "id",
-        "key",
-        "kind",
-        "status",
-        "recipient",
-        "recipient_name",
-        "subject",
-        "slot",
-        "task_key",
-        "attempts",
-        "last_error",
-        "message_id",
-    )
-    doc = {k: row[k] for k in keep}
-    for stamp in ("created_at", "sent_at", "next_attempt_at"):
-        doc[stamp] = local_iso(row[stamp], tz)
-    return doc
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
+@click.option("--kind", type=click.Choice(["reminder", "escalation", "digest", "report"]))
+@format_option("table", "json")
+@plan_option
+@db_option
+@pass_app
+def outbox_list(app: Application, status: str | None, kind: str | None, fmt: str) -> None:
+    """List messages with their state (newest last)."""
+    docs = outbox_admin.listing(app.engine, app.plan.timezone, status, kind)
+    if fmt == "json":
+        click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
+    else:
+        console().print(_outbox_table(docs))
 
 
 @outbox.command("show")
 @click.argument("message_id", type=int)
 @plan_option
 @db_option
-def outbox_show(message_id: int, plan_path: str | None, db: str | None) -> None:
+@pass_app
+def outbox_show(app: Application, message_id: int) -> None:
     """One message: its state and its text."""
-    wired = wire(plan_path, db)
-    with wired.engine.connect() as connection:
-        row = outbox_store.one(connection, message_id)
-    if row is None:
-        fail(f"no message {message_id} in the outbox")
-    for key, value in _summary(row, wired.plan.timezone).items():
+    summary, text = outbox_admin.message(app.engine, app.plan.timezone, message_id)
+    for key, value in summary.items():
         click.echo(f"{key:<16} {'' if value is None else value}")
     click.echo("")
-    click.echo(row["body_text"])
+    click.echo(text)
 
 
 @outbox.command("retry")
@@ -182,19 +135,10 @@ def outbox_show(message_id: int, plan_path: str | None, db: str | None) -> None:
 @click.option("--failed", "all_failed", is_flag=True, help="Retry every failed message.")
 @plan_option
 @db_option
-def outbox_retry(
-    message_ids: tuple[int, ...], all_failed: bool, plan_path: str | None, db: str | None
-) -> None:
+@pass_app
+def outbox_retry(app: Application, message_ids: tuple[int, ...], all_failed: bool) -> None:
     """Queue failed messages again (after fixing an address, say)."""
-    wired = wire(plan_path, db)
-    with transaction(wired.engine) as connection:
-        ids = [r["id"] for r in outbox_store.rows(connection, "failed")] if all_failed else list(message_ids)
-        for mid in ids:
-            row = outbox_store.one(connection, mid)
-            if row is None or row["status"] == "sent":
-                fail(f"message {mid} is {'not in the outbox' if row is None else 'already sent'}")
-            outbox_store.mark(connection, mid, status="queued", attempts=0, next_attempt_at=None)
-    click.echo(f"queued again: {len(ids)}")
+    click.echo(f"queued again: {outbox_admin.retry(app.engine, list(message_ids), all_failed)}")
 
 
 @outbox.command("send")
@@ -202,39 +146,30 @@ def outbox_retry(
 @plan_option
 @db_option
 @now_option
-def outbox_send(plan_path: str | None, db: str | None, now: pendulum.DateTime, budget: float | None) -> None:
+@pass_app
+def outbox_send(app: Application, now: pendulum.DateTime, budget: float | None) -> None:
     """Send queued messages (SMTP when $CUIBAN_SMTP_HOST is set, else .eml files in ./outbox)."""
-    wired = wire(plan_path, db)
-    delivery = _delivery(budget)
+    delivery = app.delivery(budget)
     report = dispatch(
-        wired.engine,
-        transport_from_environment(),
-        now,
-        per_minute=delivery.per_minute,
-        budget=delivery.budget,
-        late_after=delivery.late_after,
+        app.engine, app.transport, now,
+        per_minute=delivery.per_minute, budget=delivery.budget, late_after=delivery.late_after,
     )
     print_sent(report)
 
 
 @click.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True
-)
+@format_option("text", "html", "json")
 @plan_option
 @db_option
 @now_option
-def digest(fmt: str, plan_path: str | None, db: str | None, now: pendulum.DateTime) -> None:
+@pass_app
+def digest(app: Application, fmt: str, now: pendulum.DateTime) -> None:
     """The coordinator's progress digest at --now, without queueing it."""
-    wired = wire(plan_path, db)
-    with wired.engine.connect() as connection:
-        data = digest_data(connection, wired.plan, wired.calendar, now)
+    shown = preview(app.engine, app.plan, app.calendar, app.renderer, now)
     if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    coordinator = wired.plan.people[wired.plan.roles.coordinator].name
-    rendered = wired.renderer().render("digest", digest_context(wired.plan, data, coordinator))
-    click.echo(rendered.text if fmt == "text" else rendered.html)
+        click.echo(json.dumps(shown.data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(shown.rendered.text if fmt == "text" else shown.rendered.html)
 
 
 @click.group()
@@ -244,23 +179,15 @@ def templates() -> None:
 
 @templates.command("check")
 @plan_option
-def templates_check(plan_path: str | None) -> None:
+@pass_app
+def templates_check(app: Application) -> None:
     """Render every template against sample messages; a problem is named with its file and line (exit 2)."""
-    from pathlib import Path
+    from cuiban.services.template_check import check_all  # docxtpl loads only for this command
 
-    from cuiban.notifications.samples import SAMPLES
-    from cuiban.notifications.template_check import check_templates, languages
-    from cuiban.planfile.loader import default_plan_path, load_plan
-    from cuiban.reports.check import NAMES, check_report_templates  # docxtpl loads only for this command
-
-    path = plan_path or default_plan_path()
-    plan, _ = load_plan(path)
-    renderer = renderer_for(plan, Path(path))
-    folder = renderer.override
-    problems = check_templates(renderer, NAMES) + check_report_templates(folder)
-    for problem in problems:
+    checked = check_all(app.plan_path())
+    for problem in checked.problems:
         click.echo(problem, err=True)
-    if problems:
-        fail(f"{len(problems)} template problem(s)")
-    checked = f"built-in {' and '.join(languages())}" + (f", overrides from {folder}" if folder else "")
-    click.echo(f"OK: templates for {plan.language} ({checked}; rendered with {len(SAMPLES)} sample messages)")
+    if checked.problems:
+        click.echo(f"{len(checked.problems)} template problem(s)", err=True)
+        raise SystemExit(EXIT_INVALID)
+    click.echo(f"OK: {checked.summary}")

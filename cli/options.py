@@ -1,12 +1,45 @@
-"""Options shared by several commands: the plan path and `--now`."""
+"""Options shared by several commands: --plan and --db (handed to the application), --by, --now, --format."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 import pendulum
 
-from cuiban.planfile.loader import default_plan_path
+from cuiban.cli.bootstrap import application, checked_database_url, checked_plan_path
 from cuiban.workflow.clock import NaiveDatetimeError, parse_moment
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _plan(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        checked_plan_path(value, "--plan")
+        application(ctx).plan_option = value
+
+
+def _db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        application(ctx).db_option = checked_database_url(value, "--db")
+
+
+plan_option = click.option(
+    "--plan",
+    metavar="PLAN",
+    callback=_plan,
+    expose_value=False,
+    help="Plan file (default config/plan.yaml or $CUIBAN_PLAN).",
+)
+db_option = click.option(
+    "--db",
+    metavar="URL",
+    callback=_db,
+    expose_value=False,
+    help="Database URL (default $CUIBAN_DB or sqlite:///cuiban.sqlite3).",
+)
+by_option = click.option("--by", "actor", metavar="NAME", help="Who does this (recorded in the log).")
 
 
 def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> pendulum.DateTime:
@@ -30,6 +63,8 @@ plan_argument = click.argument(
 )
 
 
-def plan_path_or_default(path: str | None) -> str:
-    """PLAN if given, else $CUIBAN_PLAN, else config/plan.yaml."""
-    return path or default_plan_path()
+def format_option(*choices: str) -> Callable[[F], F]:
+    """--format, the first choice by default."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True
+    )

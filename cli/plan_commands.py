@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
 import pendulum
 
+from cuiban.cli.bootstrap import Application, pass_app
 from cuiban.cli.console import console, print_problems
-from cuiban.cli.options import now_option, plan_argument, plan_path_or_default
+from cuiban.cli.errors import EXIT_INVALID
+from cuiban.cli.options import format_option, now_option, plan_argument
 from cuiban.cli.timeline_output import timeline_json, timeline_table
 from cuiban.planfile.loader import LoadedPlan, read_plan
-from cuiban.planfile.roll import roll_text
+from cuiban.services.plan_roll import roll_plan
 from cuiban.workflow.plan.timeline import timeline
-
-EXIT_INVALID = 2
 
 
 @click.group()
@@ -25,9 +23,9 @@ def plan() -> None:
     """Check, show and roll the plan (default config/plan.yaml or $CUIBAN_PLAN)."""
 
 
-def _checked(path: str | None, warnings: bool = False) -> LoadedPlan:
+def _checked(path: str, warnings: bool = False) -> LoadedPlan:
     """The loaded plan, or exit 2 after printing its errors (and warnings if asked)."""
-    loaded = read_plan(plan_path_or_default(path))
+    loaded = read_plan(path)
     print_problems(loaded.problems if warnings else loaded.errors)
     if not loaded.ok:
         click.echo(f"{loaded.source}: {len(loaded.errors)} error(s); nothing done.", err=True)
@@ -37,9 +35,10 @@ def _checked(path: str | None, warnings: bool = False) -> LoadedPlan:
 
 @plan.command()
 @plan_argument
-def check(plan_path: str | None) -> None:
+@pass_app
+def check(app: Application, plan_path: str | None) -> None:
     """Validate PLAN: print OK with counts, or every error with file, line and column (exit 2)."""
-    loaded = _checked(plan_path, warnings=True)
+    loaded = _checked(app.plan_path(plan_path), warnings=True)
     assert loaded.plan is not None
     p = loaded.plan
     tasks = sum(len(p.departments()) if m.fans_out else len(m.units) for m in p.milestones.values())
@@ -53,10 +52,11 @@ def check(plan_path: str | None) -> None:
 @plan.command()
 @plan_argument
 @now_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def show(plan_path: str | None, now: pendulum.DateTime, fmt: str) -> None:
+@format_option("table", "json")
+@pass_app
+def show(app: Application, plan_path: str | None, now: pendulum.DateTime, fmt: str) -> None:
     """The timeline: each milestone's window, unit, owner, status at --now and working days left."""
-    loaded = _checked(plan_path)
+    loaded = _checked(app.plan_path(plan_path))
     assert loaded.plan is not None and loaded.calendar is not None
     views = timeline(loaded.plan, loaded.calendar, now)
     if fmt == "json":
@@ -72,30 +72,14 @@ def show(plan_path: str | None, now: pendulum.DateTime, fmt: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: stdout).")
 def roll(plan_path: str, to_cycle: int, output: str | None) -> None:
     """Next year's plan: dates moved to --to-cycle, deadlines off working days moved earlier."""
-    loaded = _checked(plan_path)
-    assert loaded.plan is not None and loaded.calendar is not None
-    text = Path(plan_path).read_text(encoding="utf-8")
     try:
-        rolled = roll_text(text, loaded.plan, to_cycle, loaded.calendar)
+        rolled = roll_plan(Path(plan_path), _checked(plan_path), to_cycle, Path(output) if output else None)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    report = click.echo if output else (lambda line: click.echo(line, err=True))
-    for change in rolled.changes:
-        report(f"{change.path:<40} {change.old} → {change.new}  {change.note}".rstrip())
-    for note in rolled.notes:
-        report(f"note: {note}")
+    for line in rolled.lines:
+        click.echo(line, err=output is None)  # with the plan on stdout, the changes go to stderr
     if output is None:
         click.echo(rolled.text, nl=False)
         return
-    _write_atomically(Path(output), rolled.text)
-    after = read_plan(output)
-    print_problems(after.problems)
-    verdict = "OK" if after.ok else f"{len(after.errors)} error(s)"
-    click.echo(f"wrote {output} (cycle {to_cycle}); plan check: {verdict}")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    print_problems(rolled.problems)
+    click.echo(f"wrote {output} (cycle {to_cycle}); plan check: {rolled.verdict}")

@@ -7,13 +7,23 @@ from pathlib import Path
 import click
 import pendulum
 
-from cuiban.cli.context import db_option, fail, plan_option, wire
-from cuiban.cli.options import now_option
+from cuiban.cli.bootstrap import Application, pass_app
+from cuiban.cli.options import db_option, now_option, plan_option
 from cuiban.reports.catalog import FORMATS, REPORTS
-from cuiban.reports.pdf import NoConverter
-from cuiban.services.reports import UnknownSubject
+from cuiban.services.report_request import ReportRequest, ReportsDone, make_reports
 
-PER_DEPARTMENT = ("dept-audit", "teacher-sheet")
+
+def _print_done(done: ReportsDone) -> None:
+    for path in done.written:
+        click.echo(f"wrote {path}")
+    if done.queued_for:
+        where = done.queued_for
+        again = f"already queued for {where} this month: not queued again"
+        click.echo(f"queued for {where}" if done.queued else again)
+
+
+def _warn(line: str) -> None:
+    click.echo(line, err=True)
 
 
 @click.command()
@@ -29,7 +39,9 @@ PER_DEPARTMENT = ("dept-audit", "teacher-sheet")
 @plan_option
 @db_option
 @now_option
+@pass_app
 def report(
+    app: Application,
     name: str,
     unit: str | None,
     staff_id: str | None,
@@ -37,56 +49,11 @@ def report(
     fmt: str,
     output: Path | None,
     send: bool,
-    plan_path: str | None,
-    db: str | None,
     now: pendulum.DateTime,
 ) -> None:
     """Write report NAME as of --now.
 
     dept-audit (附表6), monthly (附表4), teacher-sheet (附表5), working-group (附表3).
     """
-    if each and name not in PER_DEPARTMENT:
-        fail(f"--each makes one file per department; {name} is one file for the whole school.")
-    if send and name != "monthly":
-        fail("--send mails the monthly report (附表4) to the province; other reports are not mailed.")
-    if name == "teacher-sheet" and not (unit or staff_id or each):
-        fail(
-            "teacher-sheet needs --unit U (a page per teacher of that department), "
-            "--teacher STAFF_ID, or --each."
-        )
-    from cuiban.reports.chart import NO_FONT, cjk_font  # matplotlib loads only for reports
-    from cuiban.services.report_files import default_name, send_monthly, write_reports
-
-    wired = wire(plan_path, db)
-    target = output or Path("." if each else default_name(name, wired.plan, now, fmt))
-    if each and target.exists() and not target.is_dir():
-        fail(f"-o {target} is a file; with --each, -o names the folder that gets one file per department")
-    if not each and target.is_dir():
-        example = target / default_name(name, wired.plan, now, fmt)
-        hint = " (or add --each for one file per department)" if name in PER_DEPARTMENT else ""
-        fail(f"-o {target} is a folder; name the file to write, e.g. -o {example}{hint}")
-    if name == "monthly" and cjk_font() is None:
-        click.echo(NO_FONT, err=True)
-    try:
-        written = write_reports(
-            wired.engine,
-            wired.plan,
-            name,
-            fmt,
-            now,
-            target,
-            unit=unit,
-            teacher=staff_id,
-            each=each,
-            override=wired.templates_folder,
-        )
-    except (UnknownSubject, NoConverter) as error:
-        fail(str(error))
-    for path in written:
-        click.echo(f"wrote {path}")
-    if send:
-        queued = send_monthly(wired.engine, wired.plan, now)
-        where = wired.plan.province.email
-        click.echo(
-            f"queued for {where}" if queued else f"already queued for {where} this month: not queued again"
-        )
+    asked = ReportRequest(name, fmt, unit, staff_id, each, output, send).check()
+    _print_done(make_reports(app.engine, app.plan, asked, now, app.templates_folder, warn=_warn))

@@ -1,4 +1,4 @@
-"""A file refused as a whole, with every bad row named."""
+"""Refusals: a file refused as a whole, with every bad row named, and a use case refusing its input."""
 
 from __future__ import annotations
 
@@ -17,3 +17,8 @@ class FileRejected(Exception):
         return [
             f"{self.source}: row {p.row}, column {p.column}: {p.value!r}: {p.reason}" for p in self.problems
         ]
+
+
+class Refusal(ValueError):
+    """A use case refused its input; the message is one sentence naming it and what to do instead.
+    Nothing was changed. The command line prints the sentence and exits 2."""

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pendulum
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from cuiban.models.tables import Task
+from cuiban.models import outbox_store, task_store
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import Transport
 from cuiban.schedules.service import times_of_day
@@ -27,6 +28,10 @@ from cuiban.workflow.reminders import at_local
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 SYNC_AT, DONE_AT = time(8, 0), time(16, 0)
+HEADER = (
+    f"{'date':<12}{'synced':>7}{'done':>6}{'reminders':>11}{'escalations':>13}{'digests':>9}{'behind':>8}"
+)
+"""The columns of a replay's narration, one `day_line` per day under it."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,28 @@ def replay(
     return rows
 
 
-def _behind(engine: Engine, plan: Plan) -> int:
-    task = Task.__table__
+def day_line(row: DayRow) -> str:
+    return (
+        f"{row.day.isoformat():<12}{row.synced:>7}{row.done:>6}{row.reminders:>11}{row.escalations:>13}"
+        f"{row.digests:>9}{row.behind:>8}"
+    )
+
+
+def outbox_lines(engine: Engine, folder: Path) -> list[str]:
+    """What a replay sent: a blank line, each kind with its count and first message, the total."""
     with engine.connect() as connection:
-        units = set(connection.execute(select(task.c.unit_id).where(task.c.state == "overdue")).scalars())
+        rows = outbox_store.rows(connection)
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        kinds.setdefault(row["kind"], []).append(row)
+    lines = [""]
+    for kind, messages in sorted(kinds.items()):
+        first = messages[0]
+        lines.append(f"{kind}: {len(messages)} (first: to {first['recipient_name']}: {first['subject']})")
+    return [*lines, f"{len(rows)} messages written to {folder}"]
+
+
+def _behind(engine: Engine, plan: Plan) -> int:
+    with engine.connect() as connection:
+        units = {row["unit_id"] for row in task_store.rows(connection) if row["state"] == "overdue"}
     return len(units & set(plan.departments()))

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from cuiban.models import report_store, teacher_store
+from cuiban.services.rejection import Refusal
 from cuiban.workflow.clock import local_date
 from cuiban.workflow.forms import (
     ENTERED,
@@ -28,7 +29,7 @@ from cuiban.workflow.forms import (
 from cuiban.workflow.plan.schema import Plan
 
 
-class UnknownSubject(ValueError):
+class UnknownSubject(Refusal):
     """The unit or teacher a report was asked for does not exist."""
 
 

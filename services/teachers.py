@@ -6,11 +6,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
 from cuiban.models import log_store, task_store, teacher_store
 from cuiban.models.log_store import Entry
-from cuiban.models.teacher_store import TEACHER
 from cuiban.models.unit_of_work import transaction
 from cuiban.workflow.clock import local_iso
 from cuiban.workflow.plan.schema import Plan
@@ -65,7 +64,7 @@ def fire(
         values: dict[str, Any] = {"state": record.state, "state_changed_at": now, "updated_at": now}
         if happened.event == "approve_correction":
             values.update(record.fields)
-        connection.execute(update(TEACHER).where(TEACHER.c.staff_id == staff_id).values(values))
+        teacher_store.update_many(connection, [{"staff_id": staff_id, **values}])
         log_store.append(
             connection,
             [

@@ -8,7 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from cuiban.cli.main import cuiban
-from cuiban.cli.replay_commands import DEMO_DATABASE, DEMO_MARKER, _demo_folder
+from cuiban.services.demo import DEMO_DATABASE, DEMO_MARKER
+from cuiban.services.demo import claim_folder as _demo_folder
+from cuiban.services.rejection import Refusal
 from tests.conftest import SHIPPED_PLAN
 
 
@@ -83,6 +85,6 @@ def test_a_demo_folder_from_before_the_marker_is_recognised(tmp_path: Path) -> N
 def test_a_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "demo"
     file.write_text("a file", encoding="utf-8")
-    with pytest.raises(SystemExit) as stop:
+    with pytest.raises(Refusal, match="is a file"):
         _demo_folder(file)
-    assert stop.value.code == 2 and file.read_text(encoding="utf-8") == "a file"
+    assert file.read_text(encoding="utf-8") == "a file"

@@ -303,14 +303,14 @@ def _boom(*args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def test_an_unexpected_error_is_one_sentence_and_points_at_debug(env: dict[str, str], monkeypatch) -> None:
-    monkeypatch.setattr("cuiban.cli.context.read_plan", _boom)
+    monkeypatch.setattr("cuiban.cli.bootstrap.read_plan", _boom)
     line = refused(invoke(env, "tick", *NOW), 1, "ZeroDivisionError", "run with --debug for details")
     assert "s3cret-pw" not in line and "cuiban:***@db.example" in line
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_debug_shows_the_traceback_without_the_password(env: dict[str, str], monkeypatch, how: str) -> None:
-    monkeypatch.setattr("cuiban.cli.context.read_plan", _boom)
+    monkeypatch.setattr("cuiban.cli.bootstrap.read_plan", _boom)
     if how == "option":
         result = invoke(env, "--debug", "tick", *NOW)
     else:

@@ -1,0 +1,223 @@
+"""The composition root: the one place a command's parts are built and wired.
+
+The `cuiban` group makes one `Application` per invocation from the settings (read
+once, `cli.settings`); `--plan` and `--db` tell it which plan and database to use.
+Everything else is built on first use, so a command pays only for what it touches:
+`plan check` never opens a database, `--help` builds nothing. Commands receive the
+application (`@pass_app`) and hand its parts to one service.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import importlib.util
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from cuiban.cli.console import print_problems
+from cuiban.cli.errors import BUSY_TIMEOUT, DATABASE, EXIT_INVALID, URL_HINT, Refused, shown_url
+from cuiban.cli.errors import sqlite_file as sqlite_file_of
+from cuiban.cli.settings import DEFAULT_PLAN, Settings, from_process
+from cuiban.models.database import BUSY_TIMEOUT_S, DEFAULT_URL, open_engine
+from cuiban.notifications.render import Renderer
+from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport
+from cuiban.planfile.loader import LoadedPlan, read_plan
+from cuiban.services.tick_and_send import Delivery
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
+
+CONNECT_TIMEOUT_S = 10
+"""How long to wait for a PostgreSQL server that does not answer (unless the URL sets connect_timeout)."""
+
+
+class Application:
+    """What one command invocation works with: settings, plan, calendar, engine, renderer, transport."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.plan_option: str | None = None
+        """--plan, when the command was given one."""
+        self.db_option: str | None = None
+        """--db, when the command was given one."""
+
+    # ── the plan ──
+
+    def plan_path(self, given: str | None = None) -> str:
+        """`given` (a PLAN argument), else --plan, else $CUIBAN_PLAN, else config/plan.yaml."""
+        return given or self.plan_option or self.settings.plan_path
+
+    @cached_property
+    def plan_file(self) -> Path:
+        """The plan file, checked: a folder or a missing file is refused naming where it came from."""
+        source = (
+            "--plan" if self.plan_option else "$CUIBAN_PLAN" if self.settings.plan else "the default plan"
+        )
+        return checked_plan_path(self.plan_path(), source)
+
+    @cached_property
+    def loaded(self) -> LoadedPlan:
+        """The plan and its calendar; its errors printed and exit 2 when it has any."""
+        loaded = read_plan(self.plan_file)
+        if not loaded.ok or loaded.plan is None or loaded.calendar is None:
+            print_problems(loaded.errors)
+            raise SystemExit(EXIT_INVALID)
+        return loaded
+
+    @property
+    def plan(self) -> Plan:
+        assert self.loaded.plan is not None
+        return self.loaded.plan
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        assert self.loaded.calendar is not None
+        return self.loaded.calendar
+
+    @property
+    def templates_folder(self) -> Path | None:
+        """The admin's templates (messages and reports): the plan's `templates`, relative to the plan file."""
+        return self.plan_file.parent / self.plan.templates if self.plan.templates else None
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        """The plan's language, with its `templates` folder overriding."""
+        return Renderer(self.plan.language, self.templates_folder)
+
+    def use_packaged_plan_if_none(self) -> None:
+        """The demo's plan when no other is named: ./config/plan.yaml, else the one shipped in the package."""
+        if not (self.plan_option or self.settings.plan or Path(DEFAULT_PLAN).is_file()):
+            self.plan_option = str(packaged_plan())
+
+    # ── the database ──
+
+    @property
+    def database_url(self) -> str:
+        """--db, else $CUIBAN_DB, else a SQLite file in the working folder."""
+        return self.db_option or self.settings.db or DEFAULT_URL
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database, migrated on first use. The plan is checked first, as every command that
+        opens the database always has: a broken plan stops the command before it touches the data."""
+        _ = self.loaded
+        source = "--db" if self.db_option else "$CUIBAN_DB" if self.settings.db else "the default database"
+        return self.open_database(self.database_url, source)
+
+    def open_database(self, url: str, source: str = "the database") -> Engine:
+        """An engine for `url`, checked, migrated on first use; the URL is kept on the command's
+        context so that an error later names the database (without its password)."""
+        checked_database_url(url, source)
+        timeout = BUSY_TIMEOUT_S if self.settings.busy_timeout is None else self.settings.busy_timeout
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.meta[DATABASE] = url
+            context.meta[BUSY_TIMEOUT] = timeout
+        options = {}
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}  # a silent host: minutes, else
+        try:
+            return open_engine(url, busy_timeout=timeout, **options)
+        except ModuleNotFoundError as missing:
+            raise Refused(
+                f"{source} {shown_url(url)} needs the Python module {missing.name!r}, "
+                f"which is not installed; write {URL_HINT}"
+            ) from None
+
+    # ── delivery ──
+
+    @cached_property
+    def transport(self) -> Transport:
+        """SMTP when CUIBAN_SMTP_HOST is set, else .eml files in $CUIBAN_OUTBOX_DIR (default ./outbox)."""
+        smtp = self.settings.smtp
+        return SmtpTransport(smtp) if smtp else FileTransport(self.settings.outbox_dir)
+
+    def delivery(self, budget: float | None = None, late_after: float | None = None) -> Delivery:
+        """The provider's rate ($CUIBAN_SMTP_RATE) and how long one run may send (seconds)."""
+        late = {"late_after": timedelta(seconds=late_after)} if late_after else {}
+        spend = timedelta(seconds=budget) if budget else None
+        return Delivery(per_minute=self.settings.send_rate, budget=spend, **late)
+
+
+def packaged_plan() -> Path:
+    """config/plan.yaml as shipped inside the package (cuiban.config), wherever it is installed."""
+    spec = importlib.util.find_spec("cuiban.config")  # data, not code: found, not imported
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "plan.yaml"  # a namespace package: files() fails on an editable install
+        if candidate.is_file():
+            return candidate
+    return Path(str(importlib.resources.files("cuiban.config") / "plan.yaml"))
+
+
+# ── checks of --plan and --db ──
+
+
+def checked_plan_path(path: str | Path, source: str) -> Path:
+    """The plan file, or Refused when `path` is a folder or names nothing."""
+    plan_file = Path(path)
+    if plan_file.is_dir():
+        raise Refused(f"{source} {path} is a folder; name the plan file, e.g. {plan_file / 'plan.yaml'}")
+    if not plan_file.exists():
+        raise Refused(f"{source} {path}: no such file; name an existing plan file (see: cuiban plan check)")
+    return plan_file
+
+
+def checked_database_url(url: str, source: str) -> str:
+    """`url` if it is a database URL cuiban can open, else Refused (the password never shown)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise Refused(f"{source} {shown_url(url)!r} is not a database URL; write {URL_HINT}") from None
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise Refused(
+            f"{source} {shown_url(url)}: cuiban cannot open a {parsed.drivername!r} database; "
+            f"write {URL_HINT}"
+        ) from None
+    file = sqlite_file_of(url)
+    if file is not None:
+        folder = file.absolute().parent
+        if file.is_dir():
+            raise Refused(
+                f"{source} names the folder {file}; name a SQLite file in it, e.g. {file}/cuiban.sqlite3"
+            )
+        if not folder.is_dir():
+            raise Refused(
+                f"{source} names the SQLite file {file}, but the folder {folder} does not exist; "
+                "create the folder or choose another path"
+            )
+    return url
+
+
+# ── handing the application to commands ──
+
+
+def application(ctx: click.Context) -> Application:
+    """The invocation's application: made by the `cuiban` group, or here for a command run on its own."""
+    found = ctx.find_object(Application)
+    if found is None:
+        found = ctx.find_root().obj = Application(from_process())
+    return found
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pass_app(command: F) -> F:
+    """Give the command the application as its first argument."""
+
+    @functools.wraps(command)
+    def with_app(*args: Any, **kwargs: Any) -> Any:
+        return command(application(click.get_current_context()), *args, **kwargs)
+
+    return with_app  # type: ignore[return-value]
