@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's two commands: `./dev.sh demo` runs the main job, `./dev.sh test` runs the tests.
-# Both create .venv and install the project into it when pyproject.toml has changed.
+# Both create .venv and install the project into it when pyproject.toml (or this script) has changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,9 +11,10 @@ ensure_venv() {
     if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv"
     fi
-    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    want=$(cat pyproject.toml dev.sh | sha256sum | cut -d' ' -f1)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        "$venv/bin/python" -m pip install --quiet --upgrade pip
+        # setuptools that builds wheels by itself: tests/e2e/test_wheel_install.py builds one offline
+        "$venv/bin/python" -m pip install --quiet --upgrade pip "setuptools>=70.1"
         "$venv/bin/python" -m pip install --quiet -e '.[dev]'
         echo "$want" > "$stamp"
     fi
