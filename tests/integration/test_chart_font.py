@@ -121,8 +121,10 @@ def test_the_font_is_the_packaged_noto_sans_sc_and_comes_with_its_licence() -> N
         check=True,
     ).stdout
     assert "Open Font License" in licence
-    # registered, so that the family name also resolves, here without any system font
-    assert Path(font_manager.findfont(FAMILY, fallback_to_default=False)) == path
+    # registered, so that the family name also resolves (looked up in the package's folder:
+    # with MPL_IGNORE_SYSTEM_FONTS set, a lookup by name searches only matplotlib's own)
+    found = font_manager.findfont(FAMILY, directory=str(path.parent), fallback_to_default=False)
+    assert Path(found) == path
 
 
 def test_a_fresh_process_with_no_matplotlib_cache_prints_no_glyph_warning(tmp_path: Path) -> None:
