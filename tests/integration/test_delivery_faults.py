@@ -375,8 +375,11 @@ def test_a_batch_slower_than_the_claim_lease_is_not_claimed_twice(engine) -> Non
         with serving(provider) as port:
             first = threading.Thread(target=send, args=("first", engine, 8))
             first.start()
-            time.sleep(1.5)  # the first batch's claim would have expired by now, had it not been renewed
-            assert first.is_alive() and 3 <= len(provider.arrived) < 8
+            # 4 arrivals take 1.2 s: the first batch's claim would have expired, had it not been renewed
+            deadline = time.monotonic() + 60
+            while len(provider.arrived) < 4 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert first.is_alive() and 4 <= len(provider.arrived) < 8
             queue_messages(
                 engine, [message(f"b{i}", "reminder", f"b{i}@school.example") for i in range(4)], now
             )
