@@ -151,16 +151,3 @@ def save_many(
     connection.execute(statement, rows)
     log_store.append(connection, log)
 
-
-def refresh_derived(connection: Connection, plan: Plan, now: datetime, source: str) -> int:
-    """Kept for callers not yet moved to `schedules.completion.refresh_derived` (the same steps:
-    the rule is `workflow.completion`; this only loads and saves)."""
-    from cuiban.models import teacher_store
-    from cuiban.workflow.completion import derived_changes, is_derived
-
-    derived = [mid for mid, milestone in plan.milestones.items() if is_derived(milestone)]
-    if not derived:
-        return 0
-    changes = derived_changes(plan, states(connection, derived), teacher_store.unit_state_counts(connection))
-    save_many(connection, [(c.task, c.apply(now)) for c in changes], now, source, "derived")
-    return len(changes)

@@ -29,7 +29,7 @@ class Sample:
 
 
 def _task(**changes: Any) -> dict[str, Any]:
-    """A reminder's or escalation's `task` (schedules.tick._build_context)."""
+    """A reminder's or escalation's `task` (schedules.task_notice.TaskNotice.context)."""
     task = {
         "title": "组织教师上网填报信息，督促检查，按时完成填报",
         "deliverable": "本单位教职工信息全部填报",

@@ -18,21 +18,11 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cuiban.reports.fonts import FAMILY, chinese_font, chinese_font_path
+from cuiban.reports.fonts import chinese_font
 from cuiban.workflow.forms import Progress
 
 MAX_LINES = 12
 """More departments than this: the school's line and the ten furthest behind."""
-NO_FONT = "The chart's Chinese font could not be loaded, so its labels may show as boxes."
-"""Kept for callers that still check `cjk_font()`; the font ships with the package."""
-
-
-def cjk_font() -> str | None:
-    """The family the chart's Chinese text is drawn in (packaged, so never None once loaded)."""
-    chinese_font_path()
-    return FAMILY
-
-
 def _percent(done: int, total: int) -> float:
     return 100.0 * done / total if total else 0.0
 

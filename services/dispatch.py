@@ -143,7 +143,7 @@ class _Run:
         if pause and pause[0] > self.clock():
             with self.engine.connect() as connection:
                 waiting = outbox_store.count(connection, "queued")
-            self.report.paused = _paused(pause[1], pause[0], waiting)
+            self.report.paused = _paused(pause[1], pause[0].astimezone(self.clock().tzinfo), waiting)
             return True
         return False
 

@@ -60,12 +60,29 @@ def message(engine: Engine, tz: str, message_id: int) -> tuple[dict[str, Any], s
 
 
 def retry(engine: Engine, message_ids: list[int], all_failed: bool = False) -> int:
-    """Queue the messages again (every failed one with `all_failed`); how many were queued."""
+    """Queue the messages again (every failed one with `all_failed`); how many were queued.
+
+    A failed message starts afresh (attempts 0); a queued one waiting for its next attempt
+    keeps its count and only stops waiting. A message being sent is refused: queueing it
+    under its sender's feet would let a second sender send it again.
+    """
     with transaction(engine) as connection:
         ids = [r["id"] for r in outbox_store.rows(connection, "failed")] if all_failed else message_ids
         for mid in ids:
             row = outbox_store.one(connection, mid)
-            if row is None or row["status"] == "sent":
-                raise Refusal(f"message {mid} is {'not in the outbox' if row is None else 'already sent'}")
-            outbox_store.mark(connection, mid, status="queued", attempts=0, next_attempt_at=None)
+            if row is None or row["status"] in ("sent", "sending"):
+                raise Refusal(f"message {mid} {_why_not(row)}")
+            fresh = {"attempts": 0} if row["status"] == "failed" else {}
+            outbox_store.mark(connection, mid, status="queued", next_attempt_at=None, **fresh)
     return len(ids)
+
+
+def _why_not(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "is not in the outbox"
+    if row["status"] == "sent":
+        return "is already sent"
+    return (
+        f"is being sent now (by {row['claimed_by']}); if that sender has stopped, "
+        "`cuiban outbox send` gives it back and sends it"
+    )

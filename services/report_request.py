@@ -68,13 +68,10 @@ def make_reports(
     warn: Callable[[str], None],
 ) -> ReportsDone:
     """Write the report `asked` for as of `now` (templates from `override` first); queue 附表4 if asked."""
-    from cuiban.reports.chart import NO_FONT, cjk_font  # matplotlib loads only for reports
     from cuiban.reports.pdf import NoConverter
     from cuiban.services.report_files import send_monthly, write_reports
 
     target = _target(asked, plan, now)
-    if asked.name == "monthly" and cjk_font() is None:
-        warn(NO_FONT)
     try:
         written = write_reports(
             engine, plan, asked.name, asked.fmt, now, target,

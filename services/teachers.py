@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cuiban.models import log_store, task_store, teacher_store
+from cuiban.models import log_store, teacher_store
 from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import transaction
+from cuiban.schedules.completion import refresh_derived
 from cuiban.workflow.clock import local_iso
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.roster import TEACHER_FIELDS
@@ -72,7 +73,7 @@ def fire(
                 for h in record.happened
             ],
         )
-        task_store.refresh_derived(connection, plan, now, "cli")
+        refresh_derived(connection, plan, now, "cli")
     return happened
 
 

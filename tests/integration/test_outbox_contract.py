@@ -35,6 +35,8 @@ from cuiban.models.unit_of_work import transaction
 from cuiban.notifications.transports import OUTAGE_COOL_DOWN, FileTransport
 from cuiban.services.dispatch import SENDER, dispatch
 from cuiban.services.holders import holder_is_dead, holder_name
+from cuiban.services.outbox_admin import retry
+from cuiban.services.rejection import Refusal
 
 NOW = pendulum.datetime(2016, 12, 16, 9, tz="Asia/Shanghai")
 LEASE = timedelta(minutes=2)
@@ -82,7 +84,6 @@ def held_by(engine: Engine, holder: str, names: list[str], expires: datetime | N
     """Queue these messages and let `holder` claim them: whatever else is queued must be claimed already."""
     queue_keys(engine, names)
     assert keys(claim(engine, holder, expires=expires)) == names
-
 
 
 
@@ -611,6 +612,33 @@ def test_a_failed_message_marked_queued_again_is_claimable_at_once_with_its_mess
     assert (again["key"], again["attempts"], again["message_id"]) == ("t1", 0, failed["message_id"])
 
 
+def test_retry_by_hand_starts_a_failed_message_afresh_and_hurries_a_waiting_one(engine) -> None:
+    held_by(engine, A, ["t1", "t2"])
+    failed, waiting = row(engine, "t1"), row(engine, "t2")
+    finish(engine, failed["id"], A, status="failed", failed_at=NOW, last_error="550 User unknown")
+    later = NOW.add(hours=1)
+    finish(engine, waiting["id"], A, status="queued", attempts=3, next_attempt_at=later, last_error="451")
+    assert retry(engine, [failed["id"], waiting["id"]]) == 2
+    again = {r["key"]: r for r in claim(engine, B, now=NOW.add(minutes=1))}
+    assert {k: (r["attempts"], r["message_id"]) for k, r in again.items()} == {
+        "t1": (0, failed["message_id"]),
+        "t2": (3, waiting["message_id"]),
+    }
+
+
+@pytest.mark.parametrize("status", ["sending", "sent"])
+def test_retry_by_hand_refuses_a_message_being_sent_or_sent_and_changes_nothing(engine, status) -> None:
+    held_by(engine, A, ["t1", "t2"])
+    failed, other = row(engine, "t1"), row(engine, "t2")
+    finish(engine, failed["id"], A, status="failed", failed_at=NOW, last_error="550 User unknown")
+    if status == "sent":
+        finish(engine, other["id"], A, status="sent", sent_at=NOW)
+    said = f"being sent now \\(by {A}\\)" if status == "sending" else "already sent"
+    with pytest.raises(Refusal, match=f"message {other['id']} is {said}"):
+        retry(engine, [failed["id"], other["id"]])
+    assert (row(engine, "t1")["status"], row(engine, "t2")["status"]) == ("failed", status)  # all or nothing
+
+
 # ── the sender-wide pause ──
 
 
@@ -649,6 +677,7 @@ def test_a_run_during_the_pause_claims_nothing_charges_nothing_and_says_until_wh
         r"550 Ip frequency limited \(paused until (\S+); 3 messages wait for it\)", report.paused
     )
     assert said and datetime.fromisoformat(said[1]) == until
+    assert said[1].endswith("+08:00")  # in the campaign's zone, as the run that paused said it
     assert [(r["status"], r["attempts"], r["claimed_by"]) for r in rows(engine)] == [("queued", 0, None)] * 3
     assert not (tmp_path / "out").exists()
 
