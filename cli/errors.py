@@ -381,6 +381,10 @@ def unexpected(error: BaseException) -> str:
     )
 
 
+HELP_ASKED = "cuiban.help_asked"
+"""`ctx.meta` key: a subcommand's --help is on the command line, so settings are not read."""
+
+
 class CuibanGroup(click.Group):
     """The `cuiban` group: runs a command with SIGTERM/SIGINT as `Stopped`, and turns what it
     raises into one sentence on stderr and an exit code (the traceback too with --debug)."""
@@ -388,6 +392,8 @@ class CuibanGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from cuiban.models.unit_of_work import commits
 
+        # A command's help reads nothing: someone fixing a bad setting can still read it.
+        ctx.meta[HELP_ASKED] = any(arg in ctx.help_option_names for arg in ctx.args)
         committed = commits()
         try:
             with stop_on_signals():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cuiban.cli.bootstrap import Application
-from cuiban.cli.errors import CuibanGroup
+from cuiban.cli.errors import HELP_ASKED, CuibanGroup
 from cuiban.cli.file_commands import roster, sync
 from cuiban.cli.notify_commands import digest, outbox, templates, tick
 from cuiban.cli.plan_commands import plan
@@ -30,7 +30,8 @@ def cuiban(ctx: click.Context, debug: bool) -> None:
     Exit status: 0 done, 1 the environment stopped it (database down or locked, disk,
     permissions), 2 input or settings refused, 143/130 stopped by SIGTERM/SIGINT.
     """
-    ctx.obj = Application(from_process())  # every setting checked before the command does anything
+    if not ctx.meta[HELP_ASKED]:
+        ctx.obj = Application(from_process())  # every setting checked before the command does anything
 
 
 for command in (

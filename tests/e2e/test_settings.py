@@ -78,3 +78,11 @@ def test_good_settings_are_used(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "cuiban.sqlite3").exists()
     assert "tasks:" in done.stdout
+
+
+def test_a_commands_help_is_shown_whatever_the_settings(tmp_path: Path) -> None:
+    """Someone fixing a bad setting can still read how the command is used."""
+    done = cuiban(tmp_path, {"CUIBAN_SMTP_PORT": "abc"}, "tick", "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage:") and "--now" in done.stdout
+    assert not (tmp_path / "cuiban.sqlite3").exists()
