@@ -129,7 +129,7 @@ def full_scale_digest(row: dict[str, Any], units: int = FULL_UNITS) -> dict[str,
     departments in its table and its overdue tasks listed (≈ 2 MB of text and HTML at 2,000)."""
     from cuiban.notifications.render import Renderer
     from cuiban.schedules.digest import digest_context
-    from cuiban.schedules.tick import CHART_CID
+    from cuiban.schedules.digest_mail import CHART_CID
 
     data = json.loads(row["data"])
     sample_units = data["units"]

@@ -184,7 +184,7 @@ def templates_check(app: Application) -> None:
     """Render every template against sample messages; a problem is named with its file and line (exit 2)."""
     from cuiban.services.template_check import check_all  # docxtpl loads only for this command
 
-    checked = check_all(app.plan_path())
+    checked = check_all(app.renderer)
     for problem in checked.problems:
         click.echo(problem, err=True)
     if checked.problems:

@@ -10,11 +10,11 @@ import click
 from cuiban import samples
 from cuiban.cli.bootstrap import Application, pass_app
 from cuiban.cli.options import db_option, plan_option
-from cuiban.services.demo import DEMO_DATABASE, DEMO_MARKER, fresh_database, run_demo
+from cuiban.services.demo import fresh_database, run_demo
 from cuiban.services.simulation import Simulation, check_done_file
 from cuiban.services.simulation import simulate as simulate_on_a_copy
 
-__all__ = ["DEMO_DATABASE", "DEMO_MARKER", "SAMPLE", "demo", "simulate"]
+__all__ = ["SAMPLE", "demo", "simulate"]
 SAMPLE = Path(samples.__file__).resolve().parent / "2016"
 """The 2016 campaign's sample: roster, status exports, tasks done by hand (package data)."""
 

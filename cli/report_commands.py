@@ -22,10 +22,6 @@ def _print_done(done: ReportsDone) -> None:
         click.echo(f"queued for {where}" if done.queued else again)
 
 
-def _warn(line: str) -> None:
-    click.echo(line, err=True)
-
-
 @click.command()
 @click.argument("name", type=click.Choice(list(REPORTS)))
 @click.option("--unit", metavar="U", help="One department (id or name); default every department.")
@@ -56,4 +52,4 @@ def report(
     dept-audit (附表6), monthly (附表4), teacher-sheet (附表5), working-group (附表3).
     """
     asked = ReportRequest(name, fmt, unit, staff_id, each, output, send).check()
-    _print_done(make_reports(app.engine, app.plan, asked, now, app.templates_folder, warn=_warn))
+    _print_done(make_reports(app.engine, app.plan, asked, now, app.templates_folder))

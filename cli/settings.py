@@ -28,8 +28,8 @@ DEFAULT_OUTBOX = "outbox"
 class Settings:
     """What the environment says, typed. None: the variable is unset (or empty)."""
 
-    db: str | None = None
-    """CUIBAN_DB: the database URL when --db is not given."""
+    db: str | None = field(default=None, repr=False)
+    """CUIBAN_DB: the database URL when --db is not given (not in the repr: it may hold a password)."""
     plan: str | None = None
     """CUIBAN_PLAN: the plan file when --plan is not given."""
     outbox_dir: Path = Path(DEFAULT_OUTBOX)
@@ -98,7 +98,7 @@ def from_process() -> Settings:
 
 
 def _port(value: str | None) -> int | None:
-    if value is not None and not (value.isdigit() and 1 <= int(value) <= 65535):
+    if value is not None and not (value.isdecimal() and 1 <= int(value) <= 65535):
         raise SettingsError(f"CUIBAN_SMTP_PORT is {value!r}, not a port number (1-65535); {WHERE}")
     return int(value) if value else None
 
@@ -119,7 +119,7 @@ def _address(value: str | None) -> str | None:
 
 
 def _rate(value: str | None) -> int | None:
-    if value is not None and not value.isdigit():
+    if value is not None and not value.isdecimal():
         raise SettingsError(
             f"CUIBAN_SMTP_RATE is {value!r}, not a number of messages a minute "
             f"(a whole number, 0 or unset for no limit); {WHERE}"
@@ -144,5 +144,8 @@ def _seconds(value: str | None) -> float | None:
 def _flag(value: str | None) -> bool:
     lowered = (value or "").lower()
     if lowered not in TRUE + FALSE:
-        raise SettingsError(f"CUIBAN_DEBUG is {value!r}; it must be 1 (print tracebacks) or 0; {WHERE}")
+        raise SettingsError(
+            f"CUIBAN_DEBUG is {value!r}; it must be 1, true, yes or on (print tracebacks) "
+            f"or 0, false, no, off or empty; {WHERE}"
+        )
     return lowered in TRUE

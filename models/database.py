@@ -21,11 +21,6 @@ BUSY_TIMEOUT_S = 30.0
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def database_url(given: str | None = None) -> str:
-    """`given`, else a SQLite file in the working folder."""
-    return given or DEFAULT_URL
-
-
 def open_engine(
     url: str, migrate: bool = True, *, busy_timeout: float = BUSY_TIMEOUT_S, **engine_options: Any
 ) -> Engine:

@@ -18,8 +18,7 @@ import os
 import re
 import smtplib
 import socket
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -155,34 +154,12 @@ class SmtpSettings:
     host: str
     port: int
     user: str | None
-    password: str | None
+    password: str | None = field(repr=False)
     security: str
     sender: str
     sender_name: str = "催办 cuiban"
     timeout: float = 30.0
 
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> SmtpSettings:
-        """CUIBAN_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY=ssl|starttls|none, CUIBAN_MAIL_FROM,
-        from the mapping given (the command line's settings are read in cli.settings, not here)."""
-        env = dict(environ)
-        security = env.get("CUIBAN_SMTP_SECURITY", "ssl")
-        if security not in ("ssl", "starttls", "none"):
-            raise ValueError(f"CUIBAN_SMTP_SECURITY must be ssl, starttls or none, not {security!r}")
-        if not env.get("CUIBAN_SMTP_HOST") or not env.get("CUIBAN_MAIL_FROM"):
-            raise ValueError("SMTP needs CUIBAN_SMTP_HOST and CUIBAN_MAIL_FROM in the environment")
-        default_port = {"ssl": 465, "starttls": 587, "none": 25}[security]
-        port = env.get("CUIBAN_SMTP_PORT", str(default_port))
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"CUIBAN_SMTP_PORT must be a port number (1-65535), not {port!r}")
-        return cls(
-            env["CUIBAN_SMTP_HOST"],
-            int(port),
-            env.get("CUIBAN_SMTP_USER") or None,
-            env.get("CUIBAN_SMTP_PASSWORD") or None,
-            security,
-            env["CUIBAN_MAIL_FROM"],
-        )
 
 
 class SmtpTransport:

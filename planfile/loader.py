@@ -25,7 +25,6 @@ from cuiban.workflow.plan.checks import KnownIds, check_plan
 from cuiban.workflow.plan.findings import Finding, dotted
 from cuiban.workflow.plan.schema import Plan, PlanModel
 
-DEFAULT_PLAN = "config/plan.yaml"
 COLLECTIONS = ("people", "units", "milestones")
 
 

@@ -23,7 +23,7 @@ from cuiban.models import locks, outbox_store, task_store, teacher_store, tick_m
 from cuiban.models.unit_of_work import transaction
 from cuiban.notifications.render import Renderer
 from cuiban.schedules.completion import refresh_derived
-from cuiban.schedules.digest_mail import CHART_CID, digests
+from cuiban.schedules.digest_mail import digests
 from cuiban.schedules.task_mail import task_messages
 from cuiban.schedules.task_notice import notice
 from cuiban.workflow.calendar import WorkingCalendar
@@ -33,7 +33,7 @@ from cuiban.workflow.task_machine import FINISHED, UnitTask
 from cuiban.workflow.tasks import TaskState
 from cuiban.workflow.tick_decisions import TaskTick, Timetable, decide
 
-__all__ = ["CHART_CID", "KEY_WINDOW_DAYS", "TickReport", "run_tick"]
+__all__ = ["KEY_WINDOW_DAYS", "TickReport", "run_tick"]
 
 KEY_WINDOW_DAYS = 60
 """Outbox keys older than this cannot come up again (slots are at most this far back)."""

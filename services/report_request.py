@@ -7,7 +7,6 @@ document libraries are imported only when a report is actually written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +64,6 @@ def make_reports(
     asked: ReportRequest,
     now: datetime,
     override: Path | None,
-    warn: Callable[[str], None],
 ) -> ReportsDone:
     """Write the report `asked` for as of `now` (templates from `override` first); queue 附表4 if asked."""
     from cuiban.reports.pdf import NoConverter

@@ -7,12 +7,10 @@ overriding them; each problem names its file and line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.samples import SAMPLES
 from cuiban.notifications.template_check import check_templates, languages
-from cuiban.planfile.loader import load_plan
 from cuiban.reports.check import NAMES, check_report_templates
 
 
@@ -23,11 +21,10 @@ class TemplatesChecked:
     """What was checked, for the OK line."""
 
 
-def check_all(plan_path: str | Path) -> TemplatesChecked:
-    plan, _ = load_plan(plan_path)
-    folder = Path(plan_path).parent / plan.templates if plan.templates else None
-    renderer = Renderer(plan.language, folder)
-    problems = check_templates(renderer, NAMES) + check_report_templates(renderer.override)
+def check_all(renderer: Renderer) -> TemplatesChecked:
+    """Every template `renderer` would use (the plan's: its language, its `templates` folder first)."""
+    folder = renderer.override
+    problems = check_templates(renderer, NAMES) + check_report_templates(folder)
     checked = f"built-in {' and '.join(languages())}" + (f", overrides from {folder}" if folder else "")
-    summary = f"templates for {plan.language} ({checked}; rendered with {len(SAMPLES)} sample messages)"
+    summary = f"templates for {renderer.language} ({checked}; rendered with {len(SAMPLES)} sample messages)"
     return TemplatesChecked(problems, summary)

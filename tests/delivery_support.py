@@ -33,9 +33,10 @@ import pendulum
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
+from cuiban.cli.settings import Settings
 from cuiban.models import outbox_store
 from cuiban.models.unit_of_work import transaction
-from cuiban.notifications.transports import SmtpSettings, SmtpTransport
+from cuiban.notifications.transports import SmtpTransport
 from tests.conftest import MINIMAL_PLAN
 
 SENDER = "cuiban@school.example"
@@ -163,7 +164,9 @@ def smtp_environment(port: int) -> dict[str, str]:
 
 
 def smtp_transport(port: int) -> SmtpTransport:
-    return SmtpTransport(SmtpSettings.from_environment(smtp_environment(port)))
+    smtp = Settings.from_environment(smtp_environment(port)).smtp
+    assert smtp is not None
+    return SmtpTransport(smtp)
 
 
 # ── the outbox ──

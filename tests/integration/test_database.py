@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import cuiban.models.tables  # noqa: F401
-from cuiban.models.database import DEFAULT_URL, alembic_config, database_url, open_engine, upgrade
+from cuiban.models.database import alembic_config, open_engine, upgrade
 
 
 def test_migrations_build_exactly_the_tables(engine) -> None:
@@ -28,10 +28,8 @@ def test_sqlite_uses_wal(sqlite_engine) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_url_given_else_default(monkeypatch, tmp_path) -> None:
+def test_the_engine_opens_the_url_given_not_the_environments(monkeypatch, tmp_path) -> None:
     """$CUIBAN_DB is the settings' business (tests/e2e/test_settings.py): the environment is not read here."""
     monkeypatch.setenv("CUIBAN_DB", f"sqlite:///{tmp_path}/env.sqlite3")
-    assert database_url(None) == DEFAULT_URL
-    assert database_url("sqlite:///given.sqlite3") == "sqlite:///given.sqlite3"
     open_engine(f"sqlite:///{tmp_path}/given.sqlite3").dispose()
     assert (tmp_path / "given.sqlite3").exists()

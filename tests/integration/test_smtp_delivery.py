@@ -12,9 +12,10 @@ import pendulum
 import pytest
 from aiosmtpd.controller import Controller
 
+from cuiban.cli.settings import Settings
 from cuiban.models import outbox_store
 from cuiban.notifications.render import Renderer
-from cuiban.notifications.transports import SmtpSettings, SmtpTransport
+from cuiban.notifications.transports import SmtpTransport
 from cuiban.planfile.loader import load_plan
 from cuiban.schedules.tick import run_tick
 from cuiban.services.dispatch import dispatch
@@ -71,16 +72,16 @@ def smtp():
 
 
 def _transport(port: int) -> SmtpTransport:
-    return SmtpTransport(
-        SmtpSettings.from_environment(
-            {
-                "CUIBAN_SMTP_HOST": "127.0.0.1",
-                "CUIBAN_SMTP_PORT": str(port),
-                "CUIBAN_SMTP_SECURITY": "none",
-                "CUIBAN_MAIL_FROM": "cuiban@school.example",
-            }
-        )
-    )
+    smtp = Settings.from_environment(
+        {
+            "CUIBAN_SMTP_HOST": "127.0.0.1",
+            "CUIBAN_SMTP_PORT": str(port),
+            "CUIBAN_SMTP_SECURITY": "none",
+            "CUIBAN_MAIL_FROM": "cuiban@school.example",
+        }
+    ).smtp
+    assert smtp is not None
+    return SmtpTransport(smtp)
 
 
 @pytest.fixture

@@ -53,9 +53,23 @@ def test_the_port_follows_the_security_unless_set(security: str, port: int) -> N
     assert smtp is not None and smtp.port == port
 
 
-def test_the_password_is_not_in_the_repr() -> None:
-    settings = Settings.from_environment({"CUIBAN_SMTP_PASSWORD": "s3cret-pw"})
-    assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings)
+def test_the_passwords_are_not_in_any_repr() -> None:
+    settings = Settings.from_environment(
+        {
+            "CUIBAN_SMTP_PASSWORD": "s3cret-pw",
+            "CUIBAN_SMTP_HOST": "smtp.example",
+            "CUIBAN_MAIL_FROM": "a@school.example",
+            "CUIBAN_DB": "postgresql+psycopg://cuiban:db-s3cret@db.example/cuiban",
+        }
+    )
+    shown = [repr(settings), str(settings), repr(settings.smtp), str(settings.smtp)]
+    assert not [text for text in shown if "s3cret" in text]
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "1.5"])
+def test_a_rate_that_only_looks_like_digits_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="CUIBAN_SMTP_RATE"):
+        Settings.from_environment({"CUIBAN_SMTP_RATE": value})
 
 
 def test_settings_are_frozen() -> None:
@@ -75,7 +89,7 @@ def test_settings_are_frozen() -> None:
         ("CUIBAN_MAIL_FROM", "nobody", "e-mail address"),
         ("CUIBAN_DB_BUSY_TIMEOUT", "soon", "number of seconds"),
         ("CUIBAN_DB_BUSY_TIMEOUT", "-1", "number of seconds"),
-        ("CUIBAN_DEBUG", "maybe", "1 (print tracebacks) or 0"),
+        ("CUIBAN_DEBUG", "maybe", "1, true, yes or on (print tracebacks) or 0, false, no, off or empty"),
     ],
 )
 def test_a_bad_value_is_one_sentence_naming_variable_value_and_what_it_accepts(
