@@ -180,10 +180,6 @@ def explain(
     from cuiban.intake.tables import UnreadableFile
     from cuiban.planfile.loader import PlanInvalid
     from cuiban.services.rejection import FileRejected, Refusal
-    from cuiban.services.roster_import import TooManyMissing
-    from cuiban.services.status_sync import EmptyExport, NoSyncSection, StaleExport
-    from cuiban.services.tasks import TaskNotFound
-    from cuiban.services.teachers import NotFound
 
     if isinstance(error, FileRejected):
         sentence = f"{error.source}: {len(error.problems)} problem(s); nothing was written."
@@ -192,8 +188,7 @@ def explain(
         errors = error.loaded.errors
         sentence = f"{error.loaded.source}: the plan has {len(errors)} error(s); nothing was done."
         return Explained(sentence, EXIT_INVALID, tuple(str(p) for p in errors))
-    refusals = Refusal | UnreadableFile | NoSyncSection | EmptyExport | StaleExport | TooManyMissing
-    if isinstance(error, refusals | TaskNotFound | NotFound):
+    if isinstance(error, Refusal | UnreadableFile):  # the services' refusals, each one sentence
         return Explained(str(error), EXIT_INVALID)
     if isinstance(error, exc.DBAPIError) and error.orig is not None:
         return _database_error(error.orig, url, busy_timeout)

@@ -72,10 +72,7 @@ def show(app: Application, plan_path: str | None, now: pendulum.DateTime, fmt: s
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: stdout).")
 def roll(plan_path: str, to_cycle: int, output: str | None) -> None:
     """Next year's plan: dates moved to --to-cycle, deadlines off working days moved earlier."""
-    try:
-        rolled = roll_plan(Path(plan_path), _checked(plan_path), to_cycle, Path(output) if output else None)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    rolled = roll_plan(Path(plan_path), _checked(plan_path), to_cycle, Path(output) if output else None)
     for line in rolled.lines:
         click.echo(line, err=output is None)  # with the plan on stdout, the changes go to stderr
     if output is None:

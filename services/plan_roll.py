@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cuiban.planfile.loader import LoadedPlan, Problem, read_plan
 from cuiban.planfile.roll import roll_text
+from cuiban.services.rejection import Refusal
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,12 @@ class Rolled:
 
 
 def roll_plan(path: Path, loaded: LoadedPlan, to_cycle: int, output: Path | None) -> Rolled:
-    """The plan at `path` moved to `to_cycle`; written to `output` when given. ValueError: cannot roll."""
+    """The plan at `path` moved to `to_cycle`; written to `output` when given. Refusal: cannot roll."""
     assert loaded.plan is not None and loaded.calendar is not None
-    rolled = roll_text(path.read_text(encoding="utf-8"), loaded.plan, to_cycle, loaded.calendar)
+    try:
+        rolled = roll_text(path.read_text(encoding="utf-8"), loaded.plan, to_cycle, loaded.calendar)
+    except ValueError as error:  # only the roll's own refusals: writing fails as the environment does
+        raise Refusal(str(error)) from None
     lines = [f"{c.path:<40} {c.old} → {c.new}  {c.note}".rstrip() for c in rolled.changes]
     lines += [f"note: {note}" for note in rolled.notes]
     if output is None:

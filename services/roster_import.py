@@ -27,7 +27,7 @@ from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import gc_paused, transaction
 from cuiban.schedules.completion import refresh_derived
 from cuiban.services.background import in_background
-from cuiban.services.rejection import FileRejected
+from cuiban.services.rejection import FileRejected, Refusal
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
 from cuiban.workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
@@ -41,7 +41,7 @@ MARK_LEFT_SHARE = 0.20
 """--mark-missing-left marks at most this share of the current records as left without --force."""
 
 
-class TooManyMissing(ValueError):
+class TooManyMissing(Refusal):
     """--mark-missing-left would mark more than MARK_LEFT_SHARE of the records as left; nothing written."""
 
 

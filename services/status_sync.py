@@ -26,7 +26,7 @@ from cuiban.intake.tables import UnreadableFile, read_rows
 from cuiban.models import task_store, teacher_store
 from cuiban.models.unit_of_work import gc_paused, transaction
 from cuiban.schedules.completion import refresh_derived
-from cuiban.services.rejection import FileRejected
+from cuiban.services.rejection import FileRejected, Refusal
 from cuiban.workflow import cells
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import local_date, local_iso, require_aware, start_of_day
@@ -37,15 +37,15 @@ from cuiban.workflow.teacher_machine import sync_path
 from cuiban.workflow.teacher_states import OUT_OF_SCOPE
 
 
-class NoSyncSection(ValueError):
+class NoSyncSection(Refusal):
     pass
 
 
-class EmptyExport(ValueError):
+class EmptyExport(Refusal):
     """A status export with a header and no rows: a download gone wrong, never a real export."""
 
 
-class StaleExport(ValueError):
+class StaleExport(Refusal):
     """The export is older than the newest one applied; nothing was applied."""
 
 

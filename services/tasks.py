@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from cuiban.models import log_store, task_store
 from cuiban.models.unit_of_work import transaction
+from cuiban.services.rejection import Refusal
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import local_iso
 from cuiban.workflow.plan.schema import Plan
@@ -17,7 +18,7 @@ from cuiban.workflow.task_machine import FINISHED
 from cuiban.workflow.tasks import task_key
 
 
-class TaskNotFound(LookupError):
+class TaskNotFound(Refusal, LookupError):
     pass
 
 

@@ -12,6 +12,7 @@ from cuiban.models import log_store, teacher_store
 from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import transaction
 from cuiban.schedules.completion import refresh_derived
+from cuiban.services.rejection import Refusal
 from cuiban.workflow.clock import local_iso
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.roster import TEACHER_FIELDS
@@ -20,7 +21,7 @@ from cuiban.workflow.teacher_machine import Happened, TeacherRecord
 CORRECTABLE = tuple(f for f in TEACHER_FIELDS if f != "staff_id")
 
 
-class NotFound(LookupError):
+class NotFound(Refusal, LookupError):
     pass
 
 
