@@ -22,10 +22,15 @@ from cuiban.workflow.tasks import TaskState, task_specs
 TASK = Task.__table__
 
 
-def rows(connection: Connection, unit: str | None = None) -> list[dict[str, Any]]:
+def rows(
+    connection: Connection, unit: str | None = None, milestones: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every task (of `unit`, of `milestones` when given), in creation order."""
     query = select(TASK).order_by(TASK.c.id)
     if unit is not None:
         query = query.where(TASK.c.unit_id == unit)
+    if milestones is not None:
+        query = query.where(TASK.c.milestone_id.in_(list(milestones)))
     return [dict(r._mapping) for r in connection.execute(query)]
 
 
@@ -91,11 +96,8 @@ def state_of(row: Mapping[str, Any]) -> TaskState:
 
 
 def states(connection: Connection, milestones: Iterable[str] | None = None) -> list[TaskState]:
-    """Every task (of `milestones` when given), in creation order."""
-    query = select(TASK).order_by(TASK.c.id)
-    if milestones is not None:
-        query = query.where(TASK.c.milestone_id.in_(list(milestones)))
-    return [state_of(r._mapping) for r in connection.execute(query)]
+    """Every task (of `milestones` when given), in creation order, as the domain reads it."""
+    return [state_of(row) for row in rows(connection, milestones=milestones)]
 
 
 def save(

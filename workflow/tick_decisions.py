@@ -34,9 +34,8 @@ from cuiban.workflow.tasks import TaskState, opens_at, responsible_units
 @dataclass(frozen=True)
 class Reminder:
     """A reminder due now for one task: its slot, whether it comes on a later day than the slot
-    (a catch-up after downtime), and the people it goes to."""
+    (a catch-up after downtime), and the people it goes to. Its unit is the task's."""
 
-    unit: str
     slot: Slot
     late: bool
     to: tuple[Recipient, ...]
@@ -46,7 +45,6 @@ class Reminder:
 class Escalation:
     """An escalation level reached and not yet told: when it was reached and whom it tells."""
 
-    unit: str
     level: int
     at: pendulum.DateTime
     to: tuple[Recipient, ...]
@@ -152,7 +150,7 @@ def _reminder(
         return None
     late = slot.at.in_timezone(tz).date() < timetable.today
     owners = timetable.plan.milestones[task.milestone_id].owners
-    return Reminder(task.unit_id, slot, late, timetable.people(owners, task))
+    return Reminder(slot, late, timetable.people(owners, task))
 
 
 def _escalations(task: TaskState, timetable: Timetable, due: pendulum.DateTime) -> tuple[Escalation, ...]:
@@ -160,6 +158,6 @@ def _escalations(task: TaskState, timetable: Timetable, due: pendulum.DateTime) 
     moments, reached = timetable.escalation(task.milestone_id, due.date())
     ladder = timetable.plan.escalation_ladder(task.milestone_id)
     return tuple(
-        Escalation(task.unit_id, level, moments[level - 1], timetable.people(ladder[level - 1].to, task))
+        Escalation(level, moments[level - 1], timetable.people(ladder[level - 1].to, task))
         for level in range(task.escalation_level + 1, reached + 1)
     )
