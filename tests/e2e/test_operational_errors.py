@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -170,6 +171,9 @@ def _as_unprivileged(env: dict[str, str], *args: str) -> subprocess.CompletedPro
         setpriv = shutil.which("setpriv")
         if setpriv is None:
             pytest.skip("running as root without setpriv: cannot drop the privilege to write anywhere")
+        closed = [str(d) for d in (ROOT, *ROOT.parents) if not d.stat().st_mode & stat.S_IXOTH]
+        if closed:  # `mktemp -d` makes a 0700 folder: another user cannot import cuiban from the checkout
+            pytest.skip(f"the checkout is not open to other users ({closed[0]} is private to its owner)")
         prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     return subprocess.run(
         [*prefix, sys.executable, "-m", "cuiban.cli.main", *args],
