@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import importlib.util
+import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport
 from cuiban.planfile.loader import LoadedPlan, read_plan
 from cuiban.services.tick_and_send import Delivery
+from cuiban.web.context import WebContext, moving_clock
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import Plan
 
@@ -146,6 +148,24 @@ class Application:
         late = {"late_after": timedelta(seconds=late_after)} if late_after else {}
         spend = timedelta(seconds=budget) if budget else None
         return Delivery(per_minute=self.settings.send_rate, budget=spend, **late)
+
+
+    # ── the web pages ──
+
+    def web_context(self, dev: bool, start: datetime | None, base_url: str) -> WebContext:
+        """The parts the pages use; the session key from the environment (or, with --dev, made up)."""
+        key = self.settings.secret_key or (secrets.token_urlsafe(48) if dev else None)
+        if key is None:
+            raise Refused(
+                "cuiban serve needs CUIBAN_SECRET_KEY (at least 32 characters) to sign sessions; set it in "
+                "the environment (for the service: its EnvironmentFile), or use --dev on this machine"
+            )
+        return WebContext(
+            plan=self.plan, calendar=self.calendar, engine=self.engine, renderer=self.renderer,
+            transport=self.transport, delivery=self.delivery(), secret_key=key, base_url=base_url,
+            evidence_dir=self.settings.evidence_dir, clock=moving_clock(start, self.plan.timezone), dev=dev,
+            plan_file=self.plan_file,
+        )
 
 
 def packaged_plan() -> Path:

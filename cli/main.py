@@ -13,6 +13,7 @@ from cuiban.cli.record_commands import history, task, teacher
 from cuiban.cli.replay_commands import demo, simulate
 from cuiban.cli.report_commands import report
 from cuiban.cli.run_command import run
+from cuiban.cli.serve_command import serve_command
 from cuiban.cli.settings import from_process
 
 
@@ -49,6 +50,7 @@ for command in (
     simulate,
     demo,
     run,
+    serve_command,
 ):
     cuiban.add_command(command)
 

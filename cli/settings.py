@@ -22,6 +22,8 @@ SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 DEFAULT_PLAN = "config/plan.yaml"
 DEFAULT_OUTBOX = "outbox"
+DEFAULT_EVIDENCE = "evidence"
+MIN_SECRET = 32
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class Settings:
     """CUIBAN_DB_BUSY_TIMEOUT: seconds a SQLite command waits for another one's lock (None: the default)."""
     debug: bool = False
     """CUIBAN_DEBUG: print the traceback with the sentence."""
+    base_url: str | None = None
+    """CUIBAN_BASE_URL: where people reach `cuiban serve` (https://cuiban.example.edu.cn); links in mail."""
+    secret_key: str | None = field(default=None, repr=False)
+    """CUIBAN_SECRET_KEY: signs the web sessions (at least 32 characters; `serve --dev` makes its own)."""
+    evidence_dir: Path = Path(DEFAULT_EVIDENCE)
+    """CUIBAN_EVIDENCE_DIR: where files handed in with tasks are kept (never served as a folder)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -74,6 +82,9 @@ class Settings:
             send_rate=_rate(get("CUIBAN_SMTP_RATE")),
             busy_timeout=_seconds(get("CUIBAN_DB_BUSY_TIMEOUT")),
             debug=_flag(get("CUIBAN_DEBUG")),
+            base_url=_base_url(get("CUIBAN_BASE_URL")),
+            secret_key=_secret(environ.get("CUIBAN_SECRET_KEY") or None),
+            evidence_dir=Path(get("CUIBAN_EVIDENCE_DIR") or DEFAULT_EVIDENCE),
         )
 
     @property
@@ -149,3 +160,25 @@ def _flag(value: str | None) -> bool:
             f"or 0, false, no, off or empty; {WHERE}"
         )
     return lowered in TRUE
+
+
+def _base_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c in rest for c in "?# "):
+        raise SettingsError(
+            f"CUIBAN_BASE_URL is {value!r}, not the address of the web pages "
+            f"(e.g. https://cuiban.example.edu.cn or https://www.example.edu.cn/cuiban); {WHERE}"
+        )
+    return value.rstrip("/")
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and len(value) < MIN_SECRET:
+        raise SettingsError(
+            f"CUIBAN_SECRET_KEY is {len(value)} characters long, too short to sign sessions safely "
+            f"(at least {MIN_SECRET}; make one with "
+            f"python3 -c 'import secrets; print(secrets.token_urlsafe(48))'); {WHERE}"
+        )
+    return value

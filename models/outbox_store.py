@@ -27,7 +27,7 @@ from cuiban.models.tables import DeliveryPause, Outbox, OutboxAttachment
 OUTBOX = Outbox.__table__
 ATTACHMENT = OutboxAttachment.__table__
 PAUSE = DeliveryPause.__table__
-PRIORITY = {"digest": 0, "escalation": 1, "report": 1}
+PRIORITY = {"sign_in": 0, "digest": 0, "escalation": 1, "report": 1}
 """Send order by kind; anything else (reminders) after these."""
 COLUMNS = (
     "key",
@@ -174,9 +174,15 @@ def count(connection: Connection, status: str | None = None) -> int:
 
 
 def claim(
-    connection: Connection, now: datetime, limit: int, holder: str, expires: datetime
+    connection: Connection,
+    now: datetime,
+    limit: int,
+    holder: str,
+    expires: datetime,
+    kinds: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Take up to `limit` messages due at `now` for `holder` until `expires` (host time), in send order.
+    """Take up to `limit` messages due at `now` for `holder` until `expires` (host time), in send order
+    (of `kinds` only, when given: the web pages send a sign-in link at once, and nothing else).
 
     One statement: the subquery picks, the outer UPDATE re-checks `status = 'queued'`, so a
     row another sender took in between is not taken again.
@@ -185,6 +191,8 @@ def claim(
         OUTBOX.c.status == "queued",
         or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
     )
+    if kinds is not None:
+        due = and_(due, OUTBOX.c.kind.in_(list(kinds)))
     pick = select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(limit)
     picked: Any = pick.scalar_subquery()
     if connection.dialect.name == "postgresql":

@@ -201,3 +201,69 @@ class SyncExport(SQLModel, table=True):
     actor: str | None = Field(default=None, max_length=200)
     forced: bool = False
     """Applied with --force although a newer export had been applied."""
+
+
+# ── the web pages: sign-in links, refusals, evidence files ──
+
+
+class SignInLink(SQLModel, table=True):
+    """A one-time sign-in link sent by mail: only its SHA-256 is kept, so the table cannot sign anyone in."""
+
+    __tablename__ = "sign_in_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    person_id: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_stamp())
+    expires_at: datetime = Field(sa_column=_stamp())
+    used_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+
+
+class SignInRequest(SQLModel, table=True):
+    """Every request for a link, known address or not (hashed): the rate limits count these."""
+
+    __tablename__ = "sign_in_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email_hash: str = Field(max_length=64)
+    client: str = Field(max_length=64)
+    at: datetime = Field(sa_column=_stamp())
+
+    __table_args__ = (
+        Index("ix_sign_in_request_email", "email_hash", "at"),
+        Index("ix_sign_in_request_client", "client", "at"),
+    )
+
+
+class AccessLog(SQLModel, table=True):
+    """Each refused request: who, what, for which unit, when, from where."""
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_stamp())
+    person_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=32)
+    unit_id: str | None = Field(default=None, max_length=64)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=400)
+    client: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)
+    why: str = Field(max_length=200)
+
+
+class Evidence(SQLModel, table=True):
+    """A file a unit handed in with a task (a signed 附表6, the collectors' list): stored by its id
+    outside any served folder; only its checked type and original name are kept here."""
+
+    __tablename__ = "evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_key: str = Field(max_length=200, index=True)
+    unit_id: str = Field(max_length=64)
+    file_name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: datetime = Field(sa_column=_stamp())

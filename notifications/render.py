@@ -43,7 +43,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
 
 BUILT_IN = Path(__file__).resolve().parent / "templates"
-KINDS = ("reminder", "escalation", "digest")
+KINDS = ("reminder", "escalation", "digest", "sign_in")
 PARTS = ("subject.txt", "txt", "html")
 
 

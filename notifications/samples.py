@@ -175,7 +175,22 @@ DIGESTS = [
     ),
 ]
 
-SAMPLES: tuple[Sample, ...] = (*REMINDERS, *ESCALATIONS, *DIGESTS)
+SIGN_INS = (
+    Sample(
+        "sign-in link",
+        "sign_in",
+        {
+            "plan": PLAN,
+            "recipient": {"name": "王晓燕"},
+            "link": "https://cuiban.hebcm.example/sign-in/link?token=abc",
+            "expires": "2016-12-16 09:20",
+            "minutes": 15,
+        },
+    ),
+)
+"""A sign-in link (services.sign_in): not from a tick, so test_template_samples compares it with nothing."""
+
+SAMPLES: tuple[Sample, ...] = (*REMINDERS, *ESCALATIONS, *DIGESTS, *SIGN_INS)
 
 
 def samples_of(kind: str) -> list[Sample]:

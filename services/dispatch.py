@@ -78,9 +78,11 @@ def dispatch(
     batch: int = BATCH,
     lease: timedelta = CLAIM_LEASE,
     sleep: Callable[[float], None] = time.sleep,
+    kinds: tuple[str, ...] | None = None,
 ) -> DispatchReport:
-    """Send what is due at `now` (a moment that then moves with real time, or a clock)."""
-    run = _Run(engine, transport, _clock(now), per_minute, budget, late_after, lease, sleep)
+    """Send what is due at `now` (a moment that then moves with real time, or a clock); of `kinds`
+    only, when given (a sign-in link goes out at once, the campaign's mail waits for `cuiban run`)."""
+    run = _Run(engine, transport, _clock(now), per_minute, budget, late_after, lease, sleep, kinds=kinds)
     return run.drain(batch)
 
 
@@ -102,6 +104,7 @@ class _Run:
     late_after: timedelta
     lease: timedelta
     sleep: Callable[[float], None]
+    kinds: tuple[str, ...] | None = None
     holder: str = field(default_factory=holder_name)
     report: DispatchReport = field(default_factory=DispatchReport)
     connected: bool = False
@@ -152,7 +155,9 @@ class _Run:
 
     def _claim(self, batch: int) -> list[dict]:
         with transaction(self.engine) as connection:
-            rows = outbox_store.claim(connection, self.clock(), batch, self.holder, host_now() + self.lease)
+            rows = outbox_store.claim(
+                connection, self.clock(), batch, self.holder, host_now() + self.lease, self.kinds
+            )
             files = outbox_store.attachments(connection, [row["key"] for row in rows])
             for row in rows:
                 if row["message_id"] is None:  # queued before Message-IDs were fixed at queueing

@@ -27,6 +27,7 @@ OURS = (
     "services",
     "cli",
     "samples",
+    "web",
 )
 
 
@@ -57,7 +58,13 @@ TABLE: dict[str, Row] = {
         "workflow planfile intake models notifications reports schedules", "pendulum sqlalchemy"
     ),
     "samples": _row("workflow planfile", ""),
-    "cli": _row("workflow planfile intake notifications reports services samples", "click rich pendulum"),
+    "web": _row(
+        "workflow notifications reports services",
+        "fastapi starlette jinja2 itsdangerous uvicorn pendulum sqlalchemy",
+    ),
+    "cli": _row(
+        "workflow planfile intake notifications reports services samples web", "click rich pendulum"
+    ),
 }
 """Above the line of models/, SQLAlchemy is a type (`Engine`, `Connection`) and nothing more:
 queries are the stores' business. Only the composition root builds the engine."""

@@ -1,0 +1,27 @@
+"""Evidence files' records (the bytes live in a folder the web server never serves)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from cuiban.models.tables import Evidence
+
+EVIDENCE = Evidence.__table__
+
+
+def add(connection: Connection, **row: Any) -> int:
+    return int(connection.execute(insert(EVIDENCE).values(**row).returning(EVIDENCE.c.id)).scalar_one())
+
+
+def one(connection: Connection, evidence_id: int) -> dict[str, Any] | None:
+    row = connection.execute(select(EVIDENCE).where(EVIDENCE.c.id == evidence_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def of_unit(connection: Connection, unit: str | None = None) -> list[dict[str, Any]]:
+    query = select(EVIDENCE).order_by(EVIDENCE.c.id)
+    if unit is not None:
+        query = query.where(EVIDENCE.c.unit_id == unit)
+    return [dict(r._mapping) for r in connection.execute(query)]

@@ -1,0 +1,55 @@
+"""Sign-in links and requests: hashed tokens, used once; requests counted for the rate limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from cuiban.models.tables import SignInLink, SignInRequest
+
+LINK = SignInLink.__table__
+REQUEST = SignInRequest.__table__
+
+
+def record_request(connection: Connection, email_hash: str, client: str, at: datetime) -> None:
+    connection.execute(insert(REQUEST).values(email_hash=email_hash, client=client, at=at))
+
+
+def requests_since(connection: Connection, since: datetime, *, email_hash: str | None = None,
+                   client: str | None = None) -> int:
+    """Requests at or after `since` for this address (hashed) or from this client."""
+    query = select(func.count()).select_from(REQUEST).where(REQUEST.c.at >= since)
+    if email_hash is not None:
+        query = query.where(REQUEST.c.email_hash == email_hash)
+    if client is not None:
+        query = query.where(REQUEST.c.client == client)
+    return int(connection.execute(query).scalar_one())
+
+
+def forget_requests_before(connection: Connection, before: datetime) -> None:
+    """Requests older than every rate window are of no further use: they are not kept."""
+    connection.execute(delete(REQUEST).where(REQUEST.c.at < before))
+
+
+def add_link(connection: Connection, token_hash: str, person: str, at: datetime, expires: datetime) -> None:
+    connection.execute(
+        insert(LINK).values(token_hash=token_hash, person_id=person, created_at=at, expires_at=expires)
+    )
+
+
+def use_link(connection: Connection, token_hash: str, at: datetime) -> str | None:
+    """The person the link signs in, marking it used in the same statement; None when it is
+    unknown, used or expired (two clicks at once: one UPDATE wins, the other finds it used)."""
+    taken = connection.execute(
+        update(LINK)
+        .where(LINK.c.token_hash == token_hash, LINK.c.used_at.is_(None), LINK.c.expires_at > at)
+        .values(used_at=at)
+        .returning(LINK.c.person_id)
+    ).first()
+    return None if taken is None else str(taken[0])
+
+
+def link_state(connection: Connection, token_hash: str) -> dict | None:
+    row = connection.execute(select(LINK).where(LINK.c.token_hash == token_hash)).first()
+    return None if row is None else dict(row._mapping)

@@ -1,0 +1,138 @@
+"""Sign-in by emailed link: no passwords. A person of the plan asks with their address; a
+one-time link goes out through the outbox (so it is delivered, retried and paused like any
+message, and the demo finds it as a .eml); the link is good for 15 minutes, once.
+
+Why this shape (OWASP's authentication and forgot-password cheat sheets):
+- the same answer whatever the address: `request_link` returns nothing a page could
+  show differently, and it records the request either way, so the rate limits (per
+  address and per client) behave the same for a known and an unknown address;
+- only the token's SHA-256 is stored, so a copy of the database signs nobody in;
+- the link is used by one UPDATE that also checks it is unused and unexpired, so two
+  clicks at once sign in once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import Engine
+
+from cuiban.models import outbox_store, sign_in_store
+from cuiban.models.unit_of_work import transaction
+from cuiban.notifications.render import Renderer
+from cuiban.services.rejection import Refusal
+from cuiban.workflow.access import email_owner
+from cuiban.workflow.clock import local_iso
+from cuiban.workflow.plan.schema import Plan
+
+LINK_LIFETIME = timedelta(minutes=15)
+PATH = "/sign-in/link"
+"""Where a link lands: `PATH?token=…`."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """At most `per_address` requests for one address and `per_client` from one client per `window`."""
+
+    per_address: int = 5
+    per_client: int = 20
+    window: timedelta = timedelta(minutes=15)
+
+
+class TooManyRequests(Refusal):
+    """Over a rate limit: the page says to wait, for a known and an unknown address alike."""
+
+
+class LinkRefused(Refusal):
+    """A link that is unknown, used or expired."""
+
+
+def digest_of(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _client_key(client: str) -> str:
+    return client[:64]
+
+
+def request_link(
+    engine: Engine,
+    plan: Plan,
+    renderer: Renderer,
+    email: str,
+    client: str,
+    now: datetime,
+    base_url: str,
+    limits: Limits = Limits(),
+) -> str | None:
+    """Queue a sign-in link for `email` if it belongs to a person with a role in the plan.
+
+    Returns the token (for `serve --dev` and tests only; a page never shows it), or None
+    when the address is unknown. Raises TooManyRequests over a limit, before anything is sent.
+    """
+    address = email.strip().casefold()
+    address_hash = digest_of(address)
+    with transaction(engine) as connection:
+        since = now - limits.window
+        by_address = sign_in_store.requests_since(connection, since, email_hash=address_hash)
+        by_client = sign_in_store.requests_since(connection, since, client=_client_key(client))
+        if by_address >= limits.per_address or by_client >= limits.per_client:
+            raise TooManyRequests("too many sign-in requests; wait a quarter of an hour and ask again")
+        sign_in_store.record_request(connection, address_hash, _client_key(client), now)
+        sign_in_store.forget_requests_before(connection, now - 4 * limits.window)
+        person = email_owner(plan, address)
+        if person is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        sign_in_store.add_link(connection, digest_of(token), person, now, now + LINK_LIFETIME)
+        outbox_store.queue(connection, [_message(plan, renderer, person, token, now, base_url)], now)
+    return token
+
+
+def link_for(token: str, base_url: str) -> str:
+    return f"{base_url.rstrip('/')}{PATH}?token={quote(token)}"
+
+
+def _message(plan: Plan, renderer: Renderer, person: str, token: str, now: datetime, base_url: str) -> dict:
+    who = plan.people[person]
+    expires = local_iso(now + LINK_LIFETIME, plan.timezone)
+    context = {
+        "plan": {"title": plan.title, "institution": plan.institution},
+        "recipient": {"name": who.name},
+        "link": link_for(token, base_url),
+        "expires": expires[:16].replace("T", " "),
+        "minutes": int(LINK_LIFETIME.total_seconds() // 60),
+    }
+    rendered = renderer.render("sign_in", context)
+    return {
+        "key": f"sign_in|{digest_of(token)}",
+        "kind": "sign_in",
+        "recipient": who.email,
+        "recipient_name": who.name,
+        "slot": local_iso(now, plan.timezone),
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "due_at": now,
+    }
+
+
+def redeem(engine: Engine, token: str, now: datetime) -> str:
+    """The person `token` signs in; LinkRefused when it is unknown, already used or expired."""
+    with transaction(engine) as connection:
+        person = sign_in_store.use_link(connection, digest_of(token), now)
+    if person is None:
+        raise LinkRefused("this sign-in link is used, expired or unknown; ask for a new one")
+    return person
+
+
+def dev_link(engine: Engine, plan: Plan, now: datetime, base_url: str) -> str:
+    """`serve --dev`: a sign-in link for the coordinator, printed on the console instead of mailed."""
+    token = secrets.token_urlsafe(32)
+    with transaction(engine) as connection:
+        sign_in_store.add_link(connection, digest_of(token), plan.roles.coordinator, now, now + LINK_LIFETIME)
+    return link_for(token, base_url)
