@@ -80,7 +80,7 @@ def create_app(context: WebContext) -> FastAPI:
         response = await call_next(request)
         replaced = getattr(request.state, "new_session", None)
         if replaced is not None or found is None:
-            sessions.write(response, replaced or request.state.session)
+            sessions.write(response, replaced or request.state.session, request.url.scheme == "https")
         if getattr(request.state, "clear_flash", False) and pages.FLASH not in response.headers.get(
             "set-cookie", ""
         ):

@@ -54,7 +54,7 @@ class Sessions:
             return None
         return Session(data["sid"], data.get("person"), data.get("next"))
 
-    def write(self, response: Response, session: Session) -> None:
+    def write(self, response: Response, session: Session, https: bool = False) -> None:
         data = {"sid": session.sid, "person": session.person, "next": session.next_path}
         value = self.serializer.dumps(data)
         response.set_cookie(
@@ -63,7 +63,7 @@ class Sessions:
             max_age=int(LIFETIME.total_seconds()),
             httponly=True,
             samesite="lax",
-            secure=self.secure,
+            secure=self.secure or https,
             path="/",
         )
 
