@@ -1,5 +1,5 @@
 """The pages, one module per concern; each holds an APIRouter and registers its words."""
 
-from cuiban.web.routes import dashboard, downloads, outbox, sign_in, teachers, units, uploads
+from cuiban.web.routes import corrections, dashboard, downloads, outbox, sign_in, teachers, units, uploads
 
-ROUTERS = [m.router for m in (sign_in, dashboard, units, teachers, outbox, uploads, downloads)]
+ROUTERS = [m.router for m in (sign_in, dashboard, units, corrections, teachers, outbox, uploads, downloads)]
