@@ -1,0 +1,112 @@
+"""The coordinator's pages: the dashboard (the digest live), its chart, the timeline, teacher search and
+a teacher's page, the outbox; who may open them, and that no page shows an ID-card or phone number."""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree
+
+from sqlalchemy import text
+
+from cuiban.services import dashboard
+from cuiban.services.access import refusals
+from cuiban.services.digest_preview import preview
+from tests.web_support import WebEnv
+
+COORDINATOR_PAGES = ("/dashboard", "/dashboard/chart.svg", "/timeline")
+
+
+def _cells(html: str, unit: str) -> list[str]:
+    """The text of each cell of the dashboard's row for `unit`."""
+    row = re.search(rf'<tr data-unit="{unit}">(.*?)</tr>', html, re.S)
+    assert row, f"no row for {unit}"
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    ]
+
+
+def _change(n: int) -> str:
+    return f"{n:+d}" if n else "±0"
+
+
+def _sql(env: WebEnv, statement: str, **values: object) -> None:
+    with env.engine.begin() as connection:
+        connection.execute(text(statement), values)
+
+
+def test_the_dashboard_says_what_the_digest_says_at_the_same_moment(web_env: WebEnv) -> None:
+    # one more basics teacher has submitted since the last digest: the change shows as +1
+    _sql(web_env, "UPDATE teacher SET state = 'submitted' WHERE staff_id = '001201'")
+    ctx, now = web_env.context, web_env.clock()
+    digest = preview(ctx.engine, ctx.plan, ctx.calendar, ctx.renderer, now).data
+    board = dashboard.dashboard(ctx.engine, ctx.plan, ctx.calendar, now)
+    assert board.data == digest
+    assert (board.totals.teachers, board.totals.filled, board.totals.reviewed) == (
+        digest["totals"]["teachers"],
+        digest["totals"]["filled"],
+        digest["totals"]["reviewed"],
+    )
+    basics = next(u for u in digest["units"] if u["unit_id"] == "basics")
+    assert basics["filled_change"] == 1 and board.totals.filled_change == 1
+
+    html = web_env.sign_in("li_jinyun").get("/dashboard").text
+    for unit in digest["units"]:
+        cells = _cells(html, unit["unit_id"])
+        assert cells == [
+            unit["name"],
+            str(unit["teachers"]),
+            f"{unit['filled']} ({_change(unit['filled_change'])})",
+            str(unit["not_filled"]),
+            f"{unit['reviewed']} ({_change(unit['reviewed_change'])})",
+            str(unit["not_reviewed"]),
+            f"{unit['filled_percent']}%",
+        ]
+        assert f'<a href="/units/{unit["unit_id"]}">' in html
+    assert '<span class="up">+1</span>' in html
+    overdue = digest["overdue"]
+    assert overdue and f"逾期任务（{len(overdue)}）" in html
+    assert all(t["unit_name"] in html for t in overdue) and "第 1 级" in html
+
+
+def test_the_chart_is_svg_with_the_departments_named_in_text(web_env: WebEnv) -> None:
+    client = web_env.sign_in("cheng_xing")
+    assert '<img class="chart" src="/dashboard/chart.svg"' in client.get("/dashboard").text
+    answer = client.get("/dashboard/chart.svg")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+    svg = ElementTree.fromstring(answer.text)
+    words = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    for uid in web_env.plan.departments():
+        assert web_env.plan.units[uid].name in words
+    assert "各部门教师信息录入进度" in words and "style=" not in answer.text
+
+
+def test_the_timeline_shows_every_milestone_with_its_tasks(web_env: WebEnv) -> None:
+    html = web_env.sign_in("ren_biao").get("/timeline").text
+    for milestone in web_env.plan.milestones.values():
+        assert milestone.title in html
+    assert "每月 1 日（2016-10-01 至 2016-12-30）" in html
+    assert "「提供全校符合填报要求的教职工数据」完成后 3 天内" in html and "本次截止 2016-12-01" in html
+    assert "日期待通知" in html
+    filling = re.search(r'<tr id="m-dept_filling">(.*?)</tr>', html, re.S)
+    assert filling and "已逾期 3" in filling.group(1) and "第 1 级" in filling.group(1)
+
+
+def test_a_collector_is_refused_the_coordinators_pages_and_each_refusal_is_logged(web_env: WebEnv) -> None:
+    client = web_env.sign_in("c_news")
+    for path in COORDINATOR_PAGES:
+        assert client.get(path).status_code == 403, path
+    logged = refusals(web_env.engine)
+    assert {r["path"] for r in logged} >= {p.split("?")[0] for p in COORDINATOR_PAGES}
+    assert all(r["person_id"] == "c_news" and r["action"] == "view_all" for r in logged)
+
+
+def test_the_pages_speak_english_when_the_plan_does(web_env: WebEnv) -> None:
+    web_env.context.plan = web_env.plan.model_copy(update={"language": "en"})
+    client = web_env.sign_in("cheng_xing")
+    board = client.get("/dashboard").text
+    assert "Departments (as on 附表6)" in board and "Not reviewed" in board and "Overdue tasks (3)" in board
+    assert "总览" not in board and "较上次日报" not in board
+    timeline = client.get("/timeline").text
+    assert "monthly on day 1 (2016-10-01 to 2016-12-30)" in timeline and "overdue 3" in timeline
+    assert "日期待通知" not in timeline
