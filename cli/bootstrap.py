@@ -35,6 +35,7 @@ from cuiban.planfile.loader import LoadedPlan, read_plan
 from cuiban.services.tick_and_send import Delivery
 from cuiban.web.context import WebContext, moving_clock
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import Links
 from cuiban.workflow.plan.schema import Plan
 
 CONNECT_TIMEOUT_S = 10
@@ -149,6 +150,11 @@ class Application:
         spend = timedelta(seconds=budget) if budget else None
         return Delivery(per_minute=self.settings.send_rate, budget=spend, **late)
 
+    @property
+    def links(self) -> Links:
+        """Where the web pages are ($CUIBAN_BASE_URL), for the links in reminders, escalations and the
+        digest; none when it is not set."""
+        return Links(self.settings.base_url)
 
     # ── the web pages ──
 

@@ -74,7 +74,7 @@ def tick(app: Application, no_send: bool, budget: float | None, now: pendulum.Da
     try:
         done = tick_and_send(
             app.engine, app.plan, app.calendar, app.renderer, app.transport, now,
-            send=not no_send, delivery=app.delivery(budget), on_wait=_waiting,
+            send=not no_send, delivery=app.delivery(budget), on_wait=_waiting, links=app.links,
         )
     except TickBusy as busy:
         click.echo(f"another tick ({busy}) is still running after 15 minutes; try again later", err=True)
@@ -165,7 +165,7 @@ def outbox_send(app: Application, now: pendulum.DateTime, budget: float | None) 
 @pass_app
 def digest(app: Application, fmt: str, now: pendulum.DateTime) -> None:
     """The coordinator's progress digest at --now, without queueing it."""
-    shown = preview(app.engine, app.plan, app.calendar, app.renderer, now)
+    shown = preview(app.engine, app.plan, app.calendar, app.renderer, now, app.links)
     if fmt == "json":
         click.echo(json.dumps(shown.data, ensure_ascii=False, indent=2))
     else:

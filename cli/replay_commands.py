@@ -69,7 +69,8 @@ def simulate(
     """Replay --from..--to day by day on a copy of the database: what would be sent, to whom."""
     asked = Simulation(first, last, progress, done_file, keep)
     simulate_on_a_copy(
-        app.database_url, app.open_database, app.plan, app.calendar, app.renderer, asked, say=click.echo
+        app.database_url, app.open_database, app.plan, app.calendar, app.renderer, asked, say=click.echo,
+        links=app.links,
     )
 
 
@@ -90,4 +91,4 @@ def demo(app: Application, out: Path) -> None:
     the demo deletes its own database, outbox/ and reports/ there, and nothing else."""
     app.use_packaged_plan_if_none()
     app.db_option = fresh_database(out)
-    run_demo(app.engine, app.plan, app.calendar, app.renderer, SAMPLE, out, say=click.echo)
+    run_demo(app.engine, app.plan, app.calendar, app.renderer, SAMPLE, out, say=click.echo, links=app.links)

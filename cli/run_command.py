@@ -66,7 +66,7 @@ def run(app: Application, every: float, start: pendulum.DateTime | None, speed: 
         run_service(
             app.engine, app.plan, app.calendar, app.renderer, app.transport, app.delivery(every, every),
             every, start, speed, on_tick=partial(_print_tick, app.plan.timezone), say=click.echo,
-            warn=_warn,
+            warn=_warn, links=app.links,
         )
     except AlreadyRunning as busy:
         _warn(f"another `cuiban run` ({busy}) is acting on this database; not starting.")

@@ -6,7 +6,9 @@ passes here uses nothing a real message lacks. The samples cover the branches a
 template may take: days left, due today and overdue; a department's task with counts
 and teachers (and more than the list shows) and a manual task with `counts` None; a
 milestone with a form to write and one without; a digest with every section filled
-and one with every section empty, with and without the chart.
+and one with every section empty, with and without the chart; and each kind with a link
+to the web pages (`link`: a unit's page, the dashboard) and without one (None: no
+CUIBAN_BASE_URL).
 
 `tests/integration/test_template_samples.py` compares these with the contexts a real
 tick builds, so the two cannot drift apart: a field added to `schedules/tick.py` or
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 PLAN = {"title": "全国教师管理信息系统教师基础信息采集", "institution": "河北传媒学院"}
+BASE_URL = "https://cuiban.hebcm.example"
+UNIT_PAGE = f"{BASE_URL}/units/news"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ TEACHERS = [
 COUNTS = {"total": 23, "done": 18, "missing": 5}
 
 
-def _task_context(task: dict[str, Any], manual: bool = False) -> dict[str, Any]:
+def _task_context(task: dict[str, Any], manual: bool = False, link: str | None = UNIT_PAGE) -> dict[str, Any]:
+    """A reminder's context; `link` is the task's unit's page, None when there is no base URL."""
     return {
         "plan": PLAN,
         "recipient": {"name": "王立新"},
@@ -61,6 +66,7 @@ def _task_context(task: dict[str, Any], manual: bool = False) -> dict[str, Any]:
         "counts": None if manual else COUNTS,
         "teachers": [] if manual else TEACHERS,
         "more": 0 if manual else 3,
+        "link": link,
     }
 
 
@@ -79,16 +85,22 @@ REMINDERS = [
         "reminder",
         {**_task_context(_task(working_days_left=0, report=None)), "more": 0},
     ),
-    Sample("overdue reminder", "reminder", _task_context(_OVERDUE)),
-    Sample("manual-task reminder (counts None)", "reminder", _task_context(_MANUAL, manual=True)),
+    Sample("overdue reminder, no link (no base URL)", "reminder", _task_context(_OVERDUE, link=None)),
+    Sample(
+        "manual-task reminder (counts None)",
+        "reminder",
+        _task_context(_MANUAL, manual=True, link=f"{BASE_URL}/units/hr"),
+    ),
 ]
 ESCALATIONS = [
-    Sample("escalation with counts", "escalation", {**_task_context(_OVERDUE), "level": 2}),
+    Sample("escalation with counts and a link", "escalation", {**_task_context(_OVERDUE), "level": 2}),
     Sample(
         "manual-task escalation (counts None)",
         "escalation",
         {
-            **_task_context({**_MANUAL, "working_days_left": 0, "overdue": True, "overdue_days": 1}, True),
+            **_task_context(
+                {**_MANUAL, "working_days_left": 0, "overdue": True, "overdue_days": 1}, True, link=None
+            ),
             "level": 1,
         },
     ),
@@ -159,19 +171,26 @@ _EMPTY_DIGEST = {
 }
 DIGESTS = [
     Sample(
-        "digest with every section filled and the chart",
+        "digest with every section filled, the chart and a link",
         "digest",
         {
             "plan": PLAN,
             "digest": _FULL_DIGEST,
             "recipient": {"name": "程兴"},
             "chart_cid": "progress-chart@cuiban",
+            "link": f"{BASE_URL}/dashboard",
         },
     ),
     Sample(
-        "digest with every section empty, without the chart",
+        "digest with every section empty, without the chart or a link",
         "digest",
-        {"plan": PLAN, "digest": _EMPTY_DIGEST, "recipient": {"name": "程兴"}, "chart_cid": None},
+        {
+            "plan": PLAN,
+            "digest": _EMPTY_DIGEST,
+            "recipient": {"name": "程兴"},
+            "chart_cid": None,
+            "link": None,
+        },
     ),
 ]
 
@@ -182,7 +201,7 @@ SIGN_INS = (
         {
             "plan": PLAN,
             "recipient": {"name": "王晓燕"},
-            "link": "https://cuiban.hebcm.example/sign-in/link?token=abc",
+            "link": f"{BASE_URL}/sign-in/link?token=abc",
             "expires": "2016-12-16 09:20",
             "minutes": 15,
         },

@@ -24,15 +24,21 @@ BEHIND = 5
 
 
 def digest_context(
-    plan: Plan, data: dict[str, Any], recipient_name: str, chart_cid: str | None = None
+    plan: Plan,
+    data: dict[str, Any],
+    recipient_name: str,
+    chart_cid: str | None = None,
+    link: str | None = None,
 ) -> dict[str, Any]:
-    """What the digest templates get: the plan's name, the figures, whom it greets, and the
-    Content-ID of the progress chart when the message carries one (HTML: `cid:{{ chart_cid }}`)."""
+    """What the digest templates get: the plan's name, the figures, whom it greets, the
+    Content-ID of the progress chart when the message carries one (HTML: `cid:{{ chart_cid }}`),
+    and the dashboard's address when the web pages have one (None: no link line)."""
     return {
         "plan": {"title": plan.title, "institution": plan.institution},
         "digest": data,
         "recipient": {"name": recipient_name},
         "chart_cid": chart_cid,
+        "link": link,
     }
 
 

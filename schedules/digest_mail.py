@@ -14,6 +14,7 @@ from cuiban.models import outbox_store, report_store
 from cuiban.notifications.render import Renderer, TemplateFailure
 from cuiban.schedules.digest import digest_context, digest_data
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.recipients import Recipient, resolve
 from cuiban.workflow.reminders import at_local
@@ -32,9 +33,15 @@ def digest_due(plan: Plan, now: datetime) -> pendulum.DateTime | None:
 
 
 def digests(
-    connection: Connection, plan: Plan, calendar: WorkingCalendar, renderer: Renderer, now: datetime
+    connection: Connection,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    now: datetime,
+    links: Links = NO_LINKS,
 ) -> list[dict[str, Any]]:
-    """Today's digest for each of its recipients, unless already queued or not yet due."""
+    """Today's digest for each of its recipients, unless already queued or not yet due; with a
+    link to the dashboard when the web pages have an address."""
     due_at = digest_due(plan, now)
     if due_at is None:
         return []
@@ -46,7 +53,7 @@ def digests(
     chart = _progress_chart(connection, plan, now)
     messages = []
     for r in recipients:
-        context = digest_context(plan, data, r.name, CHART_CID)
+        context = digest_context(plan, data, r.name, CHART_CID, links.dashboard())
         try:
             rendered = renderer.render("digest", context)
         except TemplateFailure as failure:  # the coordinator must get the digest: in the built-in words

@@ -3,7 +3,8 @@ numbers, gathered once per task even when it gets a reminder and an escalation.
 
 The templates are the admins' to edit and take fields by name, so `context` gives them the
 same names as ever (`task.title`, `task.working_days_left`, `teachers`, `counts` …;
-docs/notifications.md, notifications/samples.py).
+docs/notifications.md, notifications/samples.py), and `link`: the task's unit's page on
+the web, or None when CUIBAN_BASE_URL is not set (the templates then leave the line out).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import Connection
 from cuiban.models import teacher_store
 from cuiban.notifications.labels import state_label
 from cuiban.workflow.completion import Progress, is_derived, progress_of
+from cuiban.workflow.links import Links
 from cuiban.workflow.plan.schema import Unit
 from cuiban.workflow.teacher_states import states_at_least
 from cuiban.workflow.tick_decisions import TaskTick, Timetable
@@ -52,6 +54,8 @@ class TaskNotice:
     """A derived department task's teachers: how many, how many there, how many not."""
     teachers: tuple[TeacherLine, ...] = ()
     more: int = 0
+    link: str | None = None
+    """The task's unit's page (`<base>/units/<unit>`), None without a base URL."""
 
     @cached_property
     def context(self) -> dict[str, Any]:
@@ -75,6 +79,7 @@ class TaskNotice:
             "teachers": [{"staff_id": t.staff_id, "name": t.name, "state": t.state} for t in self.teachers],
             "more": self.more,
             "counts": None if counts is None else _counts(counts),
+            "link": self.link,
         }
 
 
@@ -83,9 +88,14 @@ def _counts(progress: Progress) -> dict[str, int]:
 
 
 def notice(
-    connection: Connection, timetable: Timetable, decided: TaskTick, counts: dict[str, dict[str, int]]
+    connection: Connection,
+    timetable: Timetable,
+    links: Links,
+    decided: TaskTick,
+    counts: dict[str, dict[str, int]],
 ) -> TaskNotice:
-    """The notice of a task due a message; `counts` are the tick's teachers per unit and state."""
+    """The notice of a task due a message; `counts` are the tick's teachers per unit and state,
+    `links` where the web pages are (the recipient is sent to the task's unit's page)."""
     plan, task = timetable.plan, decided.task
     assert decided.due is not None  # only tasks with a due time are reminded or escalated
     milestone, unit = plan.milestones[task.milestone_id], plan.units[task.unit_id]
@@ -104,6 +114,7 @@ def notice(
         "、".join(r.name for r in timetable.people(milestone.owners, task)),
         milestone.title,
         report_command(milestone.report, unit),
+        link=links.unit(task.unit_id),
     )
     if not (is_derived(milestone) and unit.kind == "department"):
         return found

@@ -27,6 +27,7 @@ from cuiban.schedules.digest_mail import digests
 from cuiban.schedules.task_mail import task_messages
 from cuiban.schedules.task_notice import notice
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.reminders import Reminded
 from cuiban.workflow.task_machine import FINISHED, UnitTask
@@ -61,7 +62,9 @@ def run_tick(
     renderer: Renderer,
     now: datetime,
     message_domain: str = "cuiban.local",
+    links: Links = NO_LINKS,
 ) -> TickReport:
+    """`links`: where the web pages are, for the link each message carries (none by default)."""
     report = TickReport()
     since = now - timedelta(days=KEY_WINDOW_DAYS)
     with transaction(engine) as connection:
@@ -70,14 +73,20 @@ def run_tick(
         refresh_derived(connection, plan, now, "tick")
         timetable = Timetable(plan, calendar, now, tick_marks.seen_until(connection))
         tick_marks.saw(connection, now)
-        messages = _task_messages(connection, timetable, renderer, report, since)
+        messages = _task_messages(connection, timetable, renderer, links, report, since)
         _queue(connection, report, messages, now, message_domain)  # first: the digest lists failures
-        _queue(connection, report, digests(connection, plan, calendar, renderer, now), now, message_domain)
+        daily = digests(connection, plan, calendar, renderer, now, links)
+        _queue(connection, report, daily, now, message_domain)
     return report
 
 
 def _task_messages(
-    connection: Connection, timetable: Timetable, renderer: Renderer, report: TickReport, since: datetime
+    connection: Connection,
+    timetable: Timetable,
+    renderer: Renderer,
+    links: Links,
+    report: TickReport,
+    since: datetime,
 ) -> list[dict[str, Any]]:
     """Every unfinished task decided, its changes saved, its messages rendered (in task order)."""
     plan, now = timetable.plan, timetable.now
@@ -95,7 +104,8 @@ def _task_messages(
         report.count(decided)
         if decided.events:
             changed.append((task, _fired(decided, now)))
-        once = cache(partial(notice, connection, timetable, decided, counts))  # most tasks send nothing
+        # most tasks send nothing: the notice is gathered only when a message needs it
+        once = cache(partial(notice, connection, timetable, links, decided, counts))
         messages += task_messages(decided, once, renderer, known)
     task_store.save_many(connection, changed, now, "tick")
     return messages

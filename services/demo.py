@@ -23,6 +23,7 @@ from cuiban.services.rejection import Refusal
 from cuiban.services.replay import HEADER, day_line, outbox_lines, progress_by_day, read_done, replay
 from cuiban.services.roster_import import import_roster
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 
 DEMO_MARKER = ".cuiban-demo"
@@ -78,6 +79,7 @@ def run_demo(
     sample: Path,
     out: Path,
     say: Callable[[str], None],
+    links: Links = NO_LINKS,
 ) -> None:
     """Import `sample`'s roster, replay the campaign day by day with its status exports and tasks done
     by hand, end with the digest and the reports."""
@@ -90,11 +92,11 @@ def run_demo(
     outbox = out / "outbox"
     replay(
         engine, plan, calendar, renderer, FileTransport(outbox), FIRST, LAST, progress, done,
-        on_day=lambda row: say(day_line(row)),
+        on_day=lambda row: say(day_line(row)), links=links,
     )
     end = pendulum.datetime(2016, 12, 30, 18, tz=plan.timezone)
     say("")
-    say(preview(engine, plan, calendar, renderer, end).rendered.text)
+    say(preview(engine, plan, calendar, renderer, end, links).rendered.text)
     for line in outbox_lines(engine, outbox):
         say(line)
     _write_reports(engine, plan, out / "reports", end, say)

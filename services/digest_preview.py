@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from cuiban.notifications.render import Rendered, Renderer
 from cuiban.schedules.digest import digest_context, digest_data
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 
 
@@ -23,9 +24,15 @@ class DigestPreview:
 
 
 def preview(
-    engine: Engine, plan: Plan, calendar: WorkingCalendar, renderer: Renderer, now: datetime
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    renderer: Renderer,
+    now: datetime,
+    links: Links = NO_LINKS,
 ) -> DigestPreview:
     with engine.connect() as connection:
         data = digest_data(connection, plan, calendar, now)
     coordinator = plan.people[plan.roles.coordinator].name
-    return DigestPreview(data, renderer.render("digest", digest_context(plan, data, coordinator)))
+    context = digest_context(plan, data, coordinator, link=links.dashboard())
+    return DigestPreview(data, renderer.render("digest", context))

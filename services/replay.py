@@ -23,6 +23,7 @@ from cuiban.services.status_sync import sync_statuses
 from cuiban.services.tasks import mark_done
 from cuiban.services.tick_and_send import tick_and_send
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.reminders import at_local
 
@@ -94,6 +95,7 @@ def replay(
     progress: dict[date, list[Path]],
     done: list[DoneByHand],
     on_day: Callable[[DayRow], None] | None = None,
+    links: Links = NO_LINKS,
 ) -> list[DayRow]:
     rows = []
     at = tick_time(plan)
@@ -104,7 +106,7 @@ def replay(
             for path in progress.get(day, [])
         )
         moment = at_local(day, at, plan.timezone)
-        report = tick_and_send(engine, plan, calendar, renderer, transport, moment).tick
+        report = tick_and_send(engine, plan, calendar, renderer, transport, moment, links=links).tick
         finished = 0
         for item in (d for d in done if d.day == day):
             mark_done(

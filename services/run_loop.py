@@ -24,6 +24,7 @@ from cuiban.schedules.service import Clock, build
 from cuiban.services.holders import holder_is_dead, holder_name
 from cuiban.services.tick_and_send import Delivery, TickAndSendReport, tick_and_send
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 
 LEASE = "cuiban.run"
@@ -46,9 +47,10 @@ def run_service(
     on_tick: Callable[[pendulum.DateTime, TickAndSendReport], None],
     say: Callable[[str], None],
     warn: Callable[[str], None],
+    links: Links = NO_LINKS,
 ) -> None:
     """Tick every `every` seconds (and at the plan's times of day) until stopped; with `start`, on a
-    campaign's clock from that moment, `speed` campaign seconds a real second."""
+    campaign's clock from that moment, `speed` campaign seconds a real second; `links` for the mail."""
     clock = Clock(start, speed)
     holder = holder_name(token=False)
     ttl = timedelta(seconds=max(2 * every, 120))
@@ -64,7 +66,10 @@ def run_service(
                 scheduler.shutdown(wait=False)
                 return
             now = clock.now()
-            on_tick(now, tick_and_send(engine, plan, calendar, renderer, transport, now, delivery=delivery))
+            done = tick_and_send(
+                engine, plan, calendar, renderer, transport, now, delivery=delivery, links=links
+            )
+            on_tick(now, done)
 
     scheduler = build(plan, job, timedelta(seconds=every), clock)
 

@@ -22,6 +22,7 @@ from cuiban.notifications.transports import FileTransport
 from cuiban.services.rejection import Refusal
 from cuiban.services.replay import HEADER, day_line, outbox_lines, progress_by_day, read_done, replay
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 
 DONE_COLUMNS = ("date", "milestone", "unit")
@@ -59,6 +60,7 @@ def simulate(
     renderer: Renderer,
     asked: Simulation,
     say: Callable[[str], None],
+    links: Links = NO_LINKS,
 ) -> None:
     """Replay `asked` on a copy of the database at `url`, saying a line a day and what was sent."""
     if not url.startswith("sqlite:///"):
@@ -77,7 +79,7 @@ def simulate(
     transport = FileTransport(folder / "outbox")
     replay(
         engine, plan, calendar, renderer, transport, asked.first, asked.last, by_day, done,
-        on_day=lambda row: say(day_line(row)),
+        on_day=lambda row: say(day_line(row)), links=links,
     )
     for line in outbox_lines(engine, folder / "outbox"):
         say(line)

@@ -22,6 +22,7 @@ from cuiban.schedules.tick import TickReport, run_tick
 from cuiban.services.dispatch import LATE_AFTER, DispatchReport, dispatch
 from cuiban.services.holders import holder_is_dead, holder_name, host_now
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 
 TICK_LEASE = "cuiban.tick"
@@ -61,11 +62,14 @@ def tick_and_send(
     delivery: Delivery = Delivery(),
     on_wait: Callable[[str], None] | None = None,
     wait_limit: timedelta = WAIT_LIMIT,
+    links: Links = NO_LINKS,
 ) -> TickAndSendReport:
+    """Tick at `now` under the lease, then send (unless `send` is False); `links`: where the web pages
+    are, for the links the messages carry."""
     holder = holder_name()
     _take_tick_lease(engine, holder, on_wait, wait_limit)
     try:
-        report = run_tick(engine, plan, calendar, renderer, now, message_domain=transport.domain)
+        report = run_tick(engine, plan, calendar, renderer, now, message_domain=transport.domain, links=links)
     finally:
         lease_store.release(engine, TICK_LEASE, holder)
     if not send:

@@ -4,7 +4,8 @@ A campaign on the minimal plan is ticked through a renderer that keeps every con
 is given; per kind of message, the fields (with list items as `[]`) of the real contexts
 and of `notifications.samples` must be the same, and every type a real field holds must
 be one the samples show. A field added to schedules/tick.py or schedules/digest.py and
-not to the samples (or the other way round) fails here.
+not to the samples (or the other way round) fails here. The later ticks run with a base
+URL, so the real contexts hold `link` both as None and as an address.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cuiban.notifications.samples import SAMPLES
 from cuiban.schedules.tick import run_tick
 from cuiban.services.roster_import import import_roster
 from cuiban.services.status_sync import sync_statuses
+from cuiban.workflow.links import Links
 from tests.factories import roster, write_csv
 
 TZ = "Asia/Shanghai"
@@ -83,8 +85,8 @@ def real_contexts(engine, minimal_plan, tmp_path: Path) -> dict[str, list[dict[s
             failed_at=at("12-15", "10:00"),
         )
         outbox_store.mark(connection, second["id"], status="sent", sent_at=at("12-15", "10:00"), late=True)
-    for day in ("12-16", "12-19", "12-20"):
-        run_tick(engine, plan, calendar, renderer, at(day))
+    for day in ("12-16", "12-19", "12-20"):  # the web pages have an address from now on
+        run_tick(engine, plan, calendar, renderer, at(day), links=Links("https://cuiban.example.edu.cn"))
     return renderer.contexts
 
 
@@ -96,6 +98,9 @@ def test_the_samples_have_exactly_the_fields_of_real_contexts(
     digests = real["digest"]
     assert any(d["digest"]["failed_messages"] and d["digest"]["late_messages"] == 1 for d in digests)
     assert any(c["counts"] is None for c in real["reminder"]) and any(c["teachers"] for c in real["reminder"])
+    for kind in ("reminder", "escalation", "digest"):
+        links = {c["link"] is None for c in real[kind]}
+        assert links == {True, False}, f"{kind}: {links}"
     for kind, contexts in real.items():
         actual = fields(contexts)
         samples = fields([s.context for s in SAMPLES if s.kind == kind])
