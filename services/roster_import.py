@@ -52,6 +52,8 @@ class ImportReport:
     imported: int = 0
     excluded: int = 0
     updated: int = 0
+    moved: int = 0
+    """Of the updated: records whose department changed."""
     unchanged: int = 0
     included: int = 0
     rejoined: int = 0
@@ -75,9 +77,12 @@ def import_roster(
     force: bool = False,
     actor: str | None = None,
     progress: Callable[[int], None] | None = None,
+    source_name: str | None = None,
 ) -> ImportReport:
-    """`force`: let --mark-missing-left mark more than MARK_LEFT_SHARE of the records as left."""
-    report = ImportReport(str(path), dry_run=dry_run)
+    """`force`: let --mark-missing-left mark more than MARK_LEFT_SHARE of the records as left;
+    `source_name`: what the file is called in the report, the refusals and the log (default: its path;
+    an upload is staged under a random name, but the log should say the name it came with)."""
+    report = ImportReport(source_name or str(path), dry_run=dry_run)
     _header(plan, path)  # a file without the plan's columns is refused before any work starts
     problems: list[RowProblem] = []
     seen: set[str] = set()
@@ -90,7 +95,8 @@ def import_roster(
         ]
         connection = stack.enter_context(transaction(engine, dry_run))
         reference_store.copy_from_plan(connection, plan)
-        writing = _Writing(path.name, actor, teacher_store.count(connection) == 0, _filled_columns(plan))
+        first = teacher_store.count(connection) == 0
+        writing = _Writing(source_name or path.name, actor, first, _filled_columns(plan))
         for item in _in_file_order(parts):
             if isinstance(item, set):
                 seen |= item
@@ -103,7 +109,7 @@ def import_roster(
             if progress:
                 progress(report.rows)
         if problems:
-            raise FileRejected(str(path), sorted(problems, key=lambda p: p.row))
+            raise FileRejected(report.source, sorted(problems, key=lambda p: p.row))
         _handle_missing(connection, seen, now, report, mark_missing_left, force, actor)
         task_store.ensure(connection, plan, calendar, now)
         refresh_derived(connection, plan, now, "import")
@@ -270,6 +276,7 @@ def _apply(
         )
         if changes:
             report.updated += 1
+            report.moved += "unit_id" in changes
             log.append(
                 Entry(
                     "teacher",

@@ -68,18 +68,27 @@ class AsOf:
         return f"{local_iso(self.moment, tz)} ({how})"
 
 
-def export_as_of(path: Path, given: datetime | None, tz: str) -> AsOf:
+def export_as_of(path: Path, given: datetime | None, tz: str, name: str | None = None) -> AsOf:
     """`given` (--as-of), else the last date written in the file name (status-2016-12-05.csv,
-    导出20161205.xlsx), else the file's modification time."""
+    导出20161205.xlsx; `name` when given, for a file stored under another name), else the file's
+    modification time."""
     if given is not None:
         return AsOf(require_aware(given, "--as-of"), FROM_OPTION)
-    for match in reversed(list(_NAME_DATE.finditer(path.stem))):
+    named = name_date(Path(name).stem if name is not None else path.stem, tz)
+    if named is not None:
+        return named
+    return AsOf(datetime.fromtimestamp(path.stat().st_mtime, UTC), FROM_MODIFIED)
+
+
+def name_date(stem: str, tz: str) -> AsOf | None:
+    """The last valid date written in a file name's stem, as the start of that day."""
+    for match in reversed(list(_NAME_DATE.finditer(stem))):
         try:
             day = date(*(int(g) for g in match.groups()))
         except ValueError:
             continue
         return AsOf(start_of_day(day, tz), FROM_NAME)
-    return AsOf(datetime.fromtimestamp(path.stat().st_mtime, UTC), FROM_MODIFIED)
+    return None
 
 
 def _older(new: AsOf, last: dict[str, Any], tz: str) -> bool:
@@ -117,23 +126,28 @@ def sync_statuses(
     progress: Callable[[int], None] | None = None,
     as_of: datetime | None = None,
     force: bool = False,
+    source_name: str | None = None,
 ) -> SyncReport:
     """`as_of`: when the export's statuses were true (default: from its name or modification time);
-    `force`: apply it even if a newer export has been applied."""
+    `force`: apply it even if a newer export has been applied; `source_name`: what the file is called
+    in the report, the refusals, the log and the record of exports, and the name its date is read
+    from (default: its path; an upload is staged under a random name)."""
     if plan.sync is None:
         raise NoSyncSection("the plan has no `sync` section saying which columns and statuses to read")
-    report = SyncReport(str(path), dry_run=dry_run)
+    shown = source_name or str(path)
+    report = SyncReport(shown, dry_run=dry_run)
     if not path.exists():
-        raise UnreadableFile(f"{path}: the file does not exist")
-    stamp = export_as_of(path, as_of, plan.timezone)
+        raise UnreadableFile(f"{shown}: the file does not exist")
+    stamp = export_as_of(path, as_of, plan.timezone, source_name)
     with engine.connect() as connection:  # refused before a million rows are read
-        _stale(path, stamp, teacher_store.newest_export(connection), plan.timezone, force)
+        _stale(shown, stamp, teacher_store.newest_export(connection), plan.timezone, force)
     targets, rows = _read(plan, path, report, progress)
+    label = source_name or path.name
     with transaction(engine, dry_run) as connection:
         # again inside the transaction: another sync may have been applied meanwhile
-        forced = _stale(path, stamp, teacher_store.newest_export(connection), plan.timezone, force)
+        forced = _stale(shown, stamp, teacher_store.newest_export(connection), plan.timezone, force)
         teacher_store.record_export(
-            connection, path.name, stamp.moment, stamp.source, now, report.rows, actor, forced
+            connection, label, stamp.moment, stamp.source, now, report.rows, actor, forced
         )
         teacher_store.stage_targets(connection, ((sid, target, rows[sid]) for sid, target in targets.items()))
         unknown: list[tuple[int, str]] = []
@@ -158,7 +172,7 @@ def sync_statuses(
             report.changed += teacher_store.move_staged(connection, current, target, now)
             for step in steps:
                 report.steps += teacher_store.log_staged_step(
-                    connection, current, target, step, now, actor, path.name
+                    connection, current, target, step, now, actor, label
                 )
         report.unknown = [line for _, line in sorted(unknown)]
         report.conflicts = [line for _, line in sorted(conflicts)]
@@ -167,7 +181,7 @@ def sync_statuses(
     return report
 
 
-def _stale(path: Path, stamp: AsOf, last: dict[str, Any] | None, tz: str, force: bool) -> bool:
+def _stale(shown: str, stamp: AsOf, last: dict[str, Any] | None, tz: str, force: bool) -> bool:
     """Whether the export is older than the newest applied; refused (StaleExport) unless `force`."""
     if last is None or not _older(stamp, last, tz):
         return False
@@ -175,7 +189,7 @@ def _stale(path: Path, stamp: AsOf, last: dict[str, Any] | None, tz: str, force:
         return True
     newest = AsOf(last["as_of"], last["as_of_from"])
     raise StaleExport(
-        f"{path} is as of {stamp.describe(tz)}, older than {last['file_name']} (applied "
+        f"{shown} is as of {stamp.describe(tz)}, older than {last['file_name']} (applied "
         f"{local_iso(last['applied_at'], tz)}), which is as of {newest.describe(tz)}: the newer export "
         "stands and nothing was applied (give --as-of if the file's time is wrong, or --force to "
         "apply the older one anyway)"
@@ -186,7 +200,7 @@ def _read(
     plan: Plan, path: Path, report: SyncReport, progress: Callable[[int], None] | None
 ) -> tuple[dict[str, str], dict[str, int]]:
     assert plan.sync is not None
-    header, rest = locate(read_rows(path), dict(plan.sync.columns), {"staff_id", "status"}, str(path))
+    header, rest = locate(read_rows(path), dict(plan.sync.columns), {"staff_id", "status"}, report.source)
     validator = StatusValidator(plan.sync, header.columns)
     targets: dict[str, str] = {}
     rows: dict[str, int] = {}
@@ -203,10 +217,10 @@ def _read(
         if progress and report.rows % 5000 == 0:
             progress(report.rows)
     if problems:
-        raise FileRejected(str(path), problems)
+        raise FileRejected(report.source, problems)
     if not report.rows:
         raise EmptyExport(
-            f"{path}: the export has its header (row {header.row}) but no rows of teachers; "
+            f"{report.source}: the export has its header (row {header.row}) but no rows of teachers; "
             "nothing was applied (download the export again)"
         )
     return targets, rows
