@@ -13,7 +13,7 @@ from cuiban.services.access import refusals
 from cuiban.services.digest_preview import preview
 from tests.web_support import WebEnv
 
-COORDINATOR_PAGES = ("/dashboard", "/dashboard/chart.svg", "/timeline")
+COORDINATOR_PAGES = ("/dashboard", "/dashboard/chart.svg", "/timeline", "/teachers?q=0012")
 
 
 def _cells(html: str, unit: str) -> list[str]:
@@ -110,3 +110,62 @@ def test_the_pages_speak_english_when_the_plan_does(web_env: WebEnv) -> None:
     timeline = client.get("/timeline").text
     assert "monthly on day 1 (2016-10-01 to 2016-12-30)" in timeline and "overdue 3" in timeline
     assert "日期待通知" not in timeline
+
+
+def test_teachers_are_found_by_staff_id_or_name_at_most_fifty_at_a_time(web_env: WebEnv) -> None:
+    client = web_env.sign_in("li_jinyun")
+    exact = client.get("/teachers", params={"q": "001201"}).text
+    assert exact.count('href="/teachers/') == 1 and "杨红" in exact and "公共基础教研室" in exact
+    assert "未填报" in exact
+    by_prefix = client.get("/teachers", params={"q": "0012"}).text
+    assert by_prefix.count('href="/teachers/0012') == 25
+    by_name = client.get("/teachers", params={"q": "王"}).text
+    assert '<a href="/teachers/000107">000107</a>' in by_name and "王霞" in by_name
+    every = client.get("/teachers", params={"q": "0"}).text
+    assert every.count('href="/teachers/') == 50 and "只列出前 50 人" in every
+    assert "没有找到符合“nobody%”的教职工" in client.get("/teachers", params={"q": "nobody%"}).text
+
+
+def test_a_collector_opens_their_own_teachers_only(web_env: WebEnv) -> None:
+    client = web_env.sign_in("c_news")
+    page = client.get("/teachers/000101")
+    assert page.status_code == 200 and "丁宇超" in page.text and "新闻传播学院" in page.text
+    assert client.get("/teachers/001201").status_code == 403
+    assert client.get("/teachers/no-such-id").status_code == 403
+    assert [r["path"] for r in refusals(web_env.engine)][:2] == ["/teachers/no-such-id", "/teachers/001201"]
+    coordinator = web_env.sign_in("cheng_xing", web_env.new_client())
+    assert coordinator.get("/teachers/no-such-id").status_code == 404
+
+
+def test_no_page_shows_an_id_card_or_phone_number(web_env: WebEnv) -> None:
+    from cuiban.services.teachers import fire
+
+    id_card, phone, new_phone = "130102198001011234", "13912345678", "13800001111"
+    _sql(
+        web_env,
+        "UPDATE teacher SET id_card = :c, phone = :p, state = 'reported' WHERE staff_id = '000101'",
+        c=id_card,
+        p=phone,
+    )
+    ctx, now = web_env.context, web_env.clock()
+    fire(
+        ctx.engine,
+        ctx.plan,
+        "000101",
+        "request_correction",
+        now,
+        actor="王晓燕",
+        changes={"phone": new_phone, "id_card": "130102198001019999", "title": "副教授"},
+    )
+    fire(ctx.engine, ctx.plan, "000101", "approve_correction", now.add(minutes=1), actor="程兴")
+    client = web_env.sign_in("cheng_xing")
+    teacher = client.get("/teachers/000101").text
+    assert "申请更正" in teacher and "批准更正" in teacher and "王晓燕" in teacher and "程兴" in teacher
+    assert "职称：— → 副教授" in teacher and "电话：（不显示）" in teacher
+    pages = [
+        teacher,
+        *(client.get(p).text for p in ("/teachers?q=000101", "/dashboard", "/timeline", "/outbox")),
+    ]
+    for html in pages:
+        for number in (id_card, phone, new_phone, "130102198001019999"):
+            assert number not in html
