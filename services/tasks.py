@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from cuiban.models import log_store, task_store
 from cuiban.models.unit_of_work import transaction
@@ -20,6 +21,14 @@ from cuiban.workflow.tasks import task_key
 
 class TaskNotFound(Refusal, LookupError):
     pass
+
+
+class DerivedTask(Refusal):
+    """A derived task completes by its teachers' states, never by hand."""
+
+
+class AlreadyDone(Refusal):
+    """The task (every occurrence asked for) is finished already."""
 
 
 @dataclass(frozen=True)
@@ -73,15 +82,21 @@ def mark_done(
     *,
     occurrence: str | None = None,
     actor: str | None = None,
+    note: str | None = None,
+    source: str = "cli",
+    also: Callable[[Connection, str], None] | None = None,
 ) -> str:
     """Complete a manual task (done, or done_late past its due time); the state it ends in.
 
+    `source` says where the request came from in the log ("cli", "web"); `also(connection, key)`
+    runs in the same transaction once the task is saved (the web page records an evidence file
+    there), so the completion and what goes with it are written together or not at all.
     Refused (log_store.OutOfOrder) when `now` is before the task's last log entry."""
     spec = plan.milestones.get(milestone)
     if spec is None:
         raise TaskNotFound(f"unknown milestone {milestone!r}; milestones: {', '.join(plan.milestones)}")
     if spec.completion == "derived":
-        raise ValueError(
+        raise DerivedTask(
             f"{milestone} completes by itself when every teacher has reached {spec.teachers_at_least}"
         )
     with transaction(engine) as connection:
@@ -93,10 +108,12 @@ def mark_done(
         if not candidates:
             raise TaskNotFound(f"{milestone} has no task for unit {unit!r}")
         if not open_ones:
-            raise ValueError(f"{task_key(milestone, unit, occurrence or '')} is already done")
+            raise AlreadyDone(f"{task_key(milestone, unit, occurrence or '')} is already done")
         loaded = open_ones[0]
         task = loaded.machine()
         log_store.refuse_before_last(connection, "task", task.key, now, partial(local_iso, tz=plan.timezone))
-        task.finish(now)
-        task_store.save(connection, loaded, task, now, "cli", actor)
+        task.finish(now, note or None)
+        task_store.save(connection, loaded, task, now, source, actor)
+        if also is not None:
+            also(connection, task.key)
     return task.state

@@ -1,0 +1,282 @@
+"""Evidence files: what a unit hands in with a manual task (the collectors' list, a signed 附表6 scan).
+
+An upload is checked before anything is written to the database: at most MAX_SIZE bytes, and
+its type read from its bytes (PDF, PNG, JPEG, an Excel or Word file), not from its name or the
+browser's say-so, so an HTML or SVG page can never come back from us as a page. The file is
+kept under `evidence_dir` by its id alone (the sender's file name is only a label in the
+database, never a path), and is only ever sent back as a download.
+
+The task's completion and the evidence row are one transaction: the bytes go to a temporary
+name first, take their id's name inside the transaction, and are deleted if it fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from sqlalchemy import Connection, Engine
+
+from cuiban.models import evidence_store
+from cuiban.services import tasks
+from cuiban.services.rejection import Refusal
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
+
+MAX_SIZE = 10 * 1024 * 1024
+"""The largest evidence file accepted (a scanned form is well under it)."""
+CHUNK = 256 * 1024
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The signature of the old Office formats (.xls, .doc)."""
+OCTET = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+KINDS: dict[str, Kind] = {
+    "pdf": Kind("PDF", "application/pdf", (".pdf",)),
+    "png": Kind("PNG", "image/png", (".png",)),
+    "jpeg": Kind("JPEG", "image/jpeg", (".jpg", ".jpeg")),
+    "xlsx": Kind("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)),
+    "docx": Kind(
+        "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)
+    ),
+    "xls": Kind("Excel", "application/vnd.ms-excel", (".xls",)),
+    "doc": Kind("Word", "application/msword", (".doc",)),
+}
+SERVED_TYPES = frozenset(k.content_type for k in KINDS.values())
+ALLOWED = "PDF、PNG、JPEG、Excel（.xlsx/.xls）、Word（.docx/.doc）"
+
+MAIN_PARTS = {
+    "xlsx": b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "docx": b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+}
+"""The content type of an OOXML package's main part: a workbook or a document, not a macro-enabled one."""
+
+
+class EvidenceRefused(Refusal):
+    """The file was refused; nothing was written. `reason` names why, for the pages' words."""
+
+    def __init__(self, reason: str, message: str, **values: object) -> None:
+        self.reason = reason
+        self.values = values
+        super().__init__(message)
+
+
+class EvidenceNotFound(Refusal, LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the browser sent it: the name is only a label."""
+
+    name: str
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class Completed:
+    state: str
+    """The task's state now (done, or done_late)."""
+    evidence_id: int | None
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    file_name: str
+    content_type: str
+    size: int
+
+
+def complete(
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    evidence_dir: Path,
+    milestone: str,
+    unit: str,
+    now: datetime,
+    *,
+    actor: str,
+    note: str | None = None,
+    upload: Upload | None = None,
+) -> Completed:
+    """Mark a unit's manual task done from the web page, with an evidence file when one is given.
+
+    The file is checked first (size, type from its bytes, a name that matches its type), so a
+    refused file leaves the task as it was; then the task and the file's record are written in
+    one transaction (tasks.mark_done with the record as its `also`)."""
+    done = partial(tasks.mark_done, engine, plan, calendar, milestone, unit, now, actor=actor, note=note)
+    if upload is None:
+        return Completed(done(source="web"), None)
+    evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keeper = _Keeper(evidence_dir, evidence_dir / f".upload-{secrets.token_hex(12)}", unit, actor, now)
+    try:
+        keeper.receive(upload)
+        state = done(source="web", also=keeper.record)
+    except BaseException:
+        keeper.discard()
+        raise
+    return Completed(state, keeper.evidence_id)
+
+
+@dataclass
+class _Keeper:
+    """One upload on its way in: received under a temporary name, checked, then recorded and
+    renamed to its id inside the task's transaction; discarded if anything fails."""
+
+    folder: Path
+    temporary: Path
+    unit: str
+    actor: str
+    now: datetime
+    name: str = ""
+    kind: str = ""
+    size: int = 0
+    digest: str = ""
+    evidence_id: int | None = None
+    kept: Path | None = None
+
+    def receive(self, upload: Upload) -> None:
+        self.name = label_of(upload.name)
+        self.size, self.digest = _receive(upload.stream, self.temporary)
+        self.kind = _checked_kind(self.temporary, self.name, self.size)
+
+    def record(self, connection: Connection, task_key: str) -> None:
+        self.evidence_id = evidence_store.add(
+            connection,
+            task_key=task_key,
+            unit_id=self.unit,
+            file_name=self.name,
+            content_type=KINDS[self.kind].content_type,
+            size=self.size,
+            sha256=self.digest,
+            uploaded_by=self.actor,
+            uploaded_at=self.now,
+        )
+        self.kept = path_of(self.folder, self.evidence_id)
+        os.replace(self.temporary, self.kept)
+
+    def discard(self) -> None:
+        for path in (self.temporary, self.kept):
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+
+def _receive(stream: BinaryIO, target: Path) -> tuple[int, str]:
+    """Copy the upload to `target` (readable by its owner only); its size and SHA-256. Refused past
+    MAX_SIZE without reading the rest."""
+    digest, size = hashlib.sha256(), 0
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > MAX_SIZE:
+                limit = MAX_SIZE // (1024 * 1024)
+                sentence = f"证明材料不能超过 {limit} MB，这个文件更大；请压缩或拆分后重新上传。"
+                raise EvidenceRefused("too_big", sentence, limit=limit)
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def _checked_kind(path: Path, name: str, size: int) -> str:
+    if size == 0:
+        raise EvidenceRefused("empty", "上传的文件是空的，请重新选择文件。")
+    kind = kind_of(path)
+    if kind is None:
+        raise EvidenceRefused(
+            "type", f"只能上传 {ALLOWED} 文件；这个文件的内容不是其中任何一种。", allowed=ALLOWED
+        )
+    suffix = PurePosixPath(label_of(name)).suffix.lower()
+    if kind == "ole":  # an old Office file: the bytes alone do not tell .xls from .doc; its name does
+        kind = {".xls": "xls", ".doc": "doc"}.get(suffix, kind)
+    extensions = (".xls", ".doc") if kind == "ole" else KINDS[kind].extensions
+    if suffix not in extensions:
+        label = "Office 97-2003" if kind == "ole" else KINDS[kind].label
+        expected = "、".join(extensions)
+        raise EvidenceRefused(
+            "name",
+            f"文件内容是 {label}，但文件名的扩展名是“{suffix or '无'}”；请改为 {expected} 后重新上传。",
+            kind=label,
+            suffix=suffix or "—",
+            expected=expected,
+        )
+    return kind
+
+
+def kind_of(path: Path) -> str | None:
+    """What the file is, from its first bytes (and an Office package's table of contents), or None."""
+    with path.open("rb") as file:
+        head = file.read(8)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head == OLE:
+        return "ole"  # an old Office file: .xls or .doc, as its name says
+    if head.startswith(b"PK\x03\x04"):
+        return _office_package(path)
+    return None
+
+
+def _office_package(path: Path) -> str | None:
+    try:
+        with zipfile.ZipFile(path) as package, package.open("[Content_Types].xml") as types:
+            listing = types.read(1024 * 1024)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError):
+        return None
+    for kind, part in MAIN_PARTS.items():
+        if part in listing:
+            return kind
+    return None
+
+
+def label_of(name: str) -> str:
+    """The sender's file name as a label: no folders, no control characters, at most 200 characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in base if c.isprintable()).strip().strip(".") or "evidence"
+    if len(base) > 200:
+        suffix = PurePosixPath(base).suffix[:20]
+        base = base[: 200 - len(suffix)] + suffix
+    return base
+
+
+def path_of(evidence_dir: Path, evidence_id: int) -> Path:
+    """Where a file is kept: its id, nothing the sender chose."""
+    return evidence_dir / f"{int(evidence_id):010d}"
+
+
+def unit_of(engine: Engine, evidence_id: int) -> str | None:
+    """The unit that handed the file in (whose page may download it), or None for an unknown id."""
+    with engine.connect() as connection:
+        row = evidence_store.one(connection, evidence_id)
+    return None if row is None else str(row["unit_id"])
+
+
+def download(engine: Engine, evidence_dir: Path, evidence_id: int) -> Download:
+    """The file of `evidence_id`, with the type its bytes were checked to be (else octet-stream)."""
+    with engine.connect() as connection:
+        row = evidence_store.one(connection, evidence_id)
+    path = path_of(evidence_dir, evidence_id)
+    if row is None or not path.is_file():
+        raise EvidenceNotFound(f"no evidence file {evidence_id}")
+    content_type = row["content_type"] if row["content_type"] in SERVED_TYPES else OCTET
+    return Download(path, label_of(row["file_name"]), content_type, path.stat().st_size)
