@@ -1,5 +1,89 @@
-"""(to be written)"""
+"""附表3–6 as downloads: the files `cuiban report` writes, built per request at the page's clock.
 
-from fastapi import APIRouter
+附表3, 附表4 and 附表6 of every department are the whole school's (VIEW_ALL); 附表5 and 附表6
+of one department are that department's (VIEW_UNIT with the unit), so its head and
+collector download their own from their unit page. Always an attachment, never shown
+inline; the only place a teacher's ID card or phone may appear is 附表5, where the plan maps them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cuiban.services import report_downloads as downloads
+from cuiban.web import pages
+from cuiban.workflow.access import Action
 
 router = APIRouter()
+Format = Annotated[str, Query(alias="format")]
+
+pages.words(
+    {
+        "rp_title": ("报表下载", "Reports"),
+        "rp_intro": (
+            "报表按当前数据生成，格式与命令行 cuiban report 相同。",
+            "Each report is made from the data as it is now, in the same formats as `cuiban report`.",
+        ),
+        "rp_working-group": ("附表3 工作组名单", "Form 3: the working group"),
+        "rp_monthly": ("附表4 月报表", "Form 4: monthly report"),
+        "rp_teacher-sheet": ("附表5 教师信息审核表", "Form 5: teacher information sheets"),
+        "rp_dept-audit": ("附表6 数据审核报表", "Form 6: data audit"),
+        "rp_school": ("全校", "Whole school"),
+        "rp_all_departments": ("附表6 数据审核报表（全部院系）", "Form 6: data audit (every department)"),
+        "rp_departments": ("各院系", "Departments"),
+        "rp_report": ("报表", "Report"),
+        "rp_department": ("院系", "Department"),
+        "rp_formats": ("下载", "Download"),
+        "rp_no_pdf": (
+            "本服务器未安装 LibreOffice，不能生成 PDF；"
+            "请下载 Word（docx）、Excel（xlsx）或网页（html）格式。",
+            "PDF needs LibreOffice, which this server does not have; download docx, xlsx or html instead.",
+        ),
+        "rp_unknown": ("没有这个报表", "No such report"),
+        "rp_fmt_xlsx": ("Excel", "Excel"),
+        "rp_fmt_docx": ("Word", "Word"),
+        "rp_fmt_pdf": ("PDF", "PDF"),
+        "rp_fmt_html": ("网页", "Web page"),
+    }
+)
+
+
+@router.get("/reports")
+def reports_page(request: Request) -> Response:
+    pages.guard(request, Action.VIEW_ALL)
+    plan = pages.context_of(request).plan
+    formats = downloads.formats()
+    return pages.page(request, "reports.html", school=("working-group", "monthly"),
+                      departments=plan.departments(), formats=formats, pdf_missing="pdf" not in formats)
+
+
+@router.get("/reports/{subject}")
+def download(request: Request, subject: str, unit: str = "", fmt: Format = "xlsx") -> Response:
+    """One report file as an attachment; one department's 附表5/6 for those who may see that department."""
+    unit_id = unit[:64] or None
+    if downloads.per_department(subject) and unit_id is not None:
+        pages.guard(request, Action.VIEW_UNIT, unit_id)
+    else:
+        pages.guard(request, Action.VIEW_ALL)
+    ctx = pages.context_of(request)
+    try:
+        made = downloads.build(ctx.engine, ctx.plan, subject, fmt[:8], unit_id, pages.now_of(request),
+                               ctx.renderer.override)
+    except downloads.UnknownReport:
+        return pages.page(request, "error.html", status=404, title=pages.translate(request, "rp_unknown"),
+                          message="")
+    except downloads.NoPdf:
+        return pages.page(request, "error.html", status=503, title=pages.translate(request, "refused"),
+                          message=pages.translate(request, "rp_no_pdf"))
+    return Response(made.content, media_type=made.content_type,
+                    headers={"Content-Disposition": attachment(made.filename, f"{subject}.{fmt}")})
+
+
+def attachment(filename: str, fallback: str) -> str:
+    """A download, never shown inline: the name in UTF-8 (RFC 6266/5987), and a plain one for old clients."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
