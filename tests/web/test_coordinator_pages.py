@@ -13,7 +13,14 @@ from cuiban.services.access import refusals
 from cuiban.services.digest_preview import preview
 from tests.web_support import WebEnv
 
-COORDINATOR_PAGES = ("/dashboard", "/dashboard/chart.svg", "/timeline", "/teachers?q=0012")
+COORDINATOR_PAGES = (
+    "/dashboard",
+    "/dashboard/chart.svg",
+    "/timeline",
+    "/teachers?q=0012",
+    "/outbox",
+    "/outbox/1",
+)
 
 
 def _cells(html: str, unit: str) -> list[str]:
@@ -110,6 +117,15 @@ def test_the_pages_speak_english_when_the_plan_does(web_env: WebEnv) -> None:
     timeline = client.get("/timeline").text
     assert "monthly on day 1 (2016-10-01 to 2016-12-30)" in timeline and "overdue 3" in timeline
     assert "日期待通知" not in timeline
+    teacher = client.get("/teachers/001201").text
+    assert "Staff ID" in teacher and "imported from the roster" in teacher and "not started" in teacher
+    assert "Only the first 50" in client.get("/teachers", params={"q": "0"}).text
+    outbox = client.get("/outbox").text
+    assert (
+        "The newest 186 of 186." in outbox
+        and "digest" in outbox
+        and "Retry every failed message" not in outbox
+    )
 
 
 def test_teachers_are_found_by_staff_id_or_name_at_most_fifty_at_a_time(web_env: WebEnv) -> None:
@@ -169,3 +185,65 @@ def test_no_page_shows_an_id_card_or_phone_number(web_env: WebEnv) -> None:
     for html in pages:
         for number in (id_card, phone, new_phone, "130102198001019999"):
             assert number not in html
+
+
+def _fail(env: WebEnv, *ids: int) -> None:
+    for mid in ids:
+        _sql(
+            env,
+            "UPDATE outbox SET status = 'failed', attempts = 5, last_error = '550 mailbox unavailable', "
+            "failed_at = sent_at, sent_at = NULL WHERE id = :id",
+            id=mid,
+        )
+
+
+def _status(env: WebEnv, mid: int) -> tuple[str, int]:
+    with env.engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT status, attempts FROM outbox WHERE id = :id"), {"id": mid}
+        ).one()
+    return row[0], row[1]
+
+
+def test_the_coordinator_retries_a_failed_message(web_env: WebEnv) -> None:
+    _fail(web_env, 180, 181, 182)
+    client = web_env.sign_in("cheng_xing")
+    failed = client.get("/outbox", params={"status": "failed"}).text
+    assert failed.count('<input type="checkbox" name="ids"') == 3 and "550 mailbox unavailable" in failed
+    answer = web_env.post("/outbox/retry", {"ids": ["182"]}, client=client)
+    assert answer.status_code == 303 and answer.headers["location"] == "/outbox?status=failed"
+    assert "已重新排队 1 封邮件" in client.get(answer.headers["location"]).text
+    assert _status(web_env, 182) == ("queued", 0) and _status(web_env, 181)[0] == "failed"
+    answer = web_env.post("/outbox/retry", {"all_failed": "1"}, client=client)
+    assert "已重新排队 2 封邮件" in client.get(answer.headers["location"]).text
+    assert _status(web_env, 180) == _status(web_env, 181) == ("queued", 0)
+
+
+def test_a_leader_sees_the_outbox_but_may_not_retry(web_env: WebEnv) -> None:
+    _fail(web_env, 182)
+    client = web_env.sign_in("li_jinyun")
+    failed = client.get("/outbox", params={"status": "failed"}).text
+    assert "550 mailbox unavailable" in failed and 'action="/outbox/retry"' not in failed
+    assert 'action="/outbox/retry"' not in client.get("/outbox/182").text
+    assert web_env.post("/outbox/retry", {"ids": ["182"]}, client=client).status_code == 403
+    assert _status(web_env, 182)[0] == "failed"
+    assert refusals(web_env.engine)[0]["action"] == "administer"
+
+
+def test_a_message_is_shown_as_escaped_text_and_a_sign_in_link_not_at_all(web_env: WebEnv) -> None:
+    _sql(
+        web_env,
+        "UPDATE outbox SET body_text = :t, body_html = :h WHERE id = 182",
+        t="请尽快 <b>完成</b>",
+        h="<p>HTML part</p><script>alert(1)</script>",
+    )
+    client = web_env.sign_in("cheng_xing")
+    shown = client.get("/outbox/182").text
+    assert "请尽快 &lt;b&gt;完成&lt;/b&gt;" in shown and "HTML part" not in shown and "<script" not in shown
+    assert client.get("/outbox/99999").status_code == 404 and client.get("/outbox/x").status_code == 404
+    stranger = web_env.new_client()
+    stranger.post("/sign-in", data={"email": "c.news@hebcm.example", "csrf": web_env.csrf(stranger)})
+    with web_env.engine.connect() as connection:
+        link_id = connection.execute(text("SELECT max(id) FROM outbox WHERE kind = 'sign_in'")).scalar_one()
+    mail = client.get(f"/outbox/{link_id}").text
+    assert "登录链接" in mail and "token=" not in mail and "登录链接邮件的正文不在网页上显示" in mail

@@ -1,5 +1,139 @@
-"""(to be written)"""
+"""The outbox in a browser: the newest messages by status, one message, and retrying failed ones.
 
-from fastapi import APIRouter
+Reading is the whole campaign's (VIEW_ALL); retrying is administering (ADMINISTER), through
+`services.outbox_admin.retry`, the same use case as `cuiban outbox retry`. A message is shown
+as its headers and its text part, escaped: its HTML part is never rendered in the page. A
+sign-in link's text is not shown at all: anyone who may read the outbox could otherwise sign in
+as the person it was sent to.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cuiban.services import dashboard, outbox_admin
+from cuiban.services.rejection import Refusal
+from cuiban.web import pages
+from cuiban.workflow.access import Action, decide
 
 router = APIRouter()
+
+STATUSES = ("failed", "queued", "sending", "sent")
+SECRET_KINDS = frozenset({"sign_in"})
+"""Messages whose text is a key (a sign-in link): their bodies stay out of the pages."""
+
+pages.words(
+    {
+        "ob_title": ("邮件", "Outbox"),
+        "ob_all": ("全部", "All"),
+        "ob_status_failed": ("发送失败", "failed"),
+        "ob_status_queued": ("待发送", "queued"),
+        "ob_status_sending": ("发送中", "sending"),
+        "ob_status_sent": ("已发送", "sent"),
+        "ob_kind_reminder": ("提醒", "reminder"),
+        "ob_kind_escalation": ("通报", "escalation"),
+        "ob_kind_digest": ("进度日报", "digest"),
+        "ob_kind_sign_in": ("登录链接", "sign-in link"),
+        "ob_kind_report": ("报表", "report"),
+        "ob_newest": ("最新的 {n} 封（共 {total} 封）。", "The newest {n} of {total}."),
+        "ob_empty": ("没有邮件。", "No messages."),
+        "ob_col_id": ("编号", "No."),
+        "ob_col_kind": ("类型", "Kind"),
+        "ob_col_status": ("状态", "Status"),
+        "ob_col_recipient": ("收件人", "Recipient"),
+        "ob_col_subject": ("主题", "Subject"),
+        "ob_col_created": ("生成时间", "Queued"),
+        "ob_col_sent": ("发送时间", "Sent"),
+        "ob_col_next": ("下次尝试", "Next attempt"),
+        "ob_col_attempts": ("尝试次数", "Attempts"),
+        "ob_col_error": ("最后一次错误", "Last error"),
+        "ob_col_task": ("任务", "Task"),
+        "ob_col_slot": ("时段", "Slot"),
+        "ob_col_message_id": ("Message-ID", "Message-ID"),
+        "ob_retry_selected": ("重发选中的邮件", "Retry the selected messages"),
+        "ob_retry_all": ("重发全部失败的邮件", "Retry every failed message"),
+        "ob_retry_one": ("重发这封邮件", "Retry this message"),
+        "ob_retried": (
+            "已重新排队 {n} 封邮件，将在下次发送时发出。",
+            "{n} message(s) queued again; they go out with the next send.",
+        ),
+        "ob_nothing": ("没有选中任何邮件。", "No message was selected."),
+        "ob_body": ("正文（纯文本）", "Text"),
+        "ob_body_hidden": (
+            "登录链接邮件的正文不在网页上显示（其中的链接可用于登录）。",
+            "A sign-in link's text is not shown (the link in it signs in).",
+        ),
+        "ob_back": ("返回邮件列表", "Back to the outbox"),
+    }
+)
+
+
+@router.get("/outbox")
+def listing(request: Request, status: str = "") -> Response:
+    person = pages.guard(request, Action.VIEW_ALL)
+    ctx = pages.context_of(request)
+    chosen = status if status in STATUSES else None
+    found = dashboard.messages(ctx.engine, ctx.plan.timezone, chosen)
+    return pages.page(
+        request,
+        "outbox.html",
+        chosen=chosen,
+        statuses=STATUSES,
+        messages=[_shown(request, m) for m in found.rows],
+        counts=found.counts,
+        total=found.counts.get(chosen, 0) if chosen else sum(found.counts.values()),
+        more=found.more,
+        can_retry=decide(ctx.plan, person, Action.ADMINISTER).allowed,
+    )
+
+
+@router.get("/outbox/{message_id}")
+def message(request: Request, message_id: str) -> Response:
+    person = pages.guard(request, Action.VIEW_ALL)
+    ctx = pages.context_of(request)
+    if not message_id.isascii() or not message_id.isdecimal():
+        raise HTTPException(404)
+    try:
+        summary, text = outbox_admin.message(ctx.engine, ctx.plan.timezone, int(message_id))
+    except Refusal:
+        raise HTTPException(404) from None
+    return pages.page(
+        request,
+        "message.html",
+        m=_shown(request, summary),
+        text=None if summary["kind"] in SECRET_KINDS else text,
+        can_retry=decide(ctx.plan, person, Action.ADMINISTER).allowed,
+    )
+
+
+@router.post("/outbox/retry")
+def retry(
+    request: Request, ids: Annotated[list[int] | None, Form()] = None, all_failed: str = Form("")
+) -> Response:
+    """Queue the chosen failed messages (or every failed one) again; how many, on the next page."""
+    pages.guard(request, Action.ADMINISTER)
+    ids = ids or []
+    if not ids and not all_failed:
+        return pages.back(request, "/outbox?status=failed", pages.translate(request, "ob_nothing"))
+    count = outbox_admin.retry(pages.context_of(request).engine, ids, all_failed=bool(all_failed))
+    return pages.back(request, "/outbox?status=failed", pages.translate(request, "ob_retried", n=count))
+
+
+def _shown(request: Request, message: dict[str, Any]) -> dict[str, Any]:
+    """A message's summary with its kind and status in words and its times as people read them."""
+    return {
+        **message,
+        "kind_label": _word(request, "ob_kind_", message["kind"]),
+        "status_label": _word(request, "ob_status_", message["status"]),
+        **{k: (message[k] or "")[:16].replace("T", " ") for k in outbox_admin.STAMPS},
+    }
+
+
+def _word(request: Request, prefix: str, key: str) -> str:
+    name = f"{prefix}{key}"
+    return pages.translate(request, name) if name in pages.WORDS else key
