@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's two commands: `./dev.sh demo` runs the main job, `./dev.sh test` runs the tests.
-# Both create .venv and install the project into it when pyproject.toml (or this script) has changed.
+# The README's two commands: `./dev.sh demo` runs the main job, `./dev.sh test` runs the tests;
+# `./dev.sh web` then shows the demo's campaign in a browser (the web pages on its database).
+# Each creates .venv and installs the project into it when pyproject.toml (or this script) has changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,6 +28,19 @@ case "$cmd" in
         "$venv/bin/cuiban" plan check
         "$venv/bin/cuiban" demo --out demo
         ;;
+    web)
+        # the demo's database at the demo's last moment, on this machine only; sign-in mails land
+        # in demo/outbox next to the campaign's; extra arguments go to `cuiban serve` (e.g. --port 8001)
+        if [ ! -f demo/cuiban-demo.sqlite3 ]; then
+            echo "no demo database (demo/cuiban-demo.sqlite3): run ./dev.sh demo first" >&2
+            exit 2
+        fi
+        ensure_venv
+        shift
+        CUIBAN_OUTBOX_DIR=demo/outbox CUIBAN_EVIDENCE_DIR=demo/evidence exec "$venv/bin/cuiban" serve --dev \
+            --db sqlite:///demo/cuiban-demo.sqlite3 --plan "${CUIBAN_PLAN:-config/plan.yaml}" \
+            --now 2016-12-30T18:00+08:00 "$@"
+        ;;
     test)
         ensure_venv
         "$venv/bin/ruff" check .
@@ -34,7 +48,7 @@ case "$cmd" in
         "$venv/bin/python" -m pytest "$@"
         ;;
     *)
-        echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2
+        echo "usage: ./dev.sh demo | ./dev.sh web [cuiban serve options] | ./dev.sh test [pytest args]" >&2
         exit 2
         ;;
 esac

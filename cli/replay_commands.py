@@ -10,7 +10,7 @@ import click
 from cuiban import samples
 from cuiban.cli.bootstrap import Application, pass_app
 from cuiban.cli.options import db_option, plan_option
-from cuiban.services.demo import fresh_database, run_demo
+from cuiban.services.demo import browser_line, fresh_database, run_demo
 from cuiban.services.simulation import Simulation, check_done_file
 from cuiban.services.simulation import simulate as simulate_on_a_copy
 
@@ -88,7 +88,9 @@ def demo(app: Application, out: Path) -> None:
     """Replay the 2016 campaign (11-28..12-30) on the shipped sample: 300 teachers, 12 departments.
 
     --out must be a new or empty folder, or one an earlier demo made (it holds .cuiban-demo):
-    the demo deletes its own database, outbox/ and reports/ there, and nothing else."""
+    the demo deletes its own database, outbox/, reports/ and evidence/ there, and nothing else.
+    It ends with the one command that shows the campaign in a browser."""
     app.use_packaged_plan_if_none()
     app.db_option = fresh_database(out)
     run_demo(app.engine, app.plan, app.calendar, app.renderer, SAMPLE, out, say=click.echo, links=app.links)
+    click.echo(browser_line(out, app.plan_file))

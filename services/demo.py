@@ -3,11 +3,14 @@
 The sample (300 teachers, 12 departments) ships in the package (`cuiban.samples`, handed
 in by the command line), so the demo runs from a wheel install in any folder. It works
 only in its own folder: new, empty, or one an earlier demo made (marked with
-.cuiban-demo); there it deletes its own database, outbox/ and reports/, and nothing else.
+.cuiban-demo); there it deletes its own database, outbox/, reports/ and evidence/ (files
+handed in on the web pages over the demo's database), and nothing else. It ends by saying
+how to look at the campaign in a browser, in one command.
 """
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -36,8 +39,11 @@ _DEMO_FILES = {
     f"{DEMO_DATABASE}-shm",
     "outbox",
     "reports",
+    "evidence",
 }
 FIRST, LAST = date(2016, 11, 28), date(2016, 12, 30)
+WEB_NOW = "2016-12-30T18:00+08:00"
+"""The moment the web pages show the demo at: its last, where its database stands (and its digest)."""
 
 
 def claim_folder(out: Path) -> None:
@@ -56,7 +62,8 @@ def claim_folder(out: Path) -> None:
             )
     out.mkdir(parents=True, exist_ok=True)
     (out / DEMO_MARKER).write_text(
-        "Made by `cuiban demo`: a later demo deletes its database, outbox/ and reports/ in this folder.\n",
+        "Made by `cuiban demo`: a later demo deletes its database, outbox/, reports/ and evidence/ "
+        "in this folder.\n",
         encoding="utf-8",
     )
 
@@ -68,6 +75,7 @@ def fresh_database(out: Path) -> str:
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(out / "outbox", ignore_errors=True)
+    shutil.rmtree(out / "evidence", ignore_errors=True)
     return f"sqlite:///{database}"
 
 
@@ -102,6 +110,20 @@ def run_demo(
     _write_reports(engine, plan, out / "reports", end, say)
     database = out / DEMO_DATABASE
     say(f"database: {database} (try: cuiban task list --db sqlite:///{database})")
+
+
+def browser_line(out: Path, plan_file: Path) -> str:
+    """How to look at the demo in a browser, in one command: `./dev.sh web` for the repository's
+    own demo folder, else `cuiban serve --dev` spelt out for this folder and plan (a wheel install)."""
+    if Path("dev.sh").is_file() and out.resolve() == Path("demo").resolve():
+        command = "./dev.sh web"
+    else:
+        database = shlex.quote(f"sqlite:///{out / DEMO_DATABASE}")
+        command = (
+            f"CUIBAN_OUTBOX_DIR={shlex.quote(str(out / 'outbox'))} cuiban serve --dev --db {database} "
+            f"--plan {shlex.quote(str(plan_file))} --now {WEB_NOW}"
+        )
+    return f"look at it in a browser: {command} (then open the sign-in link it prints)"
 
 
 def _write_reports(
