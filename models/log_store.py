@@ -127,3 +127,36 @@ def refuse_before_last(
             f"{kind} {key}: its last log entry is at {shown(last)}, and an event may not be dated "
             f"before it, but this one is at {shown(at)}; nothing was changed (give a later --now)"
         )
+
+
+def pending_corrections(connection: Connection, units: Sequence[str]) -> list[dict[str, Any]]:
+    """Teachers (of `units`) waiting for a decision on a correction, each with its latest request's
+    log entry (requester, time, note, field → [old, new]), oldest request first.
+
+    The teachers are found through the (unit, state) index, one seek per unit, not by scanning
+    the log or the teacher table."""
+    from cuiban.models.tables import Teacher
+
+    teacher = Teacher.__table__
+    query = (
+        select(
+            teacher.c.staff_id, teacher.c.name, teacher.c.unit_id,
+            LOG.c.actor, LOG.c.at, LOG.c.note, LOG.c.data,
+        )
+        .select_from(
+            teacher.join(LOG, (LOG.c.record_kind == "teacher") & (LOG.c.record_key == teacher.c.staff_id))
+        )
+        .where(
+            teacher.c.unit_id.in_(list(units)),
+            teacher.c.state == "correction_requested",
+            LOG.c.event == "request_correction",
+        )
+        .order_by(LOG.c.at, LOG.c.id)
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for row in connection.execute(query):
+        entry = dict(row._mapping)
+        entry["data"] = json.loads(entry["data"]) if entry["data"] else None
+        latest.pop(entry["staff_id"], None)  # a newer request replaces the older, and moves to its time
+        latest[entry["staff_id"]] = entry
+    return list(latest.values())

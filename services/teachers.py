@@ -25,6 +25,13 @@ class NotFound(Refusal, LookupError):
     pass
 
 
+class OwnRequest(Refusal):
+    """Approving or rejecting one's own correction request: a second person decides."""
+
+
+DECISIONS = ("approve_correction", "reject_correction")
+
+
 def show(engine: Engine, staff_id: str) -> dict[str, Any]:
     with engine.connect() as connection:
         row = teacher_store.one(connection, staff_id)
@@ -43,24 +50,37 @@ def fire(
     actor: str | None = None,
     note: str | None = None,
     changes: dict[str, Any] | None = None,
+    source: str = "cli",
+    unit: str | None = None,
 ) -> Happened:
     """Apply one event to one record, or raise IllegalEvent / ValueError with nothing changed (also
-    log_store.OutOfOrder: an event dated before the record's last log entry)."""
+    log_store.OutOfOrder: an event dated before the record's last log entry).
+
+    A correction is decided by someone other than the person who asked for it: approving or
+    rejecting a request whose log entry names `actor` as its requester is refused (OwnRequest).
+    `source` says where the event came from in the log ("cli", "web"); `unit`, when given, is the
+    unit the record must belong to (a department's page acts on its own teachers only)."""
     if changes:
         unknown = sorted(set(changes) - set(CORRECTABLE))
         if unknown:
             raise ValueError(f"cannot correct {', '.join(unknown)}; fields: {', '.join(CORRECTABLE)}")
     with transaction(engine) as connection:
         row = teacher_store.one(connection, staff_id)
-        if row is None:
-            raise NotFound(f"no teacher with staff ID {staff_id!r}")
+        if row is None or (unit is not None and row["unit_id"] != unit):
+            raise NotFound(f"no teacher with staff ID {staff_id!r}" + (f" in unit {unit!r}" if unit else ""))
         shown = partial(local_iso, tz=plan.timezone)
         log_store.refuse_before_last(connection, "teacher", staff_id, now, shown)
+        request = _pending_request(connection, staff_id) if row["state"] == "correction_requested" else None
+        if event in DECISIONS and request is not None and actor is not None and request["actor"] == actor:
+            raise OwnRequest(
+                f"teacher {staff_id}: the correction was requested by {actor}, who may not also decide it; "
+                "another person approves or rejects it. Nothing was changed."
+            )
         record = TeacherRecord(
             staff_id,
             row["state"],
             {k: row[k] for k in CORRECTABLE},
-            _pending_correction(connection, staff_id) if row["state"] == "correction_requested" else None,
+            _requested_values(request) if row["state"] == "correction_requested" else None,
         )
         happened = record.fire(event, now, note=note, changes=changes)
         values: dict[str, Any] = {"state": record.state, "state_changed_at": now, "updated_at": now}
@@ -70,17 +90,22 @@ def fire(
         log_store.append(
             connection,
             [
-                Entry("teacher", staff_id, h.source, h.dest, h.event, "cli", h.at, actor, h.note, h.changes)
+                Entry("teacher", staff_id, h.source, h.dest, h.event, source, h.at, actor, h.note, h.changes)
                 for h in record.happened
             ],
         )
-        refresh_derived(connection, plan, now, "cli")
+        refresh_derived(connection, plan, now, source)
     return happened
 
 
-def _pending_correction(connection, staff_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _pending_request(connection, staff_id: str) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    """The log entry of the record's latest correction request (its requester and values), if any."""
     requests = [
         e for e in log_store.history(connection, "teacher", staff_id) if e["event"] == "request_correction"
     ]
-    data = (requests[-1]["data"] or {}) if requests else {}
+    return requests[-1] if requests else None
+
+
+def _requested_values(request: dict[str, Any] | None) -> dict[str, Any]:
+    data = (request or {}).get("data") or {}
     return {field: pair[1] for field, pair in data.items()}
