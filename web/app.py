@@ -13,6 +13,7 @@ What every request goes through, in this order:
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -102,6 +103,12 @@ def create_app(context: WebContext) -> FastAPI:
         key = {403: "csrf_refused", 404: "not_found", 405: "not_allowed"}.get(error.status_code, "error")
         return pages.page(request, "error.html", status=error.status_code,
                           title=pages.translate(request, key), message="")
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, error: RequestValidationError) -> Response:
+        """A form or query value of the wrong kind (only a hand-made request sends one): a page, not JSON."""
+        return pages.page(request, "error.html", status=400, title=pages.translate(request, "refused"),
+                          message=pages.translate(request, "malformed"))
 
     @app.exception_handler(Refusal)
     async def refused(request: Request, error: Refusal) -> Response:

@@ -62,6 +62,10 @@ pages.words(
         "not_allowed": ("不支持的操作", "Not allowed"),
         "refused": ("未能办理", "Could not be done"),
         "error": ("出错了", "Something went wrong"),
+        "malformed": (
+            "请求中的数据格式不对，请回到上一页重新填写。",
+            "The request's data is malformed; go back and fill in the form again.",
+        ),
         "no_role": ("您在本计划中没有角色。", "You hold no role in this plan."),
         "home": ("首页", "Home"),
         "nav_dashboard": ("总览", "Dashboard"),
