@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = [
     ("cli", "the cuiban command\nbootstrap: settings, plan, engine, transport"),
+    ("web", "cuiban serve: pages, sign-in,\nsessions, CSRF (FastAPI)"),
     ("services", "one use case each"),
     ("schedules", "the tick: load, decide, render, queue"),
     ("samples", "the 2016 sample"),
