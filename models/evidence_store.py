@@ -25,3 +25,12 @@ def of_unit(connection: Connection, unit: str | None = None) -> list[dict[str, A
     if unit is not None:
         query = query.where(EVIDENCE.c.unit_id == unit)
     return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def of_tasks(connection: Connection, task_keys: list[str]) -> list[dict[str, Any]]:
+    """The files handed in with these tasks (a unit's page asks for its own: found by the task-key index,
+    without scanning every unit's files)."""
+    if not task_keys:
+        return []
+    query = select(EVIDENCE).where(EVIDENCE.c.task_key.in_(task_keys)).order_by(EVIDENCE.c.id)
+    return [dict(r._mapping) for r in connection.execute(query)]

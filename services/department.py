@@ -115,7 +115,7 @@ def unit_page(engine: Engine, plan: Plan, unit_id: str, shown: int = SHOWN) -> U
         reached = set(states_at_least(goal))
         in_scope = teacher_store.unfinished(connection, unit_id, (), IN_SCOPE_LIMIT)
         titles = {t.key: t.title + (f"（{t.occurrence}）" if t.occurrence else "") for t in tasks}
-        evidence = [_evidence_line(row, titles) for row in evidence_store.of_unit(connection, unit_id)]
+        evidence = [_evidence_line(row, titles) for row in evidence_store.of_tasks(connection, list(titles))]
     unfinished = [t for t in in_scope if t["state"] not in reached]
     return UnitPage(
         unit_id,
