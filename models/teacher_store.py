@@ -229,3 +229,13 @@ def unfinished(
         {"staff_id": sid, "name": name, "state": state}
         for sid, name, state in connection.execute(query).all()
     ]
+
+
+def state_counts_of_unit(connection: Connection, unit_id: str) -> dict[str, int]:
+    """One unit's in-scope teachers per state, read from the (unit_id, state) index alone."""
+    query = (
+        select(TEACHER.c.state, func.count())
+        .where(TEACHER.c.unit_id == unit_id, TEACHER.c.state.not_in(["excluded", "left"]))
+        .group_by(TEACHER.c.state)
+    )
+    return {state: int(number) for state, number in connection.execute(query)}

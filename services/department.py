@@ -27,7 +27,6 @@ from cuiban.workflow.teacher_states import states_at_least
 
 SHOWN = 200
 """A page lists at most this many unfinished teachers, then says how many more there are."""
-IN_SCOPE_LIMIT = 10_000_000
 FINAL_GOAL = "reported"
 
 
@@ -113,18 +112,20 @@ def unit_page(engine: Engine, plan: Plan, unit_id: str, shown: int = SHOWN) -> U
         tasks = [_task_line(plan, row) for row in rows]
         goal = goal_of(plan, tasks)
         reached = set(states_at_least(goal))
-        in_scope = teacher_store.unfinished(connection, unit_id, (), IN_SCOPE_LIMIT)
+        counts = teacher_store.state_counts_of_unit(connection, unit_id)
+        listed = teacher_store.unfinished(connection, unit_id, sorted(reached), shown)
         titles = {t.key: t.title + (f"（{t.occurrence}）" if t.occurrence else "") for t in tasks}
         evidence = [_evidence_line(row, titles) for row in evidence_store.of_tasks(connection, list(titles))]
-    unfinished = [t for t in in_scope if t["state"] not in reached]
+    total = sum(counts.values())
+    done = sum(n for state, n in counts.items() if state in reached)
     return UnitPage(
         unit_id,
         unit.name,
         unit.kind,
         goal,
-        len(in_scope),
-        len(in_scope) - len(unfinished),
-        [TeacherLine(t["staff_id"], t["name"], t["state"]) for t in unfinished[:shown]],
+        total,
+        done,
+        [TeacherLine(t["staff_id"], t["name"], t["state"]) for t in listed],
         tasks,
         evidence,
     )
