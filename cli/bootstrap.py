@@ -33,7 +33,7 @@ from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport
 from cuiban.planfile.loader import LoadedPlan, read_plan
 from cuiban.services.tick_and_send import Delivery
-from cuiban.web.context import WebContext, moving_clock
+from cuiban.web.context import WebContext, dev_host_problem, moving_clock
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.links import Links
 from cuiban.workflow.plan.schema import Plan
@@ -158,13 +158,24 @@ class Application:
 
     # ── the web pages ──
 
-    def web_context(self, dev: bool, start: datetime | None, base_url: str) -> WebContext:
-        """The parts the pages use; the session key from the environment (or, with --dev, made up)."""
+    def web_context(self, dev: bool, start: datetime | None, host: str, port: int) -> WebContext:
+        """The parts the pages use; the session key and the address people open from the environment
+        (or, with --dev, made up and this machine's)."""
+        problem = dev_host_problem(host) if dev else None
+        if problem:
+            raise Refused(problem)
+        base_url = self.settings.base_url or f"http://{host}:{port}"
         key = self.settings.secret_key or (secrets.token_urlsafe(48) if dev else None)
         if key is None:
             raise Refused(
                 "cuiban serve needs CUIBAN_SECRET_KEY (at least 32 characters) to sign sessions; set it in "
                 "the environment (for the service: its EnvironmentFile), or use --dev on this machine"
+            )
+        if not (dev or self.settings.base_url):
+            raise Refused(
+                "cuiban serve needs CUIBAN_BASE_URL, the address people open (e.g. "
+                "https://cuiban.example.edu.cn), for the links in sign-in mails; set it in the environment, "
+                "or use --dev on this machine"
             )
         return WebContext(
             plan=self.plan, calendar=self.calendar, engine=self.engine, renderer=self.renderer,

@@ -6,7 +6,6 @@ import click
 import pendulum
 
 from cuiban.cli.bootstrap import Application, pass_app
-from cuiban.cli.errors import Refused
 from cuiban.cli.options import db_option, plan_option
 from cuiban.cli.run_command import _start
 from cuiban.services.sign_in import dev_link
@@ -26,14 +25,11 @@ from cuiban.services.sign_in import dev_link
 def serve_command(app: Application, host: str, port: int, dev: bool, start: pendulum.DateTime | None,
                   trusted_proxies: str) -> None:
     """The web pages: dashboard, departments, uploads, sign-in by emailed link."""
-    from cuiban.web.server import NotLocal, check_dev_host, serve  # FastAPI and uvicorn: only when serving
+    from cuiban.web.server import serve  # FastAPI and uvicorn: only when serving
 
-    try:
-        check_dev_host(host) if dev else None
-    except NotLocal as error:
-        raise Refused(str(error)) from None
-    context = app.web_context(dev, start, app.settings.base_url or f"http://{host}:{port}")
+    context = app.web_context(dev, start, host, port)
     if dev:
         link = dev_link(context.engine, context.plan, context.clock(), context.base_url)
         click.echo(f"sign in as the coordinator: {link}")
     serve(context, host, port, trusted_proxies)
+    click.echo("stopped")

@@ -166,10 +166,11 @@ def _base_url(value: str | None) -> str | None:
     if value is None:
         return None
     scheme, _, rest = value.partition("://")
-    if scheme not in ("http", "https") or not rest or any(c in rest for c in "?# "):
+    host, _, path = rest.partition("/")
+    if scheme not in ("http", "https") or not host or any(c in rest for c in "?# ") or path.strip("/"):
         raise SettingsError(
-            f"CUIBAN_BASE_URL is {value!r}, not the address of the web pages "
-            f"(e.g. https://cuiban.example.edu.cn or https://www.example.edu.cn/cuiban); {WHERE}"
+            f"CUIBAN_BASE_URL is {value!r}, not the address of the web pages: a scheme and a host name of "
+            f"their own, no path (e.g. https://cuiban.example.edu.cn); {WHERE}"
         )
     return value.rstrip("/")
 

@@ -64,3 +64,16 @@ def moving_clock(start: datetime | None, tz: str) -> Clock:
     began = time.monotonic()
     fixed = pendulum.instance(start).in_timezone(tz)
     return lambda: fixed + timedelta(seconds=time.monotonic() - began)
+
+
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def dev_host_problem(host: str) -> str | None:
+    """Why --dev may not listen on `host` (None: it may): its key is made up and it prints a link."""
+    if host in LOCAL:
+        return None
+    return (
+        f"--dev serves on this machine only; --host {host} would let others in with a development "
+        "key: use --host 127.0.0.1, or run without --dev (with CUIBAN_SECRET_KEY set)"
+    )

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
+
 import uvicorn
 
 from cuiban.web.app import create_app
 from cuiban.web.context import WebContext
 
-LOCAL = ("127.0.0.1", "localhost", "::1")
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped by SIGTERM or SIGINT like `cuiban run`: it finishes the requests
+    in flight and returns (uvicorn's own handling raises the signal again once it has stopped, which
+    a service manager would see as a crash)."""
 
-class NotLocal(ValueError):
-    """--dev on an address other people could reach."""
-
-
-def check_dev_host(host: str) -> None:
-    if host not in LOCAL:
-        raise NotLocal(
-            f"--dev serves on this machine only; --host {host} would let others in with a development "
-            "key: use --host 127.0.0.1, or run without --dev (with CUIBAN_SECRET_KEY set)"
-        )
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        stops = (signal.SIGTERM, signal.SIGINT)
+        previous = {stop: signal.signal(stop, self.handle_exit) for stop in stops}
+        try:
+            yield
+        finally:
+            for stop, handler in previous.items():
+                signal.signal(stop, handler)
 
 
 def serve(context: WebContext, host: str, port: int, trusted_proxies: str) -> None:
     """Run until stopped. `trusted_proxies`: addresses whose X-Forwarded-For/-Proto are believed."""
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(context),
         host=host,
         port=port,
@@ -34,3 +40,4 @@ def serve(context: WebContext, host: str, port: int, trusted_proxies: str) -> No
         log_level="info",
         access_log=False,  # a link's token is in its URL: uvicorn's access log would keep it
     )
+    _Server(config).run()

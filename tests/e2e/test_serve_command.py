@@ -204,3 +204,38 @@ def test_the_demo_ends_with_one_command_for_a_browser(tmp_path: Path, monkeypatc
         f"CUIBAN_OUTBOX_DIR={tmp_path / 'demo' / 'outbox'}", "cuiban", "serve", "--dev",
         "--db", f"sqlite:///{tmp_path / 'demo' / DEMO_DATABASE}", "--plan", str(plan), "--now", WEB_NOW,
     ]
+
+
+def test_without_a_base_url_only_dev_starts(tmp_path: Path) -> None:
+    said = one_sentence(refused(tmp_path, environment(tmp_path, CUIBAN_SECRET_KEY=SECRET)))
+    assert said.startswith("cuiban serve needs CUIBAN_BASE_URL") and "--dev" in said
+
+
+def test_a_base_url_with_a_path_is_refused(tmp_path: Path) -> None:
+    env = environment(tmp_path, CUIBAN_SECRET_KEY=SECRET, CUIBAN_BASE_URL="https://www.example.edu.cn/cuiban")
+    said = one_sentence(refused(tmp_path, env))
+    assert "a host name of their own, no path" in said
+
+
+def test_sigterm_stops_it_cleanly_like_cuiban_run(tmp_path: Path) -> None:
+    """`systemctl stop`: the requests in flight finish, it says so and exits 0 (not 143, not a traceback)."""
+    env = environment(tmp_path, CUIBAN_SECRET_KEY=SECRET, CUIBAN_BASE_URL="http://127.0.0.1")
+    port = free_port()
+    output = tmp_path / "serve.out"
+    with output.open("wb") as out:
+        process = subprocess.Popen(serve_command(tmp_path, "--port", str(port)), env=env, cwd=tmp_path,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_WITHIN
+        while not _answers(f"http://127.0.0.1:{port}/sign-in"):
+            assert process.poll() is None and time.monotonic() < deadline, output.read_text()
+            time.sleep(0.05)
+        process.terminate()
+        code = process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    printed = output.read_text(encoding="utf-8")
+    assert code == 0, printed
+    assert printed.strip().endswith("stopped") and "Traceback" not in printed

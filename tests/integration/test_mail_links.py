@@ -25,7 +25,7 @@ from tests.conftest import MINIMAL_PLAN
 from tests.factories import roster, write_csv
 
 TZ = "Asia/Shanghai"
-BASE = "https://cuiban.example.edu.cn/cuiban"
+BASE = "https://cuiban.example.edu.cn"
 ACT, FIGURES = "在网页上查看并办理：", "在网页上查看实时进度："
 WORDS = {"reminder": ACT, "escalation": ACT, "digest": FIGURES}
 
