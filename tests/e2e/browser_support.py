@@ -100,3 +100,18 @@ def screenshots_folder(tmp: Path) -> Path:
     folder = Path(os.environ.get("CUIBAN_WEB_SCREENSHOTS") or tmp)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def screenshot(page, folder: Path, what: str) -> Path:  # type: ignore[no-untyped-def]
+    """The whole page as `folder/web-<what>.png`; for the docs, in 256 colours (a third of the bytes,
+    the same to the eye: pages are flat colours and text)."""
+    path = folder / f"web-{what}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("CUIBAN_WEB_SCREENSHOTS"):
+        from PIL import Image  # matplotlib's own dependency
+
+        with Image.open(path) as taken:
+            flat = taken.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT,
+                                                 dither=Image.Dither.NONE)
+        flat.save(path, optimize=True)
+    return path
