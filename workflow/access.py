@@ -82,6 +82,11 @@ class Roles:
         return any(Action.VIEW_ALL in GLOBAL[r] for r in self.plan_wide)
 
     @property
+    def administers(self) -> bool:
+        """May upload rosters and exports and retry mail (the menu shows those pages only then)."""
+        return any(Action.ADMINISTER in GLOBAL[r] for r in self.plan_wide)
+
+    @property
     def home_units(self) -> list[str]:
         """The units whose own pages this person works on (in the plan's order)."""
         return list(self.units)

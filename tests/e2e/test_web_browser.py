@@ -13,6 +13,7 @@ pictures of docs/web.md are remade) or a temporary folder.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import sqlite3
@@ -56,7 +57,9 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=need_browser(), args=["--no-sandbox"])
+        arguments = ["--no-sandbox", "--lang=zh-CN"]  # the browser's own controls in Chinese too (LANGUAGE)
+        chinese = {**os.environ, "LANGUAGE": "zh_CN:zh"}
+        chromium = playwright.chromium.launch(executable_path=need_browser(), args=arguments, env=chinese)
         yield chromium
         chromium.close()
 
