@@ -12,6 +12,26 @@ LINK = SignInLink.__table__
 REQUEST = SignInRequest.__table__
 
 
+SIGN_IN_LOCK = 0x6375_6962_616E  # "cuiban": one advisory lock for every sign-in request
+
+
+def hold_lock(connection: Connection) -> None:
+    """Serialise sign-in bookkeeping until the transaction ends, so that two requests at once do not
+    each count without the other: on PostgreSQL an advisory lock; on SQLite the database's write
+    lock, which any write statement takes at once, even one that changes no row (a read first would
+    only take a snapshot, and two transactions could count the same)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SIGN_IN_LOCK})")
+    else:
+        connection.exec_driver_sql("DELETE FROM sign_in_request WHERE 0")
+
+
+def links_since(connection: Connection, person: str, since: datetime) -> int:
+    query = select(func.count()).select_from(LINK)
+    query = query.where(LINK.c.person_id == person, LINK.c.created_at >= since)
+    return int(connection.execute(query).scalar_one())
+
+
 def record_request(connection: Connection, email_hash: str, client: str, at: datetime) -> None:
     connection.execute(insert(REQUEST).values(email_hash=email_hash, client=client, at=at))
 

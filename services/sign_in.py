@@ -14,6 +14,7 @@ Why this shape (OWASP's authentication and forgot-password cheat sheets):
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,10 +37,14 @@ PATH = "/sign-in/link"
 
 @dataclass(frozen=True)
 class Limits:
-    """At most `per_address` requests for one address and `per_client` from one client per `window`."""
+    """Per `window`: at most `per_pair` requests for one address from one client and `per_client` from
+    one client (more are answered 429, for a known and an unknown address alike); at most
+    `mails_per_address` links mailed to one person (more requests are answered as usual and send
+    nothing, so nobody can flood a mailbox, and nobody elsewhere can lock a person out with 429s)."""
 
-    per_address: int = 5
+    per_pair: int = 5
     per_client: int = 20
+    mails_per_address: int = 5
     window: timedelta = timedelta(minutes=15)
 
 
@@ -55,8 +60,67 @@ def digest_of(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _client_key(client: str) -> str:
-    return client[:64]
+def client_key(client: str) -> str:
+    """Who is asking, for the limits: an IPv4 address, or an IPv6 address's /64 (one network hands
+    out a whole /64 to one machine, so a single address would be no limit at all)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def address_of(email: str) -> str:
+    return email.strip().casefold()[:320]
+
+
+def note_request(engine: Engine, email: str, client: str, now: datetime, limits: Limits = Limits()) -> None:
+    """Count a request for a link against the limits (TooManyRequests over one); the same work
+    whether or not the address is known, so neither the answer nor its time tells which.
+
+    The request is written before it is counted, in one transaction that holds the write lock
+    (SQLite) or the sign-in lock (PostgreSQL): thirty requests at once are counted as thirty."""
+    address_hash, asker = digest_of(address_of(email)), client_key(client)
+    with transaction(engine) as connection:
+        sign_in_store.hold_lock(connection)
+        sign_in_store.record_request(connection, address_hash, asker, now)
+        since = now - limits.window
+        pair = sign_in_store.requests_since(connection, since, email_hash=address_hash, client=asker)
+        by_client = sign_in_store.requests_since(connection, since, client=asker)
+        if pair > limits.per_pair or by_client > limits.per_client:
+            raise TooManyRequests("too many sign-in requests; wait a quarter of an hour and ask again")
+        sign_in_store.forget_requests_before(connection, now - 4 * limits.window)
+
+
+def send_link(
+    engine: Engine,
+    plan: Plan,
+    renderer: Renderer,
+    email: str,
+    now: datetime,
+    base_url: str,
+    limits: Limits = Limits(),
+) -> str | None:
+    """Queue a sign-in link for `email` when it belongs to a person with a role in the plan and that
+    person has not had `mails_per_address` links in the window. Done after the answer (the page's
+    background task), so a known address costs the request no more time than an unknown one.
+
+    Returns the token (for `serve --dev` and tests only; a page never shows it), or None."""
+    person = email_owner(plan, address_of(email))
+    if person is None:
+        return None
+    with transaction(engine) as connection:
+        sign_in_store.hold_lock(connection)
+        if sign_in_store.links_since(connection, person, now - limits.window) >= limits.mails_per_address:
+            return None
+        token = secrets.token_urlsafe(32)
+        sign_in_store.add_link(connection, digest_of(token), person, now, now + LINK_LIFETIME)
+        outbox_store.queue(connection, [_message(plan, renderer, person, token, now, base_url)], now)
+    return token
 
 
 def request_link(
@@ -69,28 +133,20 @@ def request_link(
     base_url: str,
     limits: Limits = Limits(),
 ) -> str | None:
-    """Queue a sign-in link for `email` if it belongs to a person with a role in the plan.
+    """`note_request`, then `send_link`: what the sign-in page does, in one call."""
+    note_request(engine, email, client, now, limits)
+    return send_link(engine, plan, renderer, email, now, base_url, limits)
 
-    Returns the token (for `serve --dev` and tests only; a page never shows it), or None
-    when the address is unknown. Raises TooManyRequests over a limit, before anything is sent.
-    """
-    address = email.strip().casefold()
-    address_hash = digest_of(address)
-    with transaction(engine) as connection:
-        since = now - limits.window
-        by_address = sign_in_store.requests_since(connection, since, email_hash=address_hash)
-        by_client = sign_in_store.requests_since(connection, since, client=_client_key(client))
-        if by_address >= limits.per_address or by_client >= limits.per_client:
-            raise TooManyRequests("too many sign-in requests; wait a quarter of an hour and ask again")
-        sign_in_store.record_request(connection, address_hash, _client_key(client), now)
-        sign_in_store.forget_requests_before(connection, now - 4 * limits.window)
-        person = email_owner(plan, address)
-        if person is None:
-            return None
-        token = secrets.token_urlsafe(32)
-        sign_in_store.add_link(connection, digest_of(token), person, now, now + LINK_LIFETIME)
-        outbox_store.queue(connection, [_message(plan, renderer, person, token, now, base_url)], now)
-    return token
+
+def whose_link(engine: Engine, plan: Plan, token: str, now: datetime) -> str | None:
+    """The name of the person a usable link would sign in, without using it: the confirmation page
+    says who is signing in, so nobody is signed in as someone else by a link sent to them."""
+    with engine.connect() as connection:
+        row = sign_in_store.link_state(connection, digest_of(token))
+    if row is None or row["used_at"] is not None or row["expires_at"] <= now:
+        return None
+    person = plan.people.get(row["person_id"])
+    return person.name if person else None
 
 
 def link_for(token: str, base_url: str) -> str:

@@ -43,7 +43,7 @@ class WebContext:
     upload_dir: Path | None = None
     """Where uploads wait between preview and confirm (default: evidence_dir/uploads)."""
     send_in_background: bool = True
-    """Send a sign-in link as soon as it is queued (tests may turn this off and send themselves)."""
+    """Send a sign-in link as soon as it is queued (a benchmark turns this off: it measures pages)."""
     extras: dict = field(default_factory=dict)
 
     @property

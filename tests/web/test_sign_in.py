@@ -28,6 +28,8 @@ def test_a_link_goes_out_as_mail_and_signs_in_once(web_env: WebEnv) -> None:
     mails = [m for m in web_env.mails() if m.name.endswith("sign_in.eml")]
     assert len(mails) == 1
     link = link_in(mails[0])
+    shown = web_env.new_client().get(link.removeprefix("http://testserver"))
+    assert shown.status_code == 200 and "您将以 王晓燕 的身份登录" in shown.text  # looking does not use it
     first = _use(web_env, link)
     assert first.status_code == 303 and first.headers["location"] == "/"
     assert web_env.client.get("/").headers["location"] == "/units/news"

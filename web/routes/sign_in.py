@@ -45,7 +45,10 @@ pages.words(
             "Too many sign-in requests; please wait a quarter of an hour and ask again.",
         ),
         "link_title": ("确认登录", "Confirm sign-in"),
-        "link_text": ("点击下面的按钮完成登录。", "Press the button to sign in."),
+        "link_text": (
+            "您将以 {name} 的身份登录。点击下面的按钮完成登录。",
+            "You are signing in as {name}. Press the button.",
+        ),
         "link_refused": ("链接无效", "Link refused"),
         "link_refused_text": (
             "这个登录链接已经使用过、已过期或无效。请重新申请登录链接。",
@@ -107,27 +110,35 @@ def sign_in_form(request: Request) -> Response:
 
 @router.post("/sign-in")
 def ask_for_link(request: Request, background: BackgroundTasks, email: str = Form("")) -> Response:
-    """The same page whether or not the address is known; the mail is sent after the answer."""
+    """The same page, after the same work, whether or not the address is known: whether a link is
+    made and mailed is decided after the answer has gone (`_send_link`)."""
     ctx = _context(request)
     try:
-        client, now = pages.client_of(request), ctx.clock()
-        service.request_link(ctx.engine, ctx.plan, ctx.renderer, email[:320], client, now, ctx.base_url)
+        service.note_request(ctx.engine, email[:320], pages.client_of(request), ctx.clock())
     except service.TooManyRequests:
         problem = pages.translate(request, "too_many_text")
         return pages.page(request, "sign_in.html", status=429, problem=problem)
-    if ctx.send_in_background:
-        background.add_task(_send_links, ctx)
+    background.add_task(_send_link, ctx, email[:320])
     return pages.page(request, "link_sent.html", email=email[:320])
 
 
-def _send_links(ctx: WebContext) -> None:
-    """Sign-in links go at once (the rest of the outbox waits for `cuiban run`)."""
-    dispatch(ctx.engine, ctx.transport, ctx.clock, per_minute=ctx.delivery.per_minute, kinds=("sign_in",))
+def _send_link(ctx: WebContext, email: str) -> None:
+    """Make and queue the link (known addresses only), then send sign-in links at once (the rest of
+    the outbox waits for `cuiban run`)."""
+    service.send_link(ctx.engine, ctx.plan, ctx.renderer, email, ctx.clock(), ctx.base_url)
+    if ctx.send_in_background:
+        dispatch(ctx.engine, ctx.transport, ctx.clock, per_minute=ctx.delivery.per_minute, kinds=("sign_in",))
 
 
 @router.get("/sign-in/link")
 def confirm_link(request: Request, token: str = "") -> Response:
-    return pages.page(request, "link.html", token=token[:200])
+    """A button that uses the link, saying whose it is (nobody is signed in as someone else unawares);
+    an unusable link is said so at once."""
+    ctx = _context(request)
+    name = service.whose_link(ctx.engine, ctx.plan, token[:200], ctx.clock())
+    if name is None:
+        return pages.page(request, "link_refused.html", status=400)
+    return pages.page(request, "link.html", token=token[:200], holder=name)
 
 
 @router.post("/sign-in/link")
