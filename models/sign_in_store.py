@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from cuiban.models.tables import SignInLink, SignInRequest
+from cuiban.models.tables import SignInLink, SignInRequest, WebSession
 
 LINK = SignInLink.__table__
 REQUEST = SignInRequest.__table__
@@ -73,3 +73,28 @@ def use_link(connection: Connection, token_hash: str, at: datetime) -> str | Non
 def link_state(connection: Connection, token_hash: str) -> dict | None:
     row = connection.execute(select(LINK).where(LINK.c.token_hash == token_hash)).first()
     return None if row is None else dict(row._mapping)
+
+
+SESSION = WebSession.__table__
+
+
+def open_session(connection: Connection, sid_hash: str, person: str, at: datetime) -> None:
+    connection.execute(insert(SESSION).values(sid_hash=sid_hash, person_id=person, created_at=at))
+
+
+def session_person(connection: Connection, sid_hash: str) -> str | None:
+    """The person of a session that has not ended, else None."""
+    row = connection.execute(
+        select(SESSION.c.person_id).where(SESSION.c.sid_hash == sid_hash, SESSION.c.ended_at.is_(None))
+    ).first()
+    return None if row is None else str(row[0])
+
+
+def end_session(connection: Connection, sid_hash: str, at: datetime) -> None:
+    live = (SESSION.c.sid_hash == sid_hash) & SESSION.c.ended_at.is_(None)
+    connection.execute(update(SESSION).where(live).values(ended_at=at))
+
+
+def forget_sessions_before(connection: Connection, before: datetime) -> None:
+    """Sessions begun before `before` have expired with their cookie: not kept."""
+    connection.execute(delete(SESSION).where(SESSION.c.created_at < before))

@@ -267,3 +267,15 @@ class Evidence(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     uploaded_by: str = Field(max_length=64)
     uploaded_at: datetime = Field(sa_column=_stamp())
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in session (the cookie holds its id; only the id's SHA-256 is kept): signing out
+    ends it here, so a copy of the cookie is worth nothing afterwards."""
+
+    __tablename__ = "web_session"
+
+    sid_hash: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_stamp())
+    ended_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))

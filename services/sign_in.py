@@ -177,13 +177,32 @@ def _message(plan: Plan, renderer: Renderer, person: str, token: str, now: datet
     }
 
 
-def redeem(engine: Engine, token: str, now: datetime) -> str:
-    """The person `token` signs in; LinkRefused when it is unknown, already used or expired."""
+SESSION_LIFETIME = timedelta(hours=10)
+"""A working day; the cookie's own lifetime is the same (web/session.py)."""
+
+
+def redeem(engine: Engine, token: str, now: datetime, session_id: str) -> str:
+    """The person `token` signs in, with the session `session_id` opened for them in the same
+    transaction; LinkRefused when the link is unknown, already used or expired."""
     with transaction(engine) as connection:
         person = sign_in_store.use_link(connection, digest_of(token), now)
-    if person is None:
-        raise LinkRefused("this sign-in link is used, expired or unknown; ask for a new one")
+        if person is None:
+            raise LinkRefused("this sign-in link is used, expired or unknown; ask for a new one")
+        sign_in_store.open_session(connection, digest_of(session_id), person, now)
+        sign_in_store.forget_sessions_before(connection, now - 2 * SESSION_LIFETIME)
     return person
+
+
+def session_person(engine: Engine, session_id: str) -> str | None:
+    """Who a session signs in, while it has not been ended by signing out (None otherwise)."""
+    with engine.connect() as connection:
+        return sign_in_store.session_person(connection, digest_of(session_id))
+
+
+def sign_out(engine: Engine, session_id: str, now: datetime) -> None:
+    """End the session: its cookie, kept or copied, signs nobody in any more."""
+    with transaction(engine) as connection:
+        sign_in_store.end_session(connection, digest_of(session_id), now)
 
 
 def dev_link(engine: Engine, plan: Plan, now: datetime, base_url: str, person: str | None = None) -> str:

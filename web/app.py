@@ -1,10 +1,12 @@
 """The web application: FastAPI, pages rendered on the server, plain forms with post-redirect-get.
 
 What every request goes through, in this order:
-1. `protect`: refuses a body over `MAX_BODY` (413), gives every visitor a session (signed
-   cookie), and adds the security headers to every answer (a Content-Security-Policy of
-   `default-src 'self'` with `frame-ancestors 'none'`, nosniff, no referrer: a sign-in
-   link's token never leaves in a Referer header, no caching of pages with people's names);
+0. `BodyLimit`: refuses a body larger than its path allows (413), counted as it arrives;
+1. `protect`: gives every visitor a session (a signed cookie; a signed-in one must still be open
+   in the database: signing out ends it), and adds the security headers to every answer (a
+   Content-Security-Policy of `default-src 'self'` with `frame-ancestors 'none'`, nosniff, no
+   referrer: a sign-in link's token never leaves in a Referer header, no caching of pages with
+   people's names);
 2. `csrf_guard` (a dependency of the whole app): a POST without the form's CSRF token of
    this session is refused (403) before its route runs;
 3. the route: `guard` (sign-in, then `services.access.authorize`), then one service.
@@ -12,22 +14,77 @@ What every request goes through, in this order:
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cuiban.services.access import Forbidden
 from cuiban.services.rejection import Refusal
+from cuiban.services.sign_in import session_person
 from cuiban.web import pages
 from cuiban.web.context import WebContext
 from cuiban.web.routes import ROUTERS
 from cuiban.web.session import Sessions, new_session
 
-MAX_BODY = 256 * 1024 * 1024
-"""The largest request accepted (a roster of a million teachers is about 120 MB as CSV)."""
+FORM_BODY = 64 * 1024
+"""The largest request of an ordinary form (sign-in, a note, a correction)."""
+BODY_LIMITS = (
+    (re.compile(r"/uploads/(roster|status)"), 201 * 1024 * 1024),  # a million teachers: ~120 MB of CSV
+    (re.compile(r"/units/[^/]+/tasks/[^/]+/done"), 11 * 1024 * 1024),  # an evidence file of 10 MB
+)
+
+
+async def _nothing_more() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def body_limit(path: str) -> int:
+    return next((limit for pattern, limit in BODY_LIMITS if pattern.fullmatch(path)), FORM_BODY)
+
+
+class BodyLimit:
+    """Refuse (413) a request body larger than its path allows, counted as it arrives: a declared
+    Content-Length is checked first, and a chunked body that has none is stopped at the byte that
+    passes the limit, before the form parser spools the rest to disk."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > limit:
+            await _secured(PlainTextResponse("request too large", status_code=413))(scope, receive, send)
+            return
+        received, over = 0, False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                over = True  # whatever the app makes of this, its answer becomes a 413 (below)
+                raise HTTPException(413, "request too large")
+            return message
+
+        async def answer(message: Message) -> None:
+            if not over:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                refused = _secured(PlainTextResponse("request too large", status_code=413))
+                await refused(scope, _nothing_more, send)
+
+        await self.app(scope, counted, answer)
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 HEADERS = {
     "Content-Security-Policy": (
@@ -43,9 +100,13 @@ HEADERS = {
 
 
 async def csrf_guard(request: Request) -> None:
-    """Every state-changing request carries this session's CSRF token in its form (field `csrf`)."""
+    """Every state-changing request carries this session's CSRF token in its form (field `csrf`).
+    A file upload is read only for a signed-in session: nobody else may make the server spool one."""
     if request.method not in UNSAFE:
         return
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/") and not pages.session_of(request).signed_in:
+        raise HTTPException(403, "csrf")
     token: str | None = request.headers.get("x-csrf-token")
     if token is None and "form" in request.headers.get("content-type", ""):
         form = await request.form()
@@ -72,11 +133,11 @@ def create_app(context: WebContext) -> FastAPI:
 
     @app.middleware("http")
     async def protect(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdecimal() or int(length) > MAX_BODY):
-            return _secured(Response("request too large", status_code=413))
         sessions: Sessions = request.app.state.sessions
         found = sessions.read(request)
+        if found is not None and found.signed_in:  # signed out since (the cookie copied or kept)?
+            person = await run_in_threadpool(session_person, context.engine, found.sid)
+            found = found if person == found.person else None
         request.state.session = found or new_session()
         response = await call_next(request)
         replaced = getattr(request.state, "new_session", None)
@@ -100,7 +161,9 @@ def create_app(context: WebContext) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        key = {403: "csrf_refused", 404: "not_found", 405: "not_allowed"}.get(error.status_code, "error")
+        key = {403: "csrf_refused", 404: "not_found", 405: "not_allowed", 413: "too_large"}.get(
+            error.status_code, "error"
+        )
         return pages.page(request, "error.html", status=error.status_code,
                           title=pages.translate(request, key), message="")
 
@@ -115,7 +178,19 @@ def create_app(context: WebContext) -> FastAPI:
         return pages.page(request, "error.html", status=400, title=pages.translate(request, "refused"),
                           message=str(error))
 
+    app.add_middleware(BodyLimit)  # outermost of ours: before a session is read or a form parsed
+    app.add_exception_handler(Exception, crashed)
     return app
+
+
+async def crashed(request: Request, error: Exception) -> Response:
+    """A fault of ours: a plain page with the security headers, never a traceback (uvicorn logs it)."""
+    page = (
+        "<!doctype html><meta charset='utf-8'><title>cuiban</title>"
+        "<p>出错了，请稍后再试；如果一直出错，请告诉系统管理员。</p>"
+        "<p>Something went wrong; try again later, and tell the administrator if it persists.</p>"
+    )
+    return _secured(HTMLResponse(page, status_code=500))
 
 
 def _secured(response: Response) -> Response:

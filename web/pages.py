@@ -69,9 +69,11 @@ def session_of(request: Request) -> Session:
     return replaced or request.state.session
 
 
-def replace_session(request: Request, person: str | None, next_path: str | None = None) -> Session:
+def replace_session(
+    request: Request, person: str | None, next_path: str | None = None, sid: str | None = None
+) -> Session:
     """A new session id (at sign-in and sign-out): a fixed id from before sign-in is worth nothing."""
-    fresh = new_session(person, next_path)
+    fresh = Session(sid, person, next_path) if sid else new_session(person, next_path)
     request.state.new_session = fresh
     return fresh
 

@@ -15,7 +15,7 @@ from cuiban.services import sign_in as service
 from cuiban.services.dispatch import dispatch
 from cuiban.web import pages
 from cuiban.web.context import WebContext
-from cuiban.web.session import safe_next
+from cuiban.web.session import new_session, safe_next
 from cuiban.workflow.access import roles_of
 
 router = APIRouter()
@@ -63,6 +63,7 @@ pages.words(
         "csrf_refused": ("请求被拒绝", "Request refused"),
         "not_found": ("没有这个页面", "Not found"),
         "not_allowed": ("不支持的操作", "Not allowed"),
+        "too_large": ("文件或请求太大", "Request too large"),
         "refused": ("未能办理", "Could not be done"),
         "error": ("出错了", "Something went wrong"),
         "malformed": (
@@ -143,17 +144,22 @@ def confirm_link(request: Request, token: str = "") -> Response:
 
 @router.post("/sign-in/link")
 def use_link(request: Request, token: str = Form("")) -> Response:
+    """Sign in with a new session id (the one from before sign-in is worth nothing afterwards)."""
     ctx = _context(request)
+    next_path = pages.session_of(request).next_path
+    fresh = new_session()
     try:
-        person = service.redeem(ctx.engine, token, ctx.clock())
+        person = service.redeem(ctx.engine, token, ctx.clock(), fresh.sid)
     except service.LinkRefused:
         return pages.page(request, "link_refused.html", status=400)
-    next_path = pages.session_of(request).next_path
-    pages.replace_session(request, person)
+    pages.replace_session(request, person, sid=fresh.sid)
     return pages.back(request, safe_next(next_path) or "/")
 
 
 @router.post("/sign-out")
 def sign_out(request: Request) -> Response:
+    """End the session in the database too: a copy of the cookie signs nobody in any more."""
+    ctx = _context(request)
+    service.sign_out(ctx.engine, pages.session_of(request).sid, ctx.clock())
     pages.replace_session(request, None)
     return pages.back(request, "/sign-in")
