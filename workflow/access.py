@@ -8,7 +8,7 @@ scattered over pages.
 The rules (section 三 组织管理 of the seed):
 - the coordinator and the info_admins see and do everything;
 - the working group's leaders and deputies see everything and change nothing;
-- a unit's head, collector and contacts see and act on their own unit only.
+- a unit's head and collector see and act on their own unit only; its contacts see it.
 A person may hold several roles; what any of them allows is allowed. Nobody else,
 and no one outside the plan's `people`, may do anything.
 """
@@ -61,7 +61,7 @@ GLOBAL: dict[Role, frozenset[Action]] = {
 LOCAL: dict[Role, frozenset[Action]] = {
     Role.HEAD: OWN_UNIT,
     Role.COLLECTOR: OWN_UNIT,
-    Role.CONTACT: OWN_UNIT,
+    Role.CONTACT: frozenset({Action.VIEW_UNIT}),
 }
 """What a unit's role allows, for that unit only."""
 

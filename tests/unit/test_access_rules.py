@@ -27,7 +27,7 @@ PEOPLE = [
     ("ren_biao", "working-group deputy", None, SEES, SEES, SEES),
     ("h_news", "head of news", "news", OWN, NOTHING, NOTHING),
     ("c_news", "collector of news", "news", OWN, NOTHING, NOTHING),
-    ("contact_news", "contact of news (added)", "news", OWN, NOTHING, NOTHING),
+    ("contact_news", "contact of news (added)", "news", {A.VIEW_UNIT}, NOTHING, NOTHING),
     ("member_only", "working-group member only (added)", None, NOTHING, NOTHING, NOTHING),
     ("nobody", "not in the plan", None, NOTHING, NOTHING, NOTHING),
 ]
