@@ -347,7 +347,14 @@ def rows(connection: Connection, status: str | None = None, kind: str | None = N
     return [dict(r._mapping) for r in connection.execute(query)]
 
 
+LARGEST_ID = 2**63 - 1
+"""The largest id the column holds: a larger one (typed on the command line) is no message, not an
+overflow in the driver."""
+
+
 def one(connection: Connection, message_id: int) -> dict[str, Any] | None:
+    if not 1 <= message_id <= LARGEST_ID:
+        return None
     row = connection.execute(select(OUTBOX).where(OUTBOX.c.id == message_id)).first()
     return dict(row._mapping) if row else None
 

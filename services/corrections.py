@@ -76,6 +76,8 @@ class Record:
 
 def record(engine: Engine, unit: str, staff_id: str) -> Record:
     """The teacher of `unit` whose correction a page asks for (NotFound outside the unit)."""
+    if not teachers.possible(staff_id):
+        raise teachers.NotFound(f"no teacher with staff ID {staff_id[:80]!r} in unit {unit!r}")
     with engine.connect() as connection:
         row = teacher_store.one(connection, staff_id)
     if row is None or row["unit_id"] != unit:

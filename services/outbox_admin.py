@@ -33,6 +33,14 @@ SHOWN = (
 STAMPS = ("created_at", "sent_at", "next_attempt_at")
 
 
+class NoSuchMessage(Refusal, LookupError):
+    """No message with this id is in the outbox."""
+
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+        super().__init__(f"no message {message_id} in the outbox")
+
+
 def summary(row: dict[str, Any], tz: str) -> dict[str, Any]:
     """A message's state for people and programs, its times in the plan's timezone."""
     doc = {k: row[k] for k in SHOWN}
@@ -55,7 +63,7 @@ def message(engine: Engine, tz: str, message_id: int) -> tuple[dict[str, Any], s
     with engine.connect() as connection:
         row = outbox_store.one(connection, message_id)
     if row is None:
-        raise Refusal(f"no message {message_id} in the outbox")
+        raise NoSuchMessage(message_id)
     return summary(row, tz), row["body_text"]
 
 
@@ -70,16 +78,16 @@ def retry(engine: Engine, message_ids: list[int], all_failed: bool = False) -> i
         ids = [r["id"] for r in outbox_store.rows(connection, "failed")] if all_failed else message_ids
         for mid in ids:
             row = outbox_store.one(connection, mid)
-            if row is None or row["status"] in ("sent", "sending"):
+            if row is None:
+                raise NoSuchMessage(mid)
+            if row["status"] in ("sent", "sending"):
                 raise Refusal(f"message {mid} {_why_not(row)}")
             fresh = {"attempts": 0} if row["status"] == "failed" else {}
             outbox_store.mark(connection, mid, status="queued", next_attempt_at=None, **fresh)
     return len(ids)
 
 
-def _why_not(row: dict[str, Any] | None) -> str:
-    if row is None:
-        return "is not in the outbox"
+def _why_not(row: dict[str, Any]) -> str:
     if row["status"] == "sent":
         return "is already sent"
     return (

@@ -19,6 +19,8 @@ from cuiban.workflow.roster import TEACHER_FIELDS
 from cuiban.workflow.teacher_machine import Happened, TeacherRecord
 
 CORRECTABLE = tuple(f for f in TEACHER_FIELDS if f != "staff_id")
+STAFF_ID_LENGTH = 64
+"""The staff_id column's length."""
 
 
 class NotFound(Refusal, LookupError):
@@ -32,7 +34,16 @@ class OwnRequest(Refusal):
 DECISIONS = ("approve_correction", "reject_correction")
 
 
+def possible(staff_id: str) -> bool:
+    """Whether any teacher could have this staff ID (printable, no longer than the column): one sent
+    from a URL that could not is no teacher, found without asking the database (PostgreSQL refuses
+    a NUL character in a query, and would answer a 500)."""
+    return 0 < len(staff_id) <= STAFF_ID_LENGTH and staff_id.isprintable()
+
+
 def show(engine: Engine, staff_id: str) -> dict[str, Any]:
+    if not possible(staff_id):
+        raise NotFound(f"no teacher with staff ID {staff_id[:80]!r}")
     with engine.connect() as connection:
         row = teacher_store.one(connection, staff_id)
     if row is None:
@@ -64,6 +75,8 @@ def fire(
         unknown = sorted(set(changes) - set(CORRECTABLE))
         if unknown:
             raise ValueError(f"cannot correct {', '.join(unknown)}; fields: {', '.join(CORRECTABLE)}")
+    if not possible(staff_id):
+        raise NotFound(f"no teacher with staff ID {staff_id[:80]!r}")
     with transaction(engine) as connection:
         row = teacher_store.one(connection, staff_id)
         if row is None or (unit is not None and row["unit_id"] != unit):

@@ -65,12 +65,12 @@ def reports_page(request: Request) -> Response:
 @router.get("/reports/{subject}")
 def download(request: Request, subject: str, unit: str = "", fmt: Format = "xlsx") -> Response:
     """One report file as an attachment; one department's 附表5/6 for those who may see that department."""
-    unit_id = unit[:64] or None
-    if downloads.per_department(subject) and unit_id is not None:
-        pages.guard(request, Action.VIEW_UNIT, unit_id)
-    else:
-        pages.guard(request, Action.VIEW_ALL)
     ctx = pages.context_of(request)
+    unit_id = unit or None
+    if downloads.per_department(subject) and unit_id in ctx.plan.units:
+        pages.guard(request, Action.VIEW_UNIT, unit_id)
+    else:  # the school's reports, and a unit the plan does not have (the school's: then 404)
+        pages.guard(request, Action.VIEW_ALL)
     try:
         made = downloads.build(ctx.engine, ctx.plan, subject, fmt[:8], unit_id, pages.now_of(request),
                                ctx.renderer.override)

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from cuiban.services import dashboard, outbox_admin
 from cuiban.services.rejection import Refusal
 from cuiban.web import pages
+from cuiban.web.responses import record_id
 from cuiban.workflow.access import Action, decide
 
 router = APIRouter()
@@ -63,6 +64,11 @@ pages.words(
             "{n} message(s) queued again; they go out with the next send.",
         ),
         "ob_nothing": ("没有选中任何邮件。", "No message was selected."),
+        "ob_no_such": (
+            "没有编号为 {id} 的邮件，未重发任何邮件。",
+            "No message {id} in the outbox; nothing was queued.",
+        ),
+        "ob_not_retried": ("未重发任何邮件：{why}", "Nothing was queued again: {why}"),
         "ob_body": ("正文（纯文本）", "Text"),
         "ob_body_hidden": (
             "登录链接邮件的正文不在网页上显示（其中的链接可用于登录）。",
@@ -96,11 +102,12 @@ def listing(request: Request, status: str = "") -> Response:
 def message(request: Request, message_id: str) -> Response:
     person = pages.guard(request, Action.VIEW_ALL)
     ctx = pages.context_of(request)
-    if not message_id.isascii() or not message_id.isdecimal():
+    number = record_id(message_id)
+    if number is None:
         raise HTTPException(404)
     try:
-        summary, text = outbox_admin.message(ctx.engine, ctx.plan.timezone, int(message_id))
-    except Refusal:
+        summary, text = outbox_admin.message(ctx.engine, ctx.plan.timezone, number)
+    except outbox_admin.NoSuchMessage:
         raise HTTPException(404) from None
     return pages.page(
         request,
@@ -113,15 +120,26 @@ def message(request: Request, message_id: str) -> Response:
 
 @router.post("/outbox/retry")
 def retry(
-    request: Request, ids: Annotated[list[int] | None, Form()] = None, all_failed: str = Form("")
+    request: Request, ids: Annotated[list[str] | None, Form()] = None, all_failed: str = Form("")
 ) -> Response:
-    """Queue the chosen failed messages (or every failed one) again; how many, on the next page."""
+    """Queue the chosen failed messages (or every failed one) again; how many, on the next page.
+    Nothing is queued when one of them cannot be (no such message, already sent, being sent)."""
     pages.guard(request, Action.ADMINISTER)
+    here = "/outbox?status=failed"
     ids = ids or []
     if not ids and not all_failed:
-        return pages.back(request, "/outbox?status=failed", pages.translate(request, "ob_nothing"))
-    count = outbox_admin.retry(pages.context_of(request).engine, ids, all_failed=bool(all_failed))
-    return pages.back(request, "/outbox?status=failed", pages.translate(request, "ob_retried", n=count))
+        return pages.back(request, here, pages.translate(request, "ob_nothing"))
+    numbers = [record_id(i) for i in ids]
+    if None in numbers:
+        shown = next(i for i, n in zip(ids, numbers, strict=True) if n is None)
+        return pages.back(request, here, pages.translate(request, "ob_no_such", id=shown[:40]))
+    try:
+        count = outbox_admin.retry(pages.context_of(request).engine, numbers, all_failed=bool(all_failed))
+    except outbox_admin.NoSuchMessage as missing:
+        return pages.back(request, here, pages.translate(request, "ob_no_such", id=missing.message_id))
+    except Refusal as refused:
+        return pages.back(request, here, pages.translate(request, "ob_not_retried", why=str(refused)))
+    return pages.back(request, here, pages.translate(request, "ob_retried", n=count))
 
 
 def _shown(request: Request, message: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from cuiban.notifications.labels import state_label
 from cuiban.services import teacher_search as service
+from cuiban.services import teachers
 from cuiban.web import pages
 from cuiban.workflow.access import Action
 from cuiban.workflow.clock import local_iso
@@ -116,12 +117,11 @@ def search(request: Request, q: str = "") -> Response:
 @router.get("/teachers/{staff_id}")
 def teacher(request: Request, staff_id: str) -> Response:
     ctx = pages.context_of(request)
-    unit = service.unit_of(ctx.engine, staff_id)
-    if unit is None or unit not in ctx.plan.units:
+    profile = service.profile(ctx.engine, staff_id) if teachers.possible(staff_id) else None
+    if profile is None or profile.unit_id not in ctx.plan.units:
         pages.guard(request, Action.VIEW_ALL)
     else:
-        pages.guard(request, Action.VIEW_UNIT, unit)
-    profile = service.profile(ctx.engine, staff_id) if unit is not None else None
+        pages.guard(request, Action.VIEW_UNIT, profile.unit_id)
     if profile is None:
         raise HTTPException(404)
     tz = ctx.plan.timezone

@@ -23,6 +23,7 @@ from cuiban.services import evidence as evidence_service
 from cuiban.services.rejection import Refusal
 from cuiban.services.tasks import AlreadyDone, DerivedTask, TaskNotFound
 from cuiban.web import pages
+from cuiban.web.responses import record_id
 from cuiban.workflow.access import Action, decide
 
 router = APIRouter()
@@ -176,8 +177,11 @@ def mark_done(
     if evidence is not None and evidence.filename:  # a form sent with no file chosen has an empty name
         upload = evidence_service.Upload(evidence.filename, evidence.file)
     spec = ctx.plan.milestones.get(milestone)
-    task = spec.title if spec else milestone
     here = f"/units/{unit_id}"
+    if spec is None:  # no such task, whatever the URL holds: answered without asking the database
+        refused = pages.translate(request, "unit_refused_unknown", task=milestone[:80])
+        return pages.back(request, here, refused)
+    task = spec.title
     try:
         done = evidence_service.complete(
             ctx.engine, ctx.plan, ctx.calendar, ctx.evidence_dir, milestone, unit_id, pages.now_of(request),
@@ -204,7 +208,7 @@ def mark_done(
 @router.get("/evidence/{evidence_id}")
 def evidence_file(request: Request, evidence_id: str) -> Response:
     """An evidence file, by id, to the people who may see its unit: always a download."""
-    number = int(evidence_id) if evidence_id.isdecimal() and len(evidence_id) < 12 else None
+    number = record_id(evidence_id)
     ctx = pages.context_of(request)
     unit = evidence_service.unit_of(ctx.engine, number) if number is not None else None
     if unit is None:
