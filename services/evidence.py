@@ -2,7 +2,10 @@
 
 An upload is checked before anything is written to the database: at most MAX_SIZE bytes, and
 its type read from its bytes (PDF, PNG, JPEG, an Excel or Word file), not from its name or the
-browser's say-so, so an HTML or SVG page can never come back from us as a page. The file is
+browser's say-so, so an HTML or SVG page can never come back from us as a page. Office files are
+the current formats only (.xlsx, .docx), told by their package's table of contents, and never
+with macros: the old .xls/.doc formats can carry macros and were told by a signature alone, and a
+package holding a VBA project (vbaProject.bin) or a macro-enabled part is refused. The file is
 kept under `evidence_dir` by its id alone (the sender's file name is only a label in the
 database, never a path), and is only ever sent back as a download.
 
@@ -16,12 +19,14 @@ import hashlib
 import os
 import re
 import secrets
+import struct
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+from xml.etree import ElementTree
 
 from sqlalchemy import Connection, Engine
 
@@ -34,8 +39,9 @@ from cuiban.workflow.plan.schema import Plan
 MAX_SIZE = 10 * 1024 * 1024
 """The largest evidence file accepted (a scanned form is well under it)."""
 CHUNK = 256 * 1024
-OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-"""The signature of the old Office formats (.xls, .doc)."""
+DIRECTORY_LIMIT = 1024 * 1024
+"""The most of an Office package's zip directory, and of its table of contents, that is read: a real
+workbook or document needs a few kilobytes; a zip bomb's directory of a million entries is refused."""
 OCTET = "application/octet-stream"
 
 
@@ -54,17 +60,19 @@ KINDS: dict[str, Kind] = {
     "docx": Kind(
         "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)
     ),
-    "xls": Kind("Excel", "application/vnd.ms-excel", (".xls",)),
-    "doc": Kind("Word", "application/msword", (".doc",)),
 }
 SERVED_TYPES = frozenset(k.content_type for k in KINDS.values())
-ALLOWED = "PDF、PNG、JPEG、Excel（.xlsx/.xls）、Word（.docx/.doc）"
+ALLOWED = "PDF、PNG、JPEG、Excel（.xlsx）、Word（.docx）"
 
 MAIN_PARTS = {
-    "xlsx": b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-    "docx": b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": "docx",
 }
-"""The content type of an OOXML package's main part: a workbook or a document, not a macro-enabled one."""
+"""The content type of an OOXML package's main part (a workbook, a document) → its kind. A macro-enabled
+workbook's or document's main part has another type (…macroEnabled.main+xml): it is no kind of ours."""
+TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+MACRO_PROJECT = "vbaproject.bin"
+MACRO_TYPE = "application/vnd.ms-office.vbaproject"
 
 
 class EvidenceRefused(Refusal):
@@ -199,16 +207,18 @@ def _checked_kind(path: Path, name: str, size: int) -> str:
     if size == 0:
         raise EvidenceRefused("empty", "上传的文件是空的，请重新选择文件。")
     kind = kind_of(path)
+    if kind == "macro":
+        raise EvidenceRefused(
+            "macro", "含有宏的 Office 文件不能上传；请另存为不含宏的 .xlsx 或 .docx 后重新上传。"
+        )
     if kind is None:
         raise EvidenceRefused(
             "type", f"只能上传 {ALLOWED} 文件；这个文件的内容不是其中任何一种。", allowed=ALLOWED
         )
     suffix = PurePosixPath(label_of(name)).suffix.lower()
-    if kind == "ole":  # an old Office file: the bytes alone do not tell .xls from .doc; its name does
-        kind = {".xls": "xls", ".doc": "doc"}.get(suffix, kind)
-    extensions = (".xls", ".doc") if kind == "ole" else KINDS[kind].extensions
+    extensions = KINDS[kind].extensions
     if suffix not in extensions:
-        label = "Office 97-2003" if kind == "ole" else KINDS[kind].label
+        label = KINDS[kind].label
         expected = "、".join(extensions)
         raise EvidenceRefused(
             "name",
@@ -221,7 +231,8 @@ def _checked_kind(path: Path, name: str, size: int) -> str:
 
 
 def kind_of(path: Path) -> str | None:
-    """What the file is, from its first bytes (and an Office package's table of contents), or None."""
+    """What the file is, from its first bytes (and an Office package's table of contents): a key of
+    KINDS, "macro" for an Office package with macros, or None."""
     with path.open("rb") as file:
         head = file.read(8)
     if head.startswith(b"%PDF-"):
@@ -230,23 +241,76 @@ def kind_of(path: Path) -> str | None:
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
-    if head == OLE:
-        return "ole"  # an old Office file: .xls or .doc, as its name says
     if head.startswith(b"PK\x03\x04"):
         return _office_package(path)
     return None
 
 
 def _office_package(path: Path) -> str | None:
-    try:
-        with zipfile.ZipFile(path) as package, package.open("[Content_Types].xml") as types:
-            listing = types.read(1024 * 1024)
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError):
+    """xlsx or docx by the content type of the package's main part, "macro" when it holds a VBA project
+    or a macro-enabled part, None for any other zip (or a directory or table of contents too large)."""
+    if not 0 <= _directory_size(path) <= DIRECTORY_LIMIT:
         return None
-    for kind, part in MAIN_PARTS.items():
-        if part in listing:
-            return kind
-    return None
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = package.namelist()
+            with package.open("[Content_Types].xml") as types:
+                listing = types.read(DIRECTORY_LIMIT + 1)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError, EOFError):
+        return None
+    if len(listing) > DIRECTORY_LIMIT:
+        return None
+    parts = _content_types(listing)
+    if parts is None:
+        return None
+    if _has_macros(names, parts):
+        return "macro"
+    present = {n.lstrip("/") for n in names}
+    mains = {MAIN_PARTS[t] for part, t in parts.items() if t in MAIN_PARTS and part.lstrip("/") in present}
+    return mains.pop() if len(mains) == 1 else None
+
+
+def _has_macros(names: list[str], parts: dict[str, str]) -> bool:
+    """A VBA project in the package, or a part whose type is macro-enabled (.xlsm, .docm, .dotm …)."""
+    types = [t.lower() for t in parts.values()]
+    return any(n.rsplit("/", 1)[-1].lower() == MACRO_PROJECT for n in names) or any(
+        "macroenabled" in t or t == MACRO_TYPE for t in types
+    )
+
+
+def _directory_size(path: Path) -> int:
+    """The size of a zip's central directory from its end record (-1 when there is no end record, or a
+    ZIP64 one: a 10 MB workbook never needs it)."""
+    with path.open("rb") as file:
+        file.seek(0, os.SEEK_END)
+        length = file.tell()
+        file.seek(max(0, length - (22 + 65535)))
+        tail = file.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        return -1
+    size = struct.unpack("<I", tail[end + 12 : end + 16])[0]
+    return -1 if size == 0xFFFFFFFF else size
+
+
+def _content_types(listing: bytes) -> dict[str, str] | None:
+    """[Content_Types].xml as part name → content type (its Overrides; Defaults by extension as
+    `*.ext`), or None when it is not one (not XML, a DOCTYPE, another root)."""
+    if b"<!DOCTYPE" in listing or b"<!ENTITY" in listing:  # never in a real package: no entity tricks
+        return None
+    try:
+        root = ElementTree.fromstring(listing)
+    except ElementTree.ParseError:
+        return None
+    if root.tag != f"{TYPES_NS}Types":
+        return None
+    parts = {}
+    for element in root:
+        if element.tag == f"{TYPES_NS}Override" and element.get("PartName"):
+            parts[element.get("PartName", "")] = element.get("ContentType", "")
+        elif element.tag == f"{TYPES_NS}Default" and element.get("Extension"):
+            parts[f"*.{element.get('Extension')}"] = element.get("ContentType", "")
+    return parts
 
 
 def label_of(name: str) -> str:

@@ -4,8 +4,11 @@ file in one transaction (or neither), pending correction requests found by unit,
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
+import docx
+import openpyxl
 import pendulum
 import pytest
 from sqlalchemy import func, select
@@ -93,3 +96,107 @@ def test_pending_requests_and_no_decision_on_ones_own(imported) -> None:
     corrections.decide(engine, plan, staff_id, True, T0, actor="coord")
     assert corrections.pending(engine, plan) == []
     assert teachers.show(engine, staff_id)["name"] == "张三丰"
+
+
+CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+VBA = "application/vnd.ms-office.vbaProject"
+
+
+def _types(overrides: dict[str, str], extra: str = "") -> str:
+    body = "".join(f'<Override PartName="{part}" ContentType="{kind}"/>' for part, kind in overrides.items())
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{CONTENT_TYPES}">'
+            f'<Default Extension="xml" ContentType="application/xml"/>{body}{extra}</Types>')
+
+
+def _package(path: Path, overrides: dict[str, str], *, types: str | None = None,
+             parts: list[str] | None = None) -> Path:
+    """A zip with this [Content_Types].xml (made from `overrides` unless given) and these parts (default:
+    those the overrides name)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", types if types is not None else _types(overrides))
+        for part in parts if parts is not None else list(overrides):
+            package.writestr(part.lstrip("/"), "<x/>")
+    return path
+
+
+def _real_workbook(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    book.active["A1"] = "信息采集员名单"
+    book.save(path)
+    return path
+
+
+def _real_document(path: Path) -> Path:
+    document = docx.Document()
+    document.add_paragraph("附表6 签字")
+    document.save(str(path))
+    return path
+
+
+def _crowded(path: Path) -> Path:
+    """A workbook whose zip directory is over 1 MB (12,000 parts with long names)."""
+    _package(path, WORKBOOK)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as package:
+        for n in range(12_000):
+            package.writestr(f"xl/media/{n:06d}-{'x' * 80}.xml", b"")
+    return path
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+"""The start of an old Office file (.doc, .xls): accepted on this signature alone before."""
+WORKBOOK = {"/xl/workbook.xml": XLSX_MAIN}
+BARE = f'<Types><Override PartName="/x.xml" ContentType="{XLSX_MAIN}"/></Types>'
+ENTITIES = f'<!DOCTYPE Types [<!ENTITY m "{XLSX_MAIN}">]>' + _types({"/x.xml": "&m;"})
+DOCUMENT = {"/word/document.xml": DOCX_MAIN}
+PACKAGES = {
+    "workbook": (lambda p: _package(p, WORKBOOK), "xlsx"),
+    "document": (lambda p: _package(p, DOCUMENT), "docx"),
+    "openpyxl's workbook": (_real_workbook, "xlsx"),
+    "python-docx's document": (_real_document, "docx"),
+    "macro-enabled workbook": (lambda p: _package(p, {"/xl/workbook.xml": XLSM_MAIN}), "macro"),
+    "document with a VBA project": (
+        lambda p: _package(p, DOCUMENT, parts=["word/document.xml", "word/vbaProject.bin"]),
+        "macro",
+    ),
+    "VBA project declared": (lambda p: _package(p, {**DOCUMENT, "/word/vbaProject.bin": VBA}), "macro"),
+    "main type only in a comment": (
+        lambda p: _package(p, {}, types=_types({}, f"<!-- {DOCX_MAIN} -->")),
+        None,
+    ),
+    "main part missing": (lambda p: _package(p, DOCUMENT, parts=[]), None),
+    "workbook and document": (lambda p: _package(p, {**WORKBOOK, **DOCUMENT}), None),
+    "no namespace": (lambda p: _package(p, {}, types=BARE, parts=["x.xml"]), None),
+    "entities": (lambda p: _package(p, {}, types=ENTITIES, parts=["x.xml"]), None),
+    "table of contents over 1 MB": (
+        lambda p: _package(p, {}, types=_types(WORKBOOK, " " * (1024 * 1024)), parts=["xl/workbook.xml"]),
+        None,
+    ),
+    "zip directory over 1 MB": (_crowded, None),
+    "an old .doc (OLE)": (lambda p: p.write_bytes(OLE) and p, None),
+    "not a zip past its signature": (lambda p: p.write_bytes(b"PK\x03\x04 broken") and p, None),
+}
+
+
+@pytest.mark.parametrize("case", list(PACKAGES))
+def test_office_files_are_told_by_their_package_and_never_carry_macros(case: str, tmp_path: Path) -> None:
+    make, expected = PACKAGES[case]
+    assert evidence.kind_of(make(tmp_path / "upload")) == expected
+
+
+def test_macros_and_old_office_files_are_refused_and_nothing_is_kept(imported, tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    macro = _package(tmp_path / "m.xlsx", {"/xl/workbook.xml": XLSM_MAIN}).read_bytes()
+    for name, content, reason in (
+        ("名单.xlsx", macro, "macro"),
+        ("名单.xlsm", macro, "macro"),
+        ("名单.xls", OLE, "type"),
+    ):
+        with pytest.raises(evidence.EvidenceRefused) as refused:
+            _complete(imported, folder, name, content)
+        assert refused.value.reason == reason, name
+    assert _rows(imported[0]) == 0 and not list(folder.iterdir())
+    done = _complete(imported, folder, "名单.xlsx", _real_workbook(tmp_path / "ok.xlsx").read_bytes())
+    assert done.evidence_id is not None

@@ -20,6 +20,7 @@ from tests.web_support import WebEnv
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 TASK = "/units/basics/tasks/dept_audit_report/done"
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 
 def _units_of(env: WebEnv, staff_ids: list[str]) -> set[str]:
@@ -150,19 +151,36 @@ def test_a_file_over_10_mb_is_refused_and_nothing_is_done(web_env: WebEnv) -> No
     assert not [p for p in web_env.context.evidence_dir.rglob("*") if p.is_file()]
 
 
-def test_office_files_are_told_by_their_contents(web_env: WebEnv) -> None:
-    def package(main: str) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("[Content_Types].xml", f'<Types><Override ContentType="{main}"/></Types>')
-        return buffer.getvalue()
+def _package(main: str, *extra: str) -> bytes:
+    """An Office package whose main part /xl/workbook.xml has the content type `main`, with `extra` parts."""
+    types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}"/></Types>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", types)
+        for part in ("xl/workbook.xml", *extra):
+            archive.writestr(part, "<workbook/>")
+    return buffer.getvalue()
 
-    sheet = package("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
+
+def test_office_files_are_told_by_their_contents(web_env: WebEnv) -> None:
+    sheet = _package(XLSX_MAIN)
     web_env.sign_in("c_basics")
+    page = web_env.client.get("/units/basics").text
+    assert "Excel（.xlsx）或 Word（.docx）" in page and 'accept=".pdf,.png,.jpg,.jpeg,.xlsx,.docx"' in page
     _hand_in(web_env, "名单.docx", sheet)  # a workbook named as a Word file
     assert "扩展名" in web_env.client.get("/units/basics").text
-    _hand_in(web_env, "any.xlsx", package("application/zip"))  # a zip that is no workbook
+    _hand_in(web_env, "any.xlsx", _package("application/zip"))  # a zip that is no workbook
     assert "只能上传" in web_env.client.get("/units/basics").text
+    _hand_in(web_env, "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)  # .xls/.doc: no more
+    assert "只能上传" in web_env.client.get("/units/basics").text
+    _hand_in(web_env, "宏.xlsm", _package("application/vnd.ms-excel.sheet.macroEnabled.main+xml"))
+    assert "含有宏的 Office 文件不能上传" in web_env.client.get("/units/basics").text
+    _hand_in(web_env, "宏.xlsx", _package(XLSX_MAIN, "xl/vbaProject.bin"))
+    assert "含有宏的 Office 文件不能上传" in web_env.client.get("/units/basics").text
+    assert _task_state(web_env, "dept_audit_report", "basics") == "open"
     _hand_in(web_env, "名单.xlsx", sheet)
     assert _task_state(web_env, "dept_audit_report", "basics") == "done"
     (evidence_id,) = _evidence_ids(web_env.client.get("/units/basics").text)

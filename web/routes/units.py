@@ -50,8 +50,9 @@ pages.words(
         "unit_completed_by": ("{at}（{who}）", "{at} ({who})"),
         "unit_note": ("说明（可不填）", "Note (optional)"),
         "unit_evidence_file": (
-            "证明材料（可不传；PDF、图片、Excel 或 Word，不超过 10 MB）",
-            "Evidence (optional; PDF, image, Excel or Word, at most 10 MB)",
+            "证明材料（可不传；PDF、PNG 或 JPEG 图片、Excel（.xlsx）或 Word（.docx），不含宏，不超过 10 MB）",
+            "Evidence (optional; PDF, a PNG or JPEG picture, Excel (.xlsx) or Word (.docx) without macros, "
+            "at most 10 MB)",
         ),
         "unit_mark_done": ("标记完成", "Mark done"),
         "unit_unfinished": ("未完成的教职工", "Teachers not there yet"),
@@ -102,6 +103,12 @@ pages.words(
             "只能上传 {allowed} 文件；这个文件的内容不是其中任何一种。任务未标记完成。",
             "Only {allowed} files are accepted, and this file's content is none of them. "
             "The task was not marked done.",
+        ),
+        "ev_macro": (
+            "含有宏的 Office 文件不能上传；请另存为不含宏的 Excel（.xlsx）或 Word（.docx）后重新上传。"
+            "任务未标记完成。",
+            "Office files with macros are not accepted; save it as a workbook (.xlsx) or document (.docx) "
+            "without macros and try again. The task was not marked done.",
         ),
         "ev_name": (
             "文件内容是 {kind}，但文件名的扩展名是“{suffix}”；请改为 {expected} 后重新上传。任务未标记完成。",
