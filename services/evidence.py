@@ -10,7 +10,8 @@ kept under `evidence_dir` by its id alone (the sender's file name is only a labe
 database, never a path), and is only ever sent back as a download.
 
 The task's completion and the evidence row are one transaction: the bytes go to a temporary
-name first, take their id's name inside the transaction, and are deleted if it fails.
+name first, take their id's name inside the transaction, and are deleted if it fails. A temporary
+file a stopped server left behind is swept by a later upload once it is a day old.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import secrets
 import struct
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -43,6 +44,10 @@ DIRECTORY_LIMIT = 1024 * 1024
 """The most of an Office package's zip directory, and of its table of contents, that is read: a real
 workbook or document needs a few kilobytes; a zip bomb's directory of a million entries is refused."""
 OCTET = "application/octet-stream"
+TEMPORARY = ".upload-"
+"""The name of an upload on its way in, before its id names it."""
+TEMPORARY_KEPT = timedelta(days=1)
+"""A temporary file older than this was left by a server that stopped mid-upload: swept."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def complete(
     if upload is None:
         return Completed(done(source="web"), None)
     evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    keeper = _Keeper(evidence_dir, evidence_dir / f".upload-{secrets.token_hex(12)}", unit, actor, now)
+    sweep(evidence_dir, now)
+    keeper = _Keeper(evidence_dir, evidence_dir / f"{TEMPORARY}{secrets.token_hex(12)}", unit, actor, now)
     try:
         keeper.receive(upload)
         state = done(source="web", also=keeper.record)
@@ -141,6 +147,21 @@ def complete(
         keeper.discard()
         raise
     return Completed(state, keeper.evidence_id)
+
+
+def sweep(evidence_dir: Path, now: datetime) -> int:
+    """Delete uploads a stopped server left half-received (`.upload-*`, never given an id) older than
+    TEMPORARY_KEPT; how many. Kept files (named by their id) are never touched."""
+    cutoff = (now - TEMPORARY_KEPT).timestamp()
+    swept = 0
+    for path in evidence_dir.glob(f"{TEMPORARY}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                swept += 1
+        except FileNotFoundError:
+            continue
+    return swept
 
 
 @dataclass

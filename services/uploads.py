@@ -8,6 +8,10 @@ what the preview found, until someone confirms it (the same service again, for r
 its one transaction, with the confirming person as the actor) or cancels it, or until it
 is older than KEPT. Confirming claims the upload by renaming its record, so the same upload
 is never applied twice.
+
+Whatever a stopped server leaves behind is swept when the next upload arrives, once older
+than KEPT: records never confirmed, claims (`*.applying`) whose apply never finished, half-written
+records (`*.part`), and files whose record is gone. Only names this module makes are touched.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ SAMPLE = 50
 """Staff IDs listed in a preview (missing, unknown, conflicts); the count is always whole."""
 CHUNK = 1 << 20
 _ID = re.compile(r"[0-9a-f]{32}")
+_STAGED_NAME = re.compile(r"([0-9a-f]{32})(\.json|\.applying|\.part|\.csv|\.xlsx|\.xls)")
+"""Every name this module writes in the staging folder: a record, a claim, a half-written record, a file."""
 
 
 class UploadRefused(Refusal):
@@ -174,6 +180,7 @@ def apply(
     except FileNotFoundError:
         raise _gone(upload_id) from None
     try:
+        _stamp(claimed, now)  # claimed now: the sweep leaves it alone while it is being applied
         staged = _read_record(claimed)
         if staged.kind != kind:
             raise UploadGone(f"upload {upload_id} is a {staged.kind} upload, not {kind}")
@@ -322,15 +329,41 @@ def _read_record(record: Path) -> Staged:
 
 
 def _prune(folder: Path, now: datetime) -> None:
-    """Forget uploads previewed more than KEPT ago and never confirmed."""
+    """Forget uploads previewed more than KEPT ago and never confirmed, and sweep what a stopped server
+    left behind older than KEPT: unreadable records, claims never finished, half-written records, and
+    files without a record."""
     if not folder.is_dir():
         return
+    cutoff = (now - KEPT).timestamp()
     for record in folder.glob("*.json"):
         try:
             staged = _read_record(record)
             old = now - datetime.fromisoformat(staged.staged_at) > KEPT
         except (UploadGone, ValueError, TypeError, KeyError):
+            if _older(record, cutoff):
+                record.unlink(missing_ok=True)
             continue
         if old:
             record.unlink(missing_ok=True)
             staged.file(folder).unlink(missing_ok=True)
+    _sweep(folder, cutoff)
+
+
+def _sweep(folder: Path, cutoff: float) -> None:
+    """Delete claims and half-written records last changed before `cutoff`, then staged files as old
+    whose id has no record or claim left (a claim is stamped when it is made: one being applied stays)."""
+    found = [m for p in folder.iterdir() if (m := _STAGED_NAME.fullmatch(p.name)) and m.group(2) != ".json"]
+    for match in sorted(found, key=lambda m: m.group(2) in SUFFIXES):  # claims before the files they keep
+        upload_id, suffix = match.groups()
+        if suffix in SUFFIXES and any((folder / f"{upload_id}{s}").exists() for s in (".json", ".applying")):
+            continue
+        path = folder / match.group(0)
+        if _older(path, cutoff):
+            path.unlink(missing_ok=True)
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False

@@ -4,6 +4,7 @@ file in one transaction (or neither), pending correction requests found by unit,
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -200,3 +201,18 @@ def test_macros_and_old_office_files_are_refused_and_nothing_is_kept(imported, t
     assert _rows(imported[0]) == 0 and not list(folder.iterdir())
     done = _complete(imported, folder, "名单.xlsx", _real_workbook(tmp_path / "ok.xlsx").read_bytes())
     assert done.evidence_id is not None
+
+
+def test_temporary_files_a_stopped_server_left_are_swept_after_a_day(imported, tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    stale, fresh = folder / ".upload-0123456789ab", folder / ".upload-ba9876543210"
+    kept = folder / "0000000042"
+    for path, age in ((stale, 25), (fresh, 2), (kept, 24 * 30)):
+        path.write_bytes(PDF)
+        stamp = T0.subtract(hours=age).timestamp()
+        os.utime(path, (stamp, stamp))
+    done = _complete(imported, folder, "附表6.pdf", PDF)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [fresh.name, kept.name, f"{done.evidence_id:010d}"]
+    )

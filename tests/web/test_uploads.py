@@ -4,6 +4,7 @@ file previewed then applied once by the same services as the command line, with 
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -192,3 +193,31 @@ def test_only_admins_upload_and_ids_are_never_paths(web_env: WebEnv) -> None:
         answer = admin.post(f"/uploads/{bad}/confirm", data={"kind": "roster", "csrf": token})
         assert answer.status_code in (400, 404), bad
     assert admin.get(f"/uploads/{'0' * 32}").status_code == 404
+
+
+def test_what_a_stopped_server_left_behind_is_swept_after_a_day(web_env: WebEnv) -> None:
+    """Files given old times (os.utime): claims never finished, half-written records, unreadable
+    records and files without a record go once they are over 24 hours old; a claim being applied, a
+    waiting upload, anything younger and anything not named by the uploads stay."""
+    web_env.sign_in("cheng_xing")
+    waiting = _upload_id(_upload(web_env, "status", STATUS / "status-2016-12-17.csv"))
+    folder = web_env.context.staging
+    now = web_env.clock().timestamp()
+    old, young = now - 25 * 3600, now - 3600
+    files = {
+        f"{'a' * 32}.applying": old, f"{'a' * 32}.csv": old,  # an apply that never finished
+        f"{'b' * 32}.part": old,  # a record half written
+        f"{'c' * 32}.json": old,  # a record no one can read
+        f"{'d' * 32}.xlsx": old,  # a file whose record is gone
+        f"{'e' * 32}.applying": young, f"{'e' * 32}.xls": old,  # being applied now: both stay
+        f"{'f' * 32}.csv": young,  # too young to tell
+        "notes.txt": old,  # not an upload's
+    }
+    for name, stamp in files.items():
+        (folder / name).write_text("{not json")
+        os.utime(folder / name, (stamp, stamp))
+    _upload_id(_upload(web_env, "status", STATUS / "status-2016-12-17.csv"))  # an upload sweeps
+    left = {p.name for p in _staged(web_env)}
+    assert {f"{'e' * 32}.applying", f"{'e' * 32}.xls", f"{'f' * 32}.csv", "notes.txt"} <= left
+    assert not {name for name, stamp in files.items() if stamp == old and name[0] in "abcd"} & left
+    assert {f"{waiting}.json", f"{waiting}.csv"} <= left
