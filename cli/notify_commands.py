@@ -103,17 +103,27 @@ def _outbox_table(docs: list[dict[str, Any]]) -> Table:
 @outbox.command("list")
 @click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
 @click.option("--kind", type=click.Choice(["reminder", "escalation", "digest", "report"]))
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=outbox_admin.LIMIT,
+    show_default=True,
+    help="List only the newest this many (the rest are counted).",
+)
 @format_option("table", "json")
 @plan_option
 @db_option
 @pass_app
-def outbox_list(app: Application, status: str | None, kind: str | None, fmt: str) -> None:
-    """List messages with their state (newest last)."""
-    docs = outbox_admin.listing(app.engine, app.plan.timezone, status, kind)
+def outbox_list(app: Application, status: str | None, kind: str | None, limit: int, fmt: str) -> None:
+    """List messages with their state (the newest --limit, newest last)."""
+    found = outbox_admin.listing(app.engine, app.plan.timezone, status, kind, limit)
+    docs = found.messages[::-1]
     if fmt == "json":
         click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
     else:
         console().print(_outbox_table(docs))
+    if found.more:
+        click.echo(f"{found.more} older message(s) not listed; --limit {found.total} lists all", err=True)
 
 
 @outbox.command("show")
@@ -122,12 +132,12 @@ def outbox_list(app: Application, status: str | None, kind: str | None, fmt: str
 @db_option
 @pass_app
 def outbox_show(app: Application, message_id: int) -> None:
-    """One message: its state and its text."""
+    """One message: its state and text (never a sign-in link's text)."""
     summary, text = outbox_admin.message(app.engine, app.plan.timezone, message_id)
     for key, value in summary.items():
         click.echo(f"{key:<16} {'' if value is None else value}")
     click.echo("")
-    click.echo(text)
+    click.echo(text if text is not None else "(a sign-in link's text is not shown: the link in it signs in)")
 
 
 @outbox.command("retry")

@@ -352,6 +352,53 @@ LARGEST_ID = 2**63 - 1
 overflow in the driver."""
 
 
+LISTED = (
+    "id",
+    "key",
+    "kind",
+    "status",
+    "recipient",
+    "recipient_name",
+    "subject",
+    "slot",
+    "task_key",
+    "attempts",
+    "last_error",
+    "message_id",
+    "created_at",
+    "sent_at",
+    "next_attempt_at",
+)
+"""What a list of messages shows: no bodies, no attachments."""
+
+
+def recent(
+    connection: Connection, status: str | None = None, kind: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The newest `limit` messages (of one status and kind when given), newest first, without their
+    bodies: read backwards along the primary key, so it costs the same at a month of mail."""
+    query = select(*(OUTBOX.c[c] for c in LISTED)).order_by(OUTBOX.c.id.desc()).limit(limit)
+    if status:
+        query = query.where(OUTBOX.c.status == status)
+    if kind:
+        query = query.where(OUTBOX.c.kind == kind)
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def status_counts(connection: Connection, kind: str | None = None) -> dict[str, int]:
+    """How many messages (of one kind when given) are in each status."""
+    query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+    if kind:
+        query = query.where(OUTBOX.c.kind == kind)
+    return {status: int(n) for status, n in connection.execute(query)}
+
+
+def ids(connection: Connection, status: str) -> list[int]:
+    """The ids of every message in `status`, oldest first."""
+    query = select(OUTBOX.c.id).where(OUTBOX.c.status == status).order_by(OUTBOX.c.id)
+    return list(connection.execute(query).scalars())
+
+
 def one(connection: Connection, message_id: int) -> dict[str, Any] | None:
     if not 1 <= message_id <= LARGEST_ID:
         return None

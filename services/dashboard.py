@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cuiban.models import report_store, search_store, task_store
+from cuiban.models import report_store, task_store
 from cuiban.schedules.digest import digest_data
-from cuiban.services.outbox_admin import summary
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import local_date
 from cuiban.workflow.forms import Progress
@@ -193,26 +192,3 @@ def _due_rule(plan: Plan, milestone_id: str) -> dict[str, Any]:
             "occurrences": monthly_occurrences(milestone),
         }
     return {"kind": "undated" if milestone.undated else ("window" if milestone.start else "due")}
-
-
-OUTBOX_PAGE = 200
-"""The outbox page lists the newest messages up to this many (a month of mail is 500,000 rows)."""
-
-
-@dataclass(frozen=True)
-class Messages:
-    rows: list[dict[str, Any]]
-    """Newest first, each as `outbox_admin.summary` shows a message (no bodies)."""
-    counts: dict[str, int]
-    """How many messages are in each status (all of them, not only those listed)."""
-    more: bool
-
-
-def messages(engine: Engine, tz: str, status: str | None = None, limit: int = OUTBOX_PAGE) -> Messages:
-    """The newest messages of one status (or all) for the outbox page, bodies left in the database
-    (`outbox_admin.listing` reads every row with its bodies: right for `cuiban outbox list`, not
-    for a page opened at any size)."""
-    with engine.connect() as connection:
-        rows = search_store.recent_messages(connection, status, limit + 1)
-        counts = search_store.message_counts(connection)
-    return Messages([summary(r, tz) for r in rows[:limit]], counts, len(rows) > limit)

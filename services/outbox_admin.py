@@ -1,12 +1,18 @@
 """The outbox as the staff see it: list messages, show one, queue failed ones again.
 
-Retrying is one transaction: every message named is checked first (a message not in
-the outbox, or already sent, refuses the whole request) and then queued afresh, its
-attempts reset, so a half-done retry never happens.
+The same use cases serve `cuiban outbox list|show|retry` and the outbox page:
+- a listing is bounded (the newest `limit`, no bodies) with how many there are in each
+  status, so it costs the same at a month of mail as in the demo;
+- a sign-in link's text is never shown (`SECRET_KINDS`): anyone who may read the outbox
+  could otherwise sign in as the person it was sent to;
+- retrying is one transaction: every message named is checked first (a message not in
+  the outbox, or already sent, refuses the whole request) and then queued afresh, its
+  attempts reset, so a half-done retry never happens.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -31,6 +37,10 @@ SHOWN = (
     "message_id",
 )
 STAMPS = ("created_at", "sent_at", "next_attempt_at")
+LIMIT = 200
+"""A listing shows the newest messages up to this many unless asked for more."""
+SECRET_KINDS = frozenset({"sign_in"})
+"""Messages whose text is a key (a sign-in link): their bodies are never shown."""
 
 
 class NoSuchMessage(Refusal, LookupError):
@@ -49,22 +59,40 @@ def summary(row: dict[str, Any], tz: str) -> dict[str, Any]:
     return doc
 
 
+@dataclass(frozen=True)
+class Listing:
+    messages: list[dict[str, Any]]
+    """The newest messages asked for, newest first, each as `summary` shows it (no bodies)."""
+    counts: dict[str, int]
+    """How many messages are in each status (of the kind asked for), all of them, not only those listed."""
+    total: int
+    """How many messages have the status and kind asked for."""
+
+    @property
+    def more(self) -> int:
+        """How many of them are not listed."""
+        return max(0, self.total - len(self.messages))
+
+
 def listing(
-    engine: Engine, tz: str, status: str | None = None, kind: str | None = None
-) -> list[dict[str, Any]]:
-    """Messages (newest last), optionally of one status and kind."""
+    engine: Engine, tz: str, status: str | None = None, kind: str | None = None, limit: int = LIMIT
+) -> Listing:
+    """The newest `limit` messages, optionally of one status and kind, and how many there are."""
     with engine.connect() as connection:
-        rows = outbox_store.rows(connection, status, kind)
-    return [summary(row, tz) for row in rows]
+        rows = outbox_store.recent(connection, status, kind, limit)
+        counts = outbox_store.status_counts(connection, kind)
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return Listing([summary(row, tz) for row in rows], counts, total)
 
 
-def message(engine: Engine, tz: str, message_id: int) -> tuple[dict[str, Any], str]:
-    """One message's summary and its text; Refusal when there is no such message."""
+def message(engine: Engine, tz: str, message_id: int) -> tuple[dict[str, Any], str | None]:
+    """One message's summary and its text (None for a sign-in link's: never shown); NoSuchMessage
+    when there is no such message."""
     with engine.connect() as connection:
         row = outbox_store.one(connection, message_id)
     if row is None:
         raise NoSuchMessage(message_id)
-    return summary(row, tz), row["body_text"]
+    return summary(row, tz), None if row["kind"] in SECRET_KINDS else row["body_text"]
 
 
 def retry(engine: Engine, message_ids: list[int], all_failed: bool = False) -> int:
@@ -75,7 +103,7 @@ def retry(engine: Engine, message_ids: list[int], all_failed: bool = False) -> i
     under its sender's feet would let a second sender send it again.
     """
     with transaction(engine) as connection:
-        ids = [r["id"] for r in outbox_store.rows(connection, "failed")] if all_failed else message_ids
+        ids = outbox_store.ids(connection, "failed") if all_failed else message_ids
         for mid in ids:
             row = outbox_store.one(connection, mid)
             if row is None:

@@ -3,12 +3,13 @@ a teacher's page, the outbox; who may open them, and that no page shows an ID-ca
 
 from __future__ import annotations
 
+import json
 import re
 from xml.etree import ElementTree
 
 from sqlalchemy import text
 
-from cuiban.services import dashboard
+from cuiban.services import dashboard, outbox_admin
 from cuiban.services.access import refusals
 from cuiban.services.digest_preview import preview
 from tests.web_support import WebEnv
@@ -247,3 +248,48 @@ def test_a_message_is_shown_as_escaped_text_and_a_sign_in_link_not_at_all(web_en
         link_id = connection.execute(text("SELECT max(id) FROM outbox WHERE kind = 'sign_in'")).scalar_one()
     mail = client.get(f"/outbox/{link_id}").text
     assert "登录链接" in mail and "token=" not in mail and "登录链接邮件的正文不在网页上显示" in mail
+
+
+def _cli(env: WebEnv, *args: str):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from cuiban.cli.main import cuiban
+
+    variables = {"CUIBAN_PLAN": str(env.plan_file), "CUIBAN_DB": str(env.engine.url), "CUIBAN_SMTP_HOST": ""}
+    return CliRunner().invoke(cuiban, list(args), env=variables, catch_exceptions=False)
+
+
+def test_the_page_and_the_command_list_the_same_newest_messages_without_bodies(web_env: WebEnv) -> None:
+    client = web_env.sign_in("cheng_xing")
+    with web_env.engine.connect() as connection:
+        counts = dict(connection.execute(text("SELECT status, count(*) FROM outbox GROUP BY status")).all())
+        newest = list(connection.execute(text("SELECT id FROM outbox ORDER BY id DESC LIMIT 5")).scalars())
+    found = outbox_admin.listing(web_env.engine, web_env.plan.timezone, limit=5)
+    assert [m["id"] for m in found.messages] == newest and found.counts == counts
+    assert found.more == sum(counts.values()) - 5
+    assert not {"body_text", "body_html", "data"} & set(found.messages[0])
+
+    page = client.get("/outbox").text
+    listed = [int(i) for i in re.findall(r'<td class="num"><a href="/outbox/(\d+)">', page)]
+    assert listed[:5] == newest and len(listed) == min(outbox_admin.LIMIT, sum(counts.values()))
+    assert f"最新的 {len(listed)} 封（共 {sum(counts.values())} 封）" in page
+
+    answer = _cli(web_env, "outbox", "list", "--format", "json", "--limit", "3")
+    assert answer.exit_code == 0, answer.stderr
+    assert [m["id"] for m in json.loads(answer.stdout)] == newest[:3][::-1]  # newest last, as before
+    total = sum(counts.values())
+    assert f"{total - 3} older message(s) not listed; --limit {total} lists all" in answer.stderr
+    table = _cli(web_env, "outbox", "list", "--status", "sent", "--limit", str(counts["sent"]))
+    assert table.exit_code == 0 and "not listed" not in table.stderr
+
+
+def test_a_sign_in_links_text_is_shown_neither_on_the_page_nor_by_the_command(web_env: WebEnv) -> None:
+    stranger = web_env.new_client()
+    stranger.post("/sign-in", data={"email": "c.news@hebcm.example", "csrf": web_env.csrf(stranger)})
+    with web_env.engine.connect() as connection:
+        link_id = connection.execute(text("SELECT max(id) FROM outbox WHERE kind = 'sign_in'")).scalar_one()
+    summary, body = outbox_admin.message(web_env.engine, web_env.plan.timezone, link_id)
+    assert summary["kind"] == "sign_in" and body is None
+    shown = _cli(web_env, "outbox", "show", str(link_id))
+    assert shown.exit_code == 0 and "token=" not in shown.stdout and "is not shown" in shown.stdout
+    assert "token=" not in web_env.sign_in("cheng_xing").get(f"/outbox/{link_id}").text

@@ -1,10 +1,9 @@
 """The outbox in a browser: the newest messages by status, one message, and retrying failed ones.
 
-Reading is the whole campaign's (VIEW_ALL); retrying is administering (ADMINISTER), through
-`services.outbox_admin.retry`, the same use case as `cuiban outbox retry`. A message is shown
-as its headers and its text part, escaped: its HTML part is never rendered in the page. A
-sign-in link's text is not shown at all: anyone who may read the outbox could otherwise sign in
-as the person it was sent to.
+Reading is the whole campaign's (VIEW_ALL); retrying is administering (ADMINISTER). Each is
+the same use case as `cuiban outbox list|show|retry` (services.outbox_admin). A message is
+shown as its headers and its text part, escaped: its HTML part is never rendered in the page,
+and a sign-in link's text is not given to the page at all (the service withholds it).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cuiban.services import dashboard, outbox_admin
+from cuiban.services import outbox_admin
 from cuiban.services.rejection import Refusal
 from cuiban.web import pages
 from cuiban.web.responses import record_id
@@ -25,8 +24,6 @@ from cuiban.workflow.access import Action, decide
 router = APIRouter()
 
 STATUSES = ("failed", "queued", "sending", "sent")
-SECRET_KINDS = frozenset({"sign_in"})
-"""Messages whose text is a key (a sign-in link): their bodies stay out of the pages."""
 
 pages.words(
     {
@@ -84,15 +81,15 @@ def listing(request: Request, status: str = "") -> Response:
     person = pages.guard(request, Action.VIEW_ALL)
     ctx = pages.context_of(request)
     chosen = status if status in STATUSES else None
-    found = dashboard.messages(ctx.engine, ctx.plan.timezone, chosen)
+    found = outbox_admin.listing(ctx.engine, ctx.plan.timezone, chosen)
     return pages.page(
         request,
         "outbox.html",
         chosen=chosen,
         statuses=STATUSES,
-        messages=[_shown(request, m) for m in found.rows],
+        messages=[_shown(request, m) for m in found.messages],
         counts=found.counts,
-        total=found.counts.get(chosen, 0) if chosen else sum(found.counts.values()),
+        total=found.total,
         more=found.more,
         can_retry=decide(ctx.plan, person, Action.ADMINISTER).allowed,
     )
@@ -113,7 +110,7 @@ def message(request: Request, message_id: str) -> Response:
         request,
         "message.html",
         m=_shown(request, summary),
-        text=None if summary["kind"] in SECRET_KINDS else text,
+        text=text,
         can_retry=decide(ctx.plan, person, Action.ADMINISTER).allowed,
     )
 
