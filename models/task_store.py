@@ -153,3 +153,12 @@ def save_many(
     connection.execute(statement, rows)
     log_store.append(connection, log)
 
+
+
+def open_with_due(connection: Connection) -> list[dict[str, Any]]:
+    """The tasks not finished that have a due time (what a digest lists): only the columns it shows,
+    the finished ones left in the database."""
+    columns = [TASK.c[name] for name in ("milestone_id", "unit_id", "occurrence", "state", "due_at",
+                                         "escalation_level")]
+    query = select(*columns).where(TASK.c.state.not_in(sorted(FINISHED)), TASK.c.due_at.is_not(None))
+    return [dict(r._mapping) for r in connection.execute(query.order_by(TASK.c.id))]

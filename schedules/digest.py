@@ -17,7 +17,6 @@ from sqlalchemy import Connection
 from cuiban.models import outbox_store, task_store, teacher_store
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import Plan
-from cuiban.workflow.task_machine import FINISHED
 from cuiban.workflow.teacher_states import states_at_least
 
 BEHIND = 5
@@ -118,23 +117,36 @@ def digest_data(
 def _task_lines(
     connection: Connection, plan: Plan, calendar: WorkingCalendar, local: pendulum.DateTime
 ) -> list[dict]:
+    """The open tasks the digest lists (due today, due this week, overdue), by due date.
+
+    A campaign of 2,000 departments has ten thousand tasks but a handful of due dates: each
+    due moment is turned into a local date, and its working days counted, once."""
+    today, week_end = local.date(), local.date() + timedelta(days=6 - local.weekday())
+    dates: dict[Any, Any] = {}
+    late: dict[Any, int] = {}
     lines = []
-    for row in task_store.rows(connection):
-        if row["due_at"] is None or row["milestone_id"] not in plan.milestones:
+    for row in task_store.open_with_due(connection):
+        if row["milestone_id"] not in plan.milestones:
             continue
-        due = pendulum.instance(row["due_at"]).in_timezone(plan.timezone)
-        overdue_days = max(calendar.working_days_between(due.date(), local.date()), 0)
+        due_date = dates.get(row["due_at"])
+        if due_date is None:
+            due_date = pendulum.instance(row["due_at"]).in_timezone(plan.timezone).date()
+            dates[row["due_at"]] = due_date
+        overdue = row["state"] == "overdue"
+        if not (overdue or today <= due_date <= week_end):
+            continue
+        if overdue and due_date not in late:
+            late[due_date] = max(calendar.working_days_between(due_date, today), 0)
+        unit = plan.units.get(row["unit_id"])
         lines.append(
             {
                 "task": "/".join(p for p in (row["milestone_id"], row["unit_id"], row["occurrence"]) if p),
                 "title": plan.milestones[row["milestone_id"]].title,
-                "unit_name": plan.units[row["unit_id"]].name
-                if row["unit_id"] in plan.units
-                else row["unit_id"],
-                "due_date": due.date().isoformat(),
+                "unit_name": unit.name if unit else row["unit_id"],
+                "due_date": due_date.isoformat(),
                 "state": row["state"],
-                "done": row["state"] in FINISHED,
-                "overdue_days": overdue_days if row["state"] == "overdue" else 0,
+                "done": False,
+                "overdue_days": late[due_date] if overdue else 0,
                 "escalation_level": row["escalation_level"],
             }
         )

@@ -104,10 +104,15 @@ def language(request: Request) -> str:
 
 
 def translate(request: Request, key: str, **values: Any) -> str:
+    return word(language(request), key, **values)
+
+
+def word(lang: str, key: str, **values: Any) -> str:
+    """The word `key` in `lang` (the key itself when it has none), its {fields} filled in."""
     pair = WORDS.get(key)
     if pair is None:
         return key
-    text = pair[1] if language(request) == "en" else pair[0]
+    text = pair[1] if lang == "en" else pair[0]
     return text.format(**values) if values else text
 
 
@@ -117,9 +122,10 @@ def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLR
     person = ctx.plan.people.get(session.person) if session.person else None
     roles = roles_of(ctx.plan, session.person) if session.person else None
     template = request.app.state.jinja.get_template(name)
+    lang = language(request)
     html = template.render(
-        t=lambda key, **v: translate(request, key, **v),
-        lang=language(request),
+        t=lambda key, **v: word(lang, key, **v),
+        lang=lang,
         plan=ctx.plan,
         csrf=sessions_of(request).csrf_token(session),
         me=person,
