@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from cuiban.cli.bootstrap import Application
+from cuiban.cli.cycle_commands import cycle
 from cuiban.cli.errors import HELP_ASKED, CuibanGroup
 from cuiban.cli.file_commands import roster, sync
+from cuiban.cli.log_commands import log
 from cuiban.cli.notify_commands import digest, outbox, templates, tick
 from cuiban.cli.plan_commands import plan
 from cuiban.cli.record_commands import history, task, teacher
@@ -51,6 +53,8 @@ for command in (
     demo,
     run,
     serve_command,
+    cycle,
+    log,
 ):
     cuiban.add_command(command)
 
