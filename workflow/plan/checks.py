@@ -54,6 +54,7 @@ def check_plan(plan: Plan, known: KnownIds, unusable: frozenset[str] = frozenset
         (("milestones",), lambda: _check_cycles(plan, known)),
         (("roster",), lambda: _check_roster(plan)),
         (("sync",), lambda: _check_sync(plan)),
+        (("roster", "retention"), lambda: _check_retention(plan)),
     )
     return [
         finding
@@ -267,6 +268,21 @@ def _check_sync(plan: Plan) -> Iterator[Finding]:
     for name in ("staff_id", "status"):
         if name not in plan.sync.columns:
             yield Finding(("sync", "columns"), f"the status export must map the `{name}` column")
+
+
+SENSITIVE_ROSTER_FIELDS = ("id_card", "phone")
+
+
+def _check_retention(plan: Plan) -> Iterator[Finding]:
+    """ID-card or phone numbers mapped with no retention period would be kept forever."""
+    mapped = [name for name in SENSITIVE_ROSTER_FIELDS if name in plan.roster.columns]
+    if mapped and plan.retention is None:
+        yield Finding(
+            ("roster", "columns", mapped[0]),
+            f"the roster maps {' and '.join(mapped)} but the plan sets no `retention`: they would be kept "
+            "until removed by hand; add e.g. `retention: {days_after_end: 180}` (docs/data-retention.md)",
+            "warning",
+        )
 
 
 def _check_roster(plan: Plan) -> Iterator[Finding]:

@@ -235,6 +235,15 @@ class DigestSpec(PlanModel):
     cc: Refs = []
 
 
+class Retention(PlanModel):
+    """How long the personal data of a closed campaign is kept (PIPL Art. 19: no longer than the
+    purpose needs): `cuiban purge` removes ID-card and phone numbers and teachers' emails once
+    `campaign.end` plus `days_after_end` days have passed. Staff IDs, names, departments and the
+    transition log stay: the reports and the audit trail need them."""
+
+    days_after_end: Annotated[int, Field(ge=0, le=3650)]
+
+
 class Plan(PlanModel):
     version: Literal[1]
     cycle: int
@@ -256,6 +265,8 @@ class Plan(PlanModel):
     roster: RosterSpec
     sync: SyncSpec | None = None
     digest: DigestSpec
+    retention: Retention | None = None
+    """None: personal data is kept until the plan sets a retention period and `cuiban purge` runs."""
 
     def reminder_policy(self, milestone_id: str) -> ReminderPolicy:
         """The defaults with this milestone's overrides applied."""
