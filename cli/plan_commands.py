@@ -1,4 +1,5 @@
-"""`cuiban plan check|show|roll`: validate the plan, show its timeline, prepare next year's."""
+"""`cuiban plan check|show|roll|diff`: validate the plan, show its timeline, prepare next year's, see what
+an edit will change in the mail."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pendulum
 from cuiban.cli.bootstrap import Application, pass_app
 from cuiban.cli.console import console, print_problems
 from cuiban.cli.errors import EXIT_INVALID
-from cuiban.cli.options import format_option, now_option, plan_argument
+from cuiban.cli.options import db_option, format_option, now_option, plan_argument
+from cuiban.cli.plan_diff_output import plan_diff_json, print_plan_diff
 from cuiban.cli.timeline_output import timeline_json, timeline_table
 from cuiban.planfile.loader import LoadedPlan, read_plan
+from cuiban.services.plan_diff import diff_plans
 from cuiban.services.plan_roll import roll_plan
 from cuiban.workflow.plan.timeline import timeline
 
@@ -80,3 +83,26 @@ def roll(plan_path: str, to_cycle: int, output: str | None) -> None:
         return
     print_problems(rolled.problems)
     click.echo(f"wrote {output} (cycle {to_cycle}); plan check: {rolled.verdict}")
+
+
+@plan.command()
+@click.argument("old_path", metavar="OLD", type=click.Path(dir_okay=False))
+@click.argument("new_path", metavar="NEW", type=click.Path(dir_okay=False))
+@db_option
+@click.option(
+    "--days", type=click.IntRange(1, 366), default=14, show_default=True, help="Days ahead to compare."
+)
+@now_option
+@format_option("table", "json")
+@pass_app
+def diff(app: Application, old_path: str, new_path: str, days: int, now: pendulum.DateTime, fmt: str) -> None:
+    """What going from plan OLD to NEW changes in the coming days' messages (added, moved, cancelled) and
+    which tasks get another deadline or recipients; with --db, from the campaign's state (nothing written)."""
+    old, new = _checked(old_path), _checked(new_path)
+    assert old.plan and old.calendar and new.plan and new.calendar
+    engine = app.engine if app.db_option else None
+    found = diff_plans((old.plan, old.calendar), (new.plan, new.calendar), now, days, engine)
+    if fmt == "json":
+        click.echo(json.dumps(plan_diff_json(old.plan, new.plan, found), ensure_ascii=False, indent=2))
+    else:
+        print_plan_diff(old.plan, new.plan, found)
