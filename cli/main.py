@@ -8,7 +8,7 @@ from cuiban.cli.bootstrap import Application
 from cuiban.cli.cycle_commands import cycle
 from cuiban.cli.errors import HELP_ASKED, CuibanGroup
 from cuiban.cli.file_commands import roster, sync
-from cuiban.cli.log_commands import log
+from cuiban.cli.log_commands import log, purge
 from cuiban.cli.notify_commands import digest, outbox, templates, tick
 from cuiban.cli.plan_commands import plan
 from cuiban.cli.record_commands import history, task, teacher
@@ -55,6 +55,7 @@ for command in (
     serve_command,
     cycle,
     log,
+    purge,
 ):
     cuiban.add_command(command)
 

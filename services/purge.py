@@ -1,0 +1,110 @@
+"""`cuiban purge`: personal data of a closed campaign removed once the plan's retention period is over.
+
+Why: PIPL's minimum-necessary and storage-limitation principles (Art. 6, Art. 19): ID-card and
+phone numbers and teachers' emails were needed to run the campaign, not to keep its record.
+Staff IDs, names, departments, states and the transition log stay, so the reports still print
+and the audit trail keeps its shape. One transaction; a second purge finds nothing and says so.
+
+The log is append-only by the database's own triggers (migration 0006): values of these fields
+that a roster re-import or a command-line correction wrote into a log row's `data` are counted
+and reported, never changed here (docs/data-retention.md says what masking them would need).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cuiban.models import log_store, purge_store
+from cuiban.models.log_store import Entry
+from cuiban.models.unit_of_work import transaction
+from cuiban.services.rejection import Refusal
+from cuiban.workflow.clock import end_of_day, local_iso
+from cuiban.workflow.plan.schema import Plan
+
+
+@dataclass(frozen=True)
+class Purged:
+    cycle: int
+    kept_until: datetime
+    due: bool
+    dry_run: bool
+    filled: dict[str, int]
+    """Teachers holding each field before the purge."""
+    cleared: dict[str, int] = field(default_factory=dict)
+    """Teachers whose field was emptied (nothing on a dry run, or when not due)."""
+    log_rows: dict[str, int] = field(default_factory=dict)
+    """Log rows holding old/new values of each field: left as they are (append-only)."""
+    previous: dict[str, Any] | None = None
+    """The latest earlier purge's audit entry."""
+
+
+def purge(
+    engine: Engine, plan: Plan, now: datetime, *, dry_run: bool = False, actor: str | None = None
+) -> Purged:
+    """Empty teachers' ID-card, phone and email of the plan's campaign once `campaign.end` plus
+    `retention.days_after_end` has passed, with an audit entry in the log. Refusal: no retention."""
+    if plan.retention is None:
+        raise Refusal(
+            "the plan sets no retention period, so nothing is purged; add e.g. "
+            "`retention: {days_after_end: 180}` to the plan (docs/data-retention.md)"
+        )
+    kept_until = end_of_day(plan.campaign.end, plan.timezone) + timedelta(days=plan.retention.days_after_end)
+    due = now > kept_until
+    with transaction(engine, dry_run=dry_run or not due) as connection:
+        filled = purge_store.filled(connection)
+        log_rows = purge_store.log_rows_holding(connection)
+        previous = purge_store.last_purge(connection)
+        if dry_run or not due or not any(filled.values()):
+            return Purged(plan.cycle, kept_until, due, dry_run, filled, {}, log_rows, previous)
+        cleared = purge_store.clear(connection)
+        log_store.append(connection, [_audit(plan, now, actor, filled, cleared, kept_until)])
+    return Purged(plan.cycle, kept_until, due, dry_run, filled, cleared, log_rows, previous)
+
+
+def _audit(
+    plan: Plan, now: datetime, actor: str | None, filled: dict[str, int], cleared: dict[str, int],
+    kept_until: datetime,
+) -> Entry:
+    """The purge's own log row: for each field, teachers holding it before and after ([old, new])."""
+    assert plan.retention is not None
+    counts = ", ".join(f"teacher.{name} {n}" for name, n in cleared.items())
+    note = (
+        f"retention: campaign.end {plan.campaign.end} + {plan.retention.days_after_end} days "
+        f"(kept until {local_iso(kept_until, plan.timezone)}); emptied: {counts}"
+    )
+    data = {f"teacher.{name}": [filled[name], filled[name] - cleared[name]] for name in cleared}
+    return Entry("purge", str(plan.cycle), None, "purged", "purge", "cli", now, actor, note, data)
+
+
+def lines(done: Purged, tz: str) -> list[str]:
+    """What the purge did, or would do, for the person running it."""
+    until = local_iso(done.kept_until, tz)
+    counts = ", ".join(f"teacher.{name}: {n}" for name, n in done.filled.items())
+    out = [f"cycle {done.cycle}: personal data kept until {until} (campaign.end + retention)"]
+    if not done.due:
+        out.append(f"not due yet: nothing purged; teachers holding each field now: {counts}")
+    elif done.dry_run:
+        out.append(f"dry run, nothing changed; would empty (teachers): {counts}")
+    elif done.cleared:
+        emptied = ", ".join(f"teacher.{name}: {n}" for name, n in done.cleared.items())
+        out.append(f"emptied (teachers): {emptied}; an audit entry was written to the log")
+    else:
+        out.append("nothing left to purge; nothing changed" + _previous(done.previous, tz))
+    held = {name: n for name, n in done.log_rows.items() if n}
+    if held:
+        rows = ", ".join(f"{name}: {n}" for name, n in held.items())
+        out.append(
+            f"left as they are: transition_log rows holding old/new values ({rows}); the log is "
+            "append-only, masking them needs a migration (docs/data-retention.md)"
+        )
+    return out
+
+
+def _previous(entry: dict[str, Any] | None, tz: str) -> str:
+    if entry is None:
+        return ""
+    return f" (purged at {local_iso(entry['at'], tz)} by {entry['actor'] or 'unknown'})"
