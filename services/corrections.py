@@ -18,6 +18,7 @@ from cuiban.models import log_store, teacher_store
 from cuiban.services import teachers
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.cells import CellError
+from cuiban.workflow.machines import IllegalEvent
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.roster import PARSERS, STORED_AS
 from cuiban.workflow.teacher_machine import Happened
@@ -39,11 +40,29 @@ class NothingToCorrect(Refusal):
     pass
 
 
+class NotReported(IllegalEvent):
+    """A correction asked for a record that is not reported (the teacher machine refused it), with the
+    teacher's name: the page's sentence names whose record it is."""
+
+    def __init__(self, refused: IllegalEvent, name: str) -> None:
+        super().__init__(refused.record, refused.state, refused.event, refused.allowed)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Change:
     field: str
     old: Any
     new: Any
+
+
+@dataclass(frozen=True)
+class Requested:
+    """A correction request made: whose, and what the teacher machine recorded."""
+
+    staff_id: str
+    name: str
+    happened: Happened
 
 
 @dataclass(frozen=True)
@@ -56,8 +75,6 @@ class Pending:
     unit: str
     requested_by: str | None
     """The requester's person id (or what the command line's --by said)."""
-    requester: str
-    """The requester as shown: the plan's name for a person id."""
     at: datetime
     note: str | None
     changes: list[Change]
@@ -95,9 +112,10 @@ def request(
     *,
     actor: str,
     note: str | None = None,
-) -> Happened:
+) -> Requested:
     """Ask to correct a reported teacher of `unit`: the fields given a new value (blank ones are left
-    alone, unchanged ones dropped), each checked as the roster checks it."""
+    alone, unchanged ones dropped), each checked as the roster checks it. NotReported when the record
+    is not reported."""
     current = record(engine, unit, staff_id)
     changes = {
         field: new
@@ -106,10 +124,14 @@ def request(
     }
     if not changes:
         raise NothingToCorrect("no field has a new value: nothing to request")
-    return teachers.fire(
-        engine, plan, staff_id, "request_correction", now,
-        actor=actor, note=note or None, changes=changes, source="web", unit=unit,
-    )
+    try:
+        happened = teachers.fire(
+            engine, plan, staff_id, "request_correction", now,
+            actor=actor, note=note or None, changes=changes, source="web", unit=unit,
+        )
+    except IllegalEvent as refused:
+        raise NotReported(refused, current.name) from None
+    return Requested(staff_id, current.name, happened)
 
 
 def decide(
@@ -139,7 +161,6 @@ def pending(engine: Engine, plan: Plan) -> list[Pending]:
             row["unit_id"],
             plan.units[row["unit_id"]].name if row["unit_id"] in plan.units else row["unit_id"],
             row["actor"],
-            _person(plan, row["actor"]),
             row["at"],
             row["note"],
             [Change(f, *_shown(f, pair)) for f, pair in (row["data"] or {}).items()],
@@ -167,10 +188,3 @@ def _shown(field: str, pair: list[Any]) -> tuple[Any, Any]:
     if field in ("id_card", "phone"):
         return (HIDDEN if old else old), (HIDDEN if new else new)
     return old, new
-
-
-def _person(plan: Plan, actor: str | None) -> str:
-    if actor is None:
-        return ""
-    person = plan.people.get(actor)
-    return person.name if person else actor

@@ -90,7 +90,12 @@ class EvidenceRefused(Refusal):
 
 
 class EvidenceNotFound(Refusal, LookupError):
-    pass
+    """No file with this id; `unit` is the unit whose record it was when only the file is missing (its
+    page may learn that), None when there is no record at all."""
+
+    def __init__(self, message: str, unit: str | None = None) -> None:
+        self.unit = unit
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class Completed:
 
 @dataclass(frozen=True)
 class Download:
+    unit_id: str
+    """The unit that handed the file in: whose page may download it (the route guards with it)."""
     path: Path
     file_name: str
     content_type: str
@@ -349,19 +356,15 @@ def path_of(evidence_dir: Path, evidence_id: int) -> Path:
     return evidence_dir / f"{int(evidence_id):010d}"
 
 
-def unit_of(engine: Engine, evidence_id: int) -> str | None:
-    """The unit that handed the file in (whose page may download it), or None for an unknown id."""
-    with engine.connect() as connection:
-        row = evidence_store.one(connection, evidence_id)
-    return None if row is None else str(row["unit_id"])
-
-
 def download(engine: Engine, evidence_dir: Path, evidence_id: int) -> Download:
-    """The file of `evidence_id`, with the type its bytes were checked to be (else octet-stream)."""
+    """The file of `evidence_id` and the unit it belongs to, with the type its bytes were checked to be
+    (else octet-stream); read once, nothing opened: the caller guards with `unit_id` before sending it."""
     with engine.connect() as connection:
         row = evidence_store.one(connection, evidence_id)
-    path = path_of(evidence_dir, evidence_id)
-    if row is None or not path.is_file():
+    if row is None:
         raise EvidenceNotFound(f"no evidence file {evidence_id}")
+    path = path_of(evidence_dir, evidence_id)
+    if not path.is_file():
+        raise EvidenceNotFound(f"evidence file {evidence_id} is missing from its folder", str(row["unit_id"]))
     content_type = row["content_type"] if row["content_type"] in SERVED_TYPES else OCTET
-    return Download(path, label_of(row["file_name"]), content_type, path.stat().st_size)
+    return Download(str(row["unit_id"]), path, label_of(row["file_name"]), content_type, path.stat().st_size)

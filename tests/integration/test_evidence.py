@@ -52,7 +52,7 @@ def test_a_task_and_its_file_are_written_together(imported, tmp_path: Path) -> N
     found = evidence.download(engine, folder, done.evidence_id)
     assert (found.file_name, found.content_type) == ("附表6.pdf", "application/pdf")
     assert found.path.read_bytes() == PDF
-    assert evidence.unit_of(engine, done.evidence_id) == "dept_a"
+    assert found.unit_id == "dept_a"
     last = history(engine, "audit/dept_a")[-1]
     assert (last["actor"], last["source"], last["note"]) == ("c_a", "web", "已交")
 
@@ -82,9 +82,15 @@ def test_the_cli_keeps_its_source_and_refusals_stay_value_errors(imported) -> No
 def test_pending_requests_and_no_decision_on_ones_own(imported) -> None:
     engine, plan, _ = imported
     staff_id = "000001"
+    name = teachers.show(engine, staff_id)["name"]
+    with pytest.raises(corrections.NotReported) as refused:  # one call says whose record and where it is
+        corrections.request(engine, plan, "dept_a", staff_id, {"name": "张三丰"}, T0, actor="c_a")
+    assert (refused.value.name, refused.value.state) == (name, "pending")
     for event in ("issue_account", "start", "submit", "review", "confirm", "report"):
         teachers.fire(engine, plan, staff_id, event, T0)
-    corrections.request(engine, plan, "dept_a", staff_id, {"name": "张三丰"}, T0, actor="c_a", note="错字")
+    requested = corrections.request(engine, plan, "dept_a", staff_id, {"name": "张三丰"}, T0, actor="c_a",
+                                    note="错字")
+    assert (requested.name, requested.happened.event) == (name, "request_correction")
     (pending,) = corrections.pending(engine, plan)
     assert (pending.staff_id, pending.unit_id, pending.requested_by, pending.note) == (
         staff_id, "dept_a", "c_a", "错字"

@@ -293,3 +293,24 @@ def test_a_sign_in_links_text_is_shown_neither_on_the_page_nor_by_the_command(we
     shown = _cli(web_env, "outbox", "show", str(link_id))
     assert shown.exit_code == 0 and "token=" not in shown.stdout and "is not shown" in shown.stdout
     assert "token=" not in web_env.sign_in("cheng_xing").get(f"/outbox/{link_id}").text
+
+
+def test_a_moment_reads_the_same_on_every_page(web_env: WebEnv) -> None:
+    from datetime import UTC, datetime
+
+    from cuiban.web.responses import moment
+
+    tz = web_env.plan.timezone
+    assert moment(datetime(2016, 12, 16, 2, tzinfo=UTC), tz) == "2016-12-16 10:00"
+    assert moment("2016-12-16T10:00:00+08:00", tz) == moment("2016-12-16T02:00:00+00:00", tz)
+    assert moment("2016-12-16T02:00:00+00:00", tz) == "2016-12-16 10:00"
+    assert moment(None, tz) == moment("", tz) == ""
+    with web_env.engine.connect() as connection:
+        created = connection.execute(text("SELECT created_at FROM outbox WHERE id = 182")).scalar_one()
+        query = text("SELECT state_changed_at FROM teacher WHERE staff_id = '000101'")
+        changed = connection.execute(query).scalar_one()
+    client = web_env.sign_in("cheng_xing")
+    stamp = moment(datetime.fromisoformat(str(created)).replace(tzinfo=UTC), tz)
+    assert f"<td>{stamp}</td>" in client.get("/outbox/182").text
+    since = moment(datetime.fromisoformat(str(changed)).replace(tzinfo=UTC), tz)
+    assert since in client.get("/teachers/000101").text

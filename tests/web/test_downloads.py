@@ -102,3 +102,38 @@ def test_without_libreoffice_a_pdf_is_refused_in_words(web_env: WebEnv, monkeypa
     assert "Traceback" not in answer.text
     page = client.get("/reports").text
     assert "format=pdf" not in page and "未安装 LibreOffice" in page
+
+
+def test_every_download_is_an_attachment_whose_plain_name_cannot_break_its_header() -> None:
+    from cuiban.web.responses import attachment, download_headers
+
+    hostile = '附表6 "x";\r\nSet-Cookie: a=b%41.xlsx'
+    value = attachment(hostile)
+    plain = value.split('filename="', 1)[1].split('"; filename*=', 1)[0]
+    assert not set(plain) & set('"\\;%\r\n') and plain.isascii() and plain.endswith(".xlsx")
+    assert unquote(value.split("filename*=UTF-8''", 1)[1]) == hostile
+    assert attachment("附表6.xlsx", "dept-audit.xlsx").startswith('attachment; filename="dept-audit.xlsx";')
+    headers = download_headers("a.pdf")
+    assert headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in headers["Content-Security-Policy"]
+
+
+def test_reports_and_evidence_come_with_the_same_download_headers(web_env: WebEnv) -> None:
+    client = web_env.sign_in("c_basics")
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    files = {"evidence": ('签字 "终版";v2.pdf', pdf, "application/pdf")}
+    web_env.post("/units/basics/tasks/dept_audit_report/done", {"note": ""}, files=files,
+                 form_page="/units/basics")
+    with web_env.engine.connect() as connection:
+        evidence_id = connection.execute(text("SELECT max(id) FROM evidence")).scalar_one()
+    answers = (
+        client.get(f"/evidence/{evidence_id}"),
+        client.get("/reports/dept-audit", params={"unit": "basics"}),
+    )
+    for answer in answers:
+        assert answer.status_code == 200
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "default-src 'none'; sandbox"
+        plain = answer.headers["content-disposition"].split('filename="', 1)[1].split('"; filename*=', 1)[0]
+        assert '"' not in plain and ";" not in plain
+    assert _filename(answers[0]).startswith("签字 ") and _filename(answers[0]).endswith(";v2.pdf")
+    assert answers[1].headers["content-disposition"].startswith('attachment; filename="dept-audit.xlsx";')

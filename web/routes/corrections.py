@@ -22,8 +22,8 @@ from starlette.responses import Response
 from cuiban.notifications.labels import state_label
 from cuiban.services import corrections as service
 from cuiban.services.teachers import NotFound, OwnRequest
-from cuiban.web import pages
-from cuiban.web.routes.units import known_unit, shown_at
+from cuiban.web import pages, responses
+from cuiban.web.routes.units import known_unit
 from cuiban.workflow.access import Action, decide
 from cuiban.workflow.machines import IllegalEvent
 
@@ -164,16 +164,13 @@ def request_correction(
     unit_page, here = f"/units/{quote(unit_id, safe='')}", _form_path(unit_id, staff_id)
     now = pages.now_of(request)
     try:
-        service.request(ctx.engine, ctx.plan, unit_id, staff_id, values, now, actor=me, note=note)
+        requested = service.request(ctx.engine, ctx.plan, unit_id, staff_id, values, now, actor=me, note=note)
     except NotFound:
         return _back(request, unit_page, "corr_unknown_teacher", staff_id=staff_id)
-    except IllegalEvent as refused:
-        record = service.record(ctx.engine, unit_id, staff_id)
-        message = pages.translate(
-            request, "corr_not_reported", staff_id=staff_id, name=record.name,
-            state=state_label(pages.language(request), refused.state),
-        )
-        return pages.back(request, unit_page, message)
+    except service.NotReported as refused:
+        state = state_label(pages.language(request), refused.state)
+        return _back(request, unit_page, "corr_not_reported", staff_id=staff_id, name=refused.name,
+                     state=state)
     except service.NothingToCorrect:
         return _back(request, here, "corr_nothing")
     except service.BadValue as refused:
@@ -181,8 +178,7 @@ def request_correction(
         return _back(request, here, "corr_bad_value", field=field, why=str(refused))
     except ValueError as refused:  # Refusals, the log's order: their own sentence
         return _back(request, here, "corr_refused", why=str(refused))
-    record = service.record(ctx.engine, unit_id, staff_id)
-    return _back(request, unit_page, "corr_requested", staff_id=staff_id, name=record.name)
+    return _back(request, unit_page, "corr_requested", staff_id=staff_id, name=requested.name)
 
 
 @router.get("/corrections")
@@ -194,7 +190,8 @@ def corrections_page(request: Request) -> Response:
         "corrections.html",
         requests=service.pending(ctx.engine, ctx.plan),
         can_decide=decide(ctx.plan, me, Action.DECIDE_CORRECTION).allowed,
-        shown_at=shown_at(request),
+        shown_at=responses.shown_at(request),
+        person_name=lambda person: responses.person_name(ctx.plan, person),
         field_name=lambda field: pages.translate(request, f"corr_field_{field}"),
     )
 

@@ -9,14 +9,13 @@ inline; the only place a teacher's ID card or phone may appear is 附表5, where
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cuiban.services import report_downloads as downloads
-from cuiban.web import pages
+from cuiban.web import pages, responses
 from cuiban.workflow.access import Action
 
 router = APIRouter()
@@ -80,10 +79,5 @@ def download(request: Request, subject: str, unit: str = "", fmt: Format = "xlsx
     except downloads.NoPdf:
         return pages.page(request, "error.html", status=503, title=pages.translate(request, "refused"),
                           message=pages.translate(request, "rp_no_pdf"))
-    return Response(made.content, media_type=made.content_type,
-                    headers={"Content-Disposition": attachment(made.filename, f"{subject}.{fmt}")})
-
-
-def attachment(filename: str, fallback: str) -> str:
-    """A download, never shown inline: the name in UTF-8 (RFC 6266/5987), and a plain one for old clients."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    headers = responses.download_headers(made.filename, f"{subject}.{fmt}")
+    return Response(made.content, media_type=made.content_type, headers=headers)

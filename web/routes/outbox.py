@@ -17,8 +17,7 @@ from starlette.responses import Response
 
 from cuiban.services import outbox_admin
 from cuiban.services.rejection import Refusal
-from cuiban.web import pages
-from cuiban.web.responses import record_id
+from cuiban.web import pages, responses
 from cuiban.workflow.access import Action, decide
 
 router = APIRouter()
@@ -99,7 +98,7 @@ def listing(request: Request, status: str = "") -> Response:
 def message(request: Request, message_id: str) -> Response:
     person = pages.guard(request, Action.VIEW_ALL)
     ctx = pages.context_of(request)
-    number = record_id(message_id)
+    number = responses.record_id(message_id)
     if number is None:
         raise HTTPException(404)
     try:
@@ -126,7 +125,7 @@ def retry(
     ids = ids or []
     if not ids and not all_failed:
         return pages.back(request, here, pages.translate(request, "ob_nothing"))
-    numbers = [record_id(i) for i in ids]
+    numbers = [responses.record_id(i) for i in ids]
     if None in numbers:
         shown = next(i for i, n in zip(ids, numbers, strict=True) if n is None)
         return pages.back(request, here, pages.translate(request, "ob_no_such", id=shown[:40]))
@@ -141,14 +140,10 @@ def retry(
 
 def _shown(request: Request, message: dict[str, Any]) -> dict[str, Any]:
     """A message's summary with its kind and status in words and its times as people read them."""
+    tz = pages.context_of(request).plan.timezone
     return {
         **message,
-        "kind_label": _word(request, "ob_kind_", message["kind"]),
-        "status_label": _word(request, "ob_status_", message["status"]),
-        **{k: (message[k] or "")[:16].replace("T", " ") for k in outbox_admin.STAMPS},
+        "kind_label": responses.word(request, "ob_kind_", message["kind"]),
+        "status_label": responses.word(request, "ob_status_", message["status"]),
+        **{k: responses.moment(message[k], tz) for k in outbox_admin.STAMPS},
     }
-
-
-def _word(request: Request, prefix: str, key: str) -> str:
-    name = f"{prefix}{key}"
-    return pages.translate(request, name) if name in pages.WORDS else key

@@ -18,9 +18,8 @@ from starlette.responses import Response
 from cuiban.notifications.labels import state_label
 from cuiban.services import teacher_search as service
 from cuiban.services import teachers
-from cuiban.web import pages
+from cuiban.web import pages, responses
 from cuiban.workflow.access import Action
-from cuiban.workflow.clock import local_iso
 
 router = APIRouter()
 
@@ -130,7 +129,7 @@ def teacher(request: Request, staff_id: str) -> Response:
         "teacher.html",
         teacher=profile,
         label=_state_label(request),
-        since=_shown(local_iso(profile.state_changed_at, tz)),
+        since=responses.moment(profile.state_changed_at, tz),
         history=[_history_line(request, entry, tz) for entry in profile.history],
         hidden=service.HIDDEN,
     )
@@ -141,24 +140,11 @@ def _state_label(request: Request) -> Any:
     return lambda state: state_label(language, state) if state else ""
 
 
-def _shown(moment: str | None) -> str:
-    """ISO 8601 as people read it: 2016-12-16 10:00."""
-    return moment[:16].replace("T", " ") if moment else ""
-
-
-def _word(request: Request, prefix: str, key: str | None) -> str:
-    """The registered word for `prefix + key`, or the key itself when there is none."""
-    if not key:
-        return ""
-    name = f"{prefix}{key}"
-    return pages.translate(request, name) if name in pages.WORDS else key
-
-
 def _history_line(request: Request, entry: dict[str, Any], tz: str) -> dict[str, Any]:
     return {
         **entry,
-        "at": _shown(local_iso(entry["at"], tz)),
-        "event": _word(request, "hist_ev_", entry["event"]),
-        "source": _word(request, "hist_src_", entry["source"]),
-        "changes": [(_word(request, "tf_", name), pair) for name, pair in entry["changes"].items()],
+        "at": responses.moment(entry["at"], tz),
+        "event": responses.word(request, "hist_ev_", entry["event"]),
+        "source": responses.word(request, "hist_src_", entry["source"]),
+        "changes": [(responses.word(request, "tf_", name), pair) for name, pair in entry["changes"].items()],
     }

@@ -9,9 +9,7 @@ download (attachment, its checked type, nosniff, a sandbox policy), found by its
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
-import pendulum
 from fastapi import APIRouter, File, Form, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,8 +20,7 @@ from cuiban.services import department
 from cuiban.services import evidence as evidence_service
 from cuiban.services.rejection import Refusal
 from cuiban.services.tasks import AlreadyDone, DerivedTask, TaskNotFound
-from cuiban.web import pages
-from cuiban.web.responses import record_id
+from cuiban.web import pages, responses
 from cuiban.workflow.access import Action, decide
 
 router = APIRouter()
@@ -118,10 +115,6 @@ pages.words(
     }
 )
 
-CONTENT_SECURITY = "default-src 'none'; sandbox"
-"""For a download: should a browser ever render it, nothing in it runs and nothing loads."""
-
-
 def known_unit(request: Request, unit_id: str) -> None:
     """404 for a unit the plan does not have (once signed in: nobody learns anything before that)."""
     if unit_id in pages.context_of(request).plan.units:
@@ -129,24 +122,6 @@ def known_unit(request: Request, unit_id: str) -> None:
     if not pages.session_of(request).signed_in:
         raise pages.SignInNeeded(request.url.path)
     raise HTTPException(404)
-
-
-def shown_at(request: Request):  # type: ignore[no-untyped-def]
-    """A function for the templates: a moment as the plan's local date and time."""
-    tz = pages.context_of(request).plan.timezone
-
-    def shown(moment, fmt: str = "YYYY-MM-DD HH:mm") -> str:  # type: ignore[no-untyped-def]
-        return "" if moment is None else pendulum.instance(moment).in_timezone(tz).format(fmt)
-
-    return shown
-
-
-def person_name(request: Request, person: str | None) -> str:
-    """A person id as the plan names them (what the command line's --by said otherwise)."""
-    if not person:
-        return ""
-    found = pages.context_of(request).plan.people.get(person)
-    return found.name if found else person
 
 
 @router.get("/units/{unit_id}")
@@ -163,8 +138,8 @@ def unit_page(request: Request, unit_id: str) -> Response:
         can_act=decide(ctx.plan, me, Action.ACT_UNIT, unit_id).allowed,
         is_department=found.kind == "department",
         teacher_state=lambda state: state_label(language, state),
-        shown_at=shown_at(request),
-        person_name=lambda person: person_name(request, person),
+        shown_at=responses.shown_at(request),
+        person_name=lambda person: responses.person_name(ctx.plan, person),
         size_of=size_of,
     )
 
@@ -214,34 +189,25 @@ def mark_done(
 
 @router.get("/evidence/{evidence_id}")
 def evidence_file(request: Request, evidence_id: str) -> Response:
-    """An evidence file, by id, to the people who may see its unit: always a download."""
-    number = record_id(evidence_id)
+    """An evidence file, by id, to the people who may see its unit: always a download. The record is read
+    once, and nothing of it leaves before the guard of its unit."""
     ctx = pages.context_of(request)
-    unit = evidence_service.unit_of(ctx.engine, number) if number is not None else None
-    if unit is None:
-        pages.guard(request, Action.VIEW_ALL)  # an unknown id: 403 (logged) unless one may see every unit
+    number = responses.record_id(evidence_id)
+    found, unit = None, None
+    if number is not None:
+        try:
+            found = evidence_service.download(ctx.engine, ctx.evidence_dir, number)
+            unit = found.unit_id
+        except evidence_service.EvidenceNotFound as missing:
+            unit = missing.unit
+    if unit is None:  # an unknown id: 403 (logged) unless one may see every unit
+        pages.guard(request, Action.VIEW_ALL)
+    else:
+        pages.guard(request, Action.VIEW_UNIT, unit)
+    if found is None:
         raise HTTPException(404)
-    pages.guard(request, Action.VIEW_UNIT, unit)
-    try:
-        found = evidence_service.download(ctx.engine, ctx.evidence_dir, number)  # type: ignore[arg-type]
-    except evidence_service.EvidenceNotFound:
-        raise HTTPException(404) from None
-    return FileResponse(
-        found.path,
-        media_type=found.content_type,
-        headers={
-            "Content-Disposition": attachment(found.file_name),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": CONTENT_SECURITY,
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
-def attachment(name: str) -> str:
-    """Content-Disposition for a download (RFC 6266): an ASCII fallback, and the name in UTF-8 (RFC 5987)."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;%' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    headers = responses.download_headers(found.file_name)
+    return FileResponse(found.path, media_type=found.content_type, headers=headers)
 
 
 def size_of(size: int) -> str:
