@@ -69,11 +69,16 @@ def roster_rows(changed: bool = False) -> list[list[str]]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def sensitive_plan(tmp_path_factory):
-    path = tmp_path_factory.mktemp("plan") / "plan.yaml"
+def load_sensitive_plan(folder: Path):  # type: ignore[no-untyped-def]
+    """(plan, calendar) of plan_text(), written into `folder`."""
+    path = folder / "plan.yaml"
     path.write_text(plan_text(), encoding="utf-8")
     return load_plan(path)
+
+
+@pytest.fixture(scope="module")
+def sensitive_plan(tmp_path_factory):
+    return load_sensitive_plan(tmp_path_factory.mktemp("plan"))
 
 
 def build_campaign(engine: Engine, plan, calendar, folder: Path, *, sensitive_changes: bool = True) -> None:

@@ -1,0 +1,117 @@
+"""`purge` on both backends (acceptance 6): after it, no ID-card or mobile number anywhere in the database
+(every text column of every table scanned), reports still print; --dry-run and an early run change
+nothing; a second purge changes nothing and says so; log rows holding such values are reported."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+from sqlalchemy import String, column, inspect, select, table
+
+from cuiban.models.tables import Teacher, TransitionLog
+from cuiban.services import purge as purge_service
+from cuiban.services.rejection import Refusal
+from cuiban.services.report_request import ReportRequest, make_reports
+from tests.integration.test_log_export import (
+    ID_NUMBER,
+    MOBILE,
+    build_campaign,
+    load_sensitive_plan,
+    log_count,
+)
+
+LOG = TransitionLog.__table__
+TEACHER = Teacher.__table__
+KEPT_UNTIL = "2017-01-29T23:59:59+08:00"  # the minimal plan's campaign.end 2016-12-30 + 30 days
+AFTER = pendulum.datetime(2017, 2, 1, 9, 0, tz="Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def sensitive_plan(tmp_path_factory):
+    return load_sensitive_plan(tmp_path_factory.mktemp("plan"))
+
+
+def numbers_found(engine) -> set[tuple[str, str]]:
+    """(table, column) of every text column in the database holding an ID-card or mobile number."""
+    found = set()
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        for name in inspector.get_table_names():
+            for info in inspector.get_columns(name):
+                if not isinstance(info["type"], String):
+                    continue
+                values = connection.execute(select(column(info["name"])).select_from(table(name))).scalars()
+                if any(v and (ID_NUMBER.search(v) or MOBILE.search(v)) for v in values):
+                    found.add((name, info["name"]))
+    return found
+
+
+def lines(engine, plan, now, **options) -> list[str]:
+    return purge_service.lines(purge_service.purge(engine, plan, now, **options), plan.timezone)
+
+
+@pytest.fixture
+def clean_campaign(engine, sensitive_plan, tmp_path):
+    """No re-import changing those fields, a correction of a name: the log holds no such value."""
+    plan, calendar = sensitive_plan
+    build_campaign(engine, plan, calendar, tmp_path, sensitive_changes=False)
+    return engine, plan
+
+
+def test_purge_leaves_no_number_anywhere_and_reports_still_print(clean_campaign, tmp_path) -> None:
+    engine, plan = clean_campaign
+    assert numbers_found(engine) == {("teacher", "id_card"), ("teacher", "phone")}
+    before = log_count(engine)
+
+    dry = lines(engine, plan, AFTER, dry_run=True)
+    assert dry == [
+        f"cycle 2016: personal data kept until {KEPT_UNTIL} (campaign.end + retention)",
+        "dry run, nothing changed; would empty (teachers): "
+        "teacher.id_card: 6, teacher.phone: 6, teacher.email: 6",
+    ]
+    early = lines(engine, plan, pendulum.parse(KEPT_UNTIL))
+    assert early[1].startswith("not due yet: nothing purged")
+    assert log_count(engine) == before and len(numbers_found(engine)) == 2
+
+    done = lines(engine, plan, AFTER, actor="程协调")
+    assert done[1] == (
+        "emptied (teachers): teacher.id_card: 6, teacher.phone: 6, teacher.email: 6; "
+        "an audit entry was written to the log"
+    )
+    assert numbers_found(engine) == set()
+    with engine.connect() as connection:
+        shown = (TEACHER.c.staff_id, TEACHER.c.name, TEACHER.c.unit_id, TEACHER.c.email)
+        kept = connection.execute(select(*shown).order_by(TEACHER.c.id)).all()
+        audit = connection.execute(select(LOG).where(LOG.c.record_kind == "purge")).one()
+    assert kept[0] == ("000001", "教师一", "dept_a", None) and len(kept) == 6
+    assert (audit.actor, audit.event, audit.record_key, audit.source) == ("程协调", "purge", "2016", "cli")
+    assert '"teacher.phone": [6, 0]' in audit.data and log_count(engine) == before + 1
+
+    again = lines(engine, plan, AFTER.add(days=1))
+    assert again[1] == (
+        "nothing left to purge; nothing changed (purged at 2017-02-01T09:00:00+08:00 by 程协调)"
+    )
+    assert log_count(engine) == before + 1
+
+    for name in ("dept-audit", "teacher-sheet"):  # 附表6 and 附表5
+        folder = tmp_path / name
+        asked = ReportRequest(name, "xlsx", each=True, output=folder)
+        written = make_reports(engine, plan, asked, AFTER, None).written
+        assert len(written) == 2 and all(p.stat().st_size > 0 for p in written)
+
+
+def test_values_the_log_holds_are_reported_not_changed(engine, sensitive_plan, tmp_path) -> None:
+    """The log is append-only (migration 0006): a re-import's and a correction's old/new values stay
+    in it, and the purge says so rather than claiming a clean database."""
+    plan, calendar = sensitive_plan
+    build_campaign(engine, plan, calendar, tmp_path, sensitive_changes=True)
+    done = lines(engine, plan, AFTER)
+    assert done[2].startswith("left as they are: transition_log rows holding old/new values (")
+    assert "phone: 1" in done[2] and "email: 1" in done[2] and "id_card: " in done[2]
+    assert numbers_found(engine) == {("transition_log", "data")}
+
+
+def test_no_retention_in_the_plan_is_refused(engine, minimal_plan) -> None:
+    plan, _ = minimal_plan
+    with pytest.raises(Refusal, match="the plan sets no retention period, so nothing is purged"):
+        purge_service.purge(engine, plan, AFTER)
