@@ -1,4 +1,4 @@
-"""What the coordinator's pages look up: teachers by staff ID or name.
+"""What the coordinator's pages look up: teachers by staff ID or name, the correction requests they decide.
 
 Each query is bounded (a `limit`) and narrow (the columns a list shows), so a page costs the
 same at a million teachers as in the demo: a staff-ID prefix is a range on the unique index,
@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cuiban.models.tables import Teacher
+from cuiban.models.tables import Teacher, TransitionLog
 
 TEACHER = Teacher.__table__
+LOG = TransitionLog.__table__
 LISTED = (TEACHER.c.staff_id, TEACHER.c.name, TEACHER.c.unit_id, TEACHER.c.state)
 AFTER_ALL = "\U0010ffff"
 """The greatest code point: `q <= id < q + AFTER_ALL` holds exactly for the ids that start with q."""
@@ -49,3 +50,21 @@ def name_contains(connection: Connection, part: str, limit: int) -> list[dict[st
 def unit_of(connection: Connection, staff_id: str) -> str | None:
     """A teacher's unit, or None when no teacher has that staff ID."""
     return connection.execute(select(TEACHER.c.unit_id).where(TEACHER.c.staff_id == staff_id)).scalar()
+
+
+def latest_requests(connection: Connection, staff_ids: list[str]) -> dict[str, int]:
+    """Per teacher, the log entry id of their latest correction request (latest as the log orders
+    entries: by time, then id), found by the log's record index."""
+    latest: dict[str, int] = {}
+    for start in range(0, len(staff_ids), 1000):
+        query = (
+            select(LOG.c.record_key, LOG.c.id)
+            .where(
+                LOG.c.record_kind == "teacher",
+                LOG.c.record_key.in_(staff_ids[start : start + 1000]),
+                LOG.c.event == "request_correction",
+            )
+            .order_by(LOG.c.at, LOG.c.id)
+        )
+        latest.update({key: int(entry) for key, entry in connection.execute(query)})
+    return latest

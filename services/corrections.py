@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cuiban.models import log_store, teacher_store
+from cuiban.models import log_store, search_store, teacher_store
 from cuiban.services import teachers
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.cells import CellError
@@ -75,6 +75,8 @@ class Pending:
     unit: str
     requested_by: str | None
     """The requester's person id (or what the command line's --by said)."""
+    request_id: int
+    """The request's log entry: a decision names it, so it applies to this request and no later one."""
     at: datetime
     note: str | None
     changes: list[Change]
@@ -142,18 +144,24 @@ def decide(
     now: datetime,
     *,
     actor: str,
+    request_id: int,
     note: str | None = None,
 ) -> Happened:
-    """Approve (the new values apply, the old ones stay in the log) or reject a request; never one's
-    own (teachers.OwnRequest)."""
+    """Approve (the new values apply, the old ones stay in the log) or reject the request whose log entry
+    is `request_id` (the one the person looked at: teachers.ChangedRequest unless it is still the
+    latest waiting); never one's own (teachers.OwnRequest)."""
     event = "approve_correction" if approve else "reject_correction"
-    return teachers.fire(engine, plan, staff_id, event, now, actor=actor, note=note or None, source="web")
+    return teachers.fire(
+        engine, plan, staff_id, event, now,
+        actor=actor, note=note or None, source="web", request_id=request_id,
+    )
 
 
 def pending(engine: Engine, plan: Plan) -> list[Pending]:
     """Every request waiting for a decision, oldest first."""
     with engine.connect() as connection:
         rows = log_store.pending_corrections(connection, list(plan.units))
+        requests = search_store.latest_requests(connection, [row["staff_id"] for row in rows])
     return [
         Pending(
             row["staff_id"],
@@ -161,6 +169,7 @@ def pending(engine: Engine, plan: Plan) -> list[Pending]:
             row["unit_id"],
             plan.units[row["unit_id"]].name if row["unit_id"] in plan.units else row["unit_id"],
             row["actor"],
+            requests[row["staff_id"]],
             row["at"],
             row["note"],
             [Change(f, *_shown(f, pair)) for f, pair in (row["data"] or {}).items()],

@@ -31,6 +31,11 @@ class OwnRequest(Refusal):
     """Approving or rejecting one's own correction request: a second person decides."""
 
 
+class ChangedRequest(Refusal):
+    """A decision on a correction request that is no longer the teacher's latest: the person decided
+    on what they saw, which has since been decided and asked for again."""
+
+
 DECISIONS = ("approve_correction", "reject_correction")
 
 
@@ -63,6 +68,7 @@ def fire(
     changes: dict[str, Any] | None = None,
     source: str = "cli",
     unit: str | None = None,
+    request_id: int | None = None,
 ) -> Happened:
     """Apply one event to one record, or raise IllegalEvent / ValueError with nothing changed (also
     log_store.OutOfOrder: an event dated before the record's last log entry).
@@ -70,7 +76,9 @@ def fire(
     A correction is decided by someone other than the person who asked for it: approving or
     rejecting a request whose log entry names `actor` as its requester is refused (OwnRequest).
     `source` says where the event came from in the log ("cli", "web"); `unit`, when given, is the
-    unit the record must belong to (a department's page acts on its own teachers only)."""
+    unit the record must belong to (a department's page acts on its own teachers only).
+    `request_id`, when given with a decision, is the log entry of the request the person looked at:
+    unless it is still the latest one waiting, the decision is refused (ChangedRequest)."""
     if changes:
         unknown = sorted(set(changes) - set(CORRECTABLE))
         if unknown:
@@ -84,11 +92,8 @@ def fire(
         shown = partial(local_iso, tz=plan.timezone)
         log_store.refuse_before_last(connection, "teacher", staff_id, now, shown)
         request = _pending_request(connection, staff_id) if row["state"] == "correction_requested" else None
-        if event in DECISIONS and request is not None and actor is not None and request["actor"] == actor:
-            raise OwnRequest(
-                f"teacher {staff_id}: the correction was requested by {actor}, who may not also decide it; "
-                "another person approves or rejects it. Nothing was changed."
-            )
+        if event in DECISIONS and request is not None:
+            _check_decision(staff_id, request, actor, request_id)
         record = TeacherRecord(
             staff_id,
             row["state"],
@@ -109,6 +114,21 @@ def fire(
         )
         refresh_derived(connection, plan, now, source)
     return happened
+
+
+def _check_decision(
+    staff_id: str, request: dict[str, Any], actor: str | None, request_id: int | None
+) -> None:
+    """A decision is on the request the person looked at (when they name it), and not by its requester."""
+    if request_id is not None and request["id"] != request_id:
+        raise ChangedRequest(
+            f"teacher {staff_id}: the request changed since you opened the page; reload. Nothing was changed."
+        )
+    if actor is not None and request["actor"] == actor:
+        raise OwnRequest(
+            f"teacher {staff_id}: the correction was requested by {actor}, who may not also decide it; "
+            "another person approves or rejects it. Nothing was changed."
+        )
 
 
 def _pending_request(connection, staff_id: str) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]

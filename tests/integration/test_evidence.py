@@ -97,11 +97,20 @@ def test_pending_requests_and_no_decision_on_ones_own(imported) -> None:
     )
     assert [(c.field, c.new) for c in pending.changes] == [("name", "张三丰")]
     with pytest.raises(teachers.OwnRequest):
-        corrections.decide(engine, plan, staff_id, False, T0, actor="c_a")
+        corrections.decide(engine, plan, staff_id, False, T0, actor="c_a", request_id=pending.request_id)
     with pytest.raises(teachers.NotFound):
         corrections.request(engine, plan, "dept_b", staff_id, {"name": "x"}, T0, actor="h_b")
-    corrections.decide(engine, plan, staff_id, True, T0, actor="coord")
+    corrections.decide(engine, plan, staff_id, True, T0, actor="coord", request_id=pending.request_id)
     assert corrections.pending(engine, plan) == []
+    assert teachers.show(engine, staff_id)["name"] == "张三丰"
+
+    corrections.request(engine, plan, "dept_a", staff_id, {"name": "张三"}, T0, actor="c_a")
+    (again,) = corrections.pending(engine, plan)
+    assert again.request_id > pending.request_id
+    with pytest.raises(teachers.ChangedRequest):  # decided on the first request's page: refused
+        corrections.decide(engine, plan, staff_id, True, T0, actor="coord", request_id=pending.request_id)
+    assert teachers.show(engine, staff_id)["state"] == "correction_requested"
+    corrections.decide(engine, plan, staff_id, False, T0, actor="coord", request_id=again.request_id)
     assert teachers.show(engine, staff_id)["name"] == "张三丰"
 
 

@@ -6,6 +6,8 @@ through the teacher machine (review → confirm → report), an hour before the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import text
 
@@ -30,9 +32,20 @@ def _teacher(env: WebEnv, staff_id: str = STAFF_ID) -> dict:
     return dict(row._mapping)
 
 
-def _request(env: WebEnv, title: str = "副教授", note: str = "职称晋升") -> None:
-    answer = env.post(FORM, {"new_title": title, "new_name": "", "note": note}, form_page=FORM)
+def _request(env: WebEnv, title: str = "副教授", note: str = "职称晋升", client=None) -> None:  # type: ignore[no-untyped-def]
+    answer = env.post(FORM, {"new_title": title, "new_name": "", "note": note}, form_page=FORM, client=client)
     assert answer.status_code == 303 and answer.headers["location"] == "/units/news"
+
+
+def _shown_request(client) -> str:  # type: ignore[no-untyped-def]
+    """The log entry id of the request the corrections page shows (its approve and reject forms carry it)."""
+    (request_id,) = set(re.findall(r'name="request" value="(\d+)"', client.get("/corrections").text))
+    return request_id
+
+
+def _pending_id(env: WebEnv) -> int:
+    (pending,) = corrections.pending(env.engine, env.plan)
+    return pending.request_id
 
 
 def test_a_collector_requests_and_the_coordinator_approves(web_env: WebEnv) -> None:
@@ -50,7 +63,8 @@ def test_a_collector_requests_and_the_coordinator_approves(web_env: WebEnv) -> N
     coordinator = web_env.sign_in("cheng_xing", web_env.new_client())
     listed = coordinator.get("/corrections").text
     assert STAFF_ID in listed and "王晓燕" in listed and "副教授" in listed and "职称晋升" in listed
-    answer = web_env.post(f"/corrections/{STAFF_ID}/approve", {"note": "同意"}, client=coordinator,
+    decision = {"note": "同意", "request": _shown_request(coordinator)}
+    answer = web_env.post(f"/corrections/{STAFF_ID}/approve", decision, client=coordinator,
                           form_page="/corrections")
     assert answer.status_code == 303 and answer.headers["location"] == "/corrections"
     assert "已批准" in coordinator.get("/corrections").text
@@ -70,8 +84,8 @@ def test_a_rejected_request_changes_nothing(web_env: WebEnv) -> None:
     web_env.sign_in("c_news")
     _request(web_env)
     coordinator = web_env.sign_in("chen_lan", web_env.new_client())
-    web_env.post(f"/corrections/{STAFF_ID}/reject", {"note": "证明不足"}, client=coordinator,
-                 form_page="/corrections")
+    decision = {"note": "证明不足", "request": _shown_request(coordinator)}
+    web_env.post(f"/corrections/{STAFF_ID}/reject", decision, client=coordinator, form_page="/corrections")
     assert "已驳回" in coordinator.get("/corrections").text
     row = _teacher(web_env)
     assert (row["state"], row["title"]) == ("reported", old)
@@ -86,7 +100,8 @@ def test_nobody_decides_their_own_request(web_env: WebEnv) -> None:
     page = client.get("/corrections").text
     assert "本人提交" in page and f'action="/corrections/{STAFF_ID}/approve"' not in page
     for decision in ("approve", "reject"):
-        web_env.post(f"/corrections/{STAFF_ID}/{decision}", {}, form_page="/corrections")
+        web_env.post(f"/corrections/{STAFF_ID}/{decision}", {"request": str(_pending_id(web_env))},
+                     form_page="/corrections")
         assert "不能审批自己提交的更正申请" in client.get("/corrections").text
     assert _teacher(web_env)["state"] == "correction_requested"
 
@@ -95,12 +110,15 @@ def test_the_service_refuses_ones_own_decision(web_env: WebEnv) -> None:
     _reported(web_env)
     corrections.request(web_env.engine, web_env.plan, "news", STAFF_ID, {"title": "教授"}, NOW,
                         actor="c_news", note="晋升")
+    request_id = _pending_id(web_env)
     for approve in (True, False):
         with pytest.raises(teachers.OwnRequest, match="may not also decide it"):
-            corrections.decide(web_env.engine, web_env.plan, STAFF_ID, approve, NOW, actor="c_news")
+            corrections.decide(web_env.engine, web_env.plan, STAFF_ID, approve, NOW, actor="c_news",
+                               request_id=request_id)
     with pytest.raises(teachers.OwnRequest):
         teachers.fire(web_env.engine, web_env.plan, STAFF_ID, "approve_correction", NOW, actor="c_news")
-    corrections.decide(web_env.engine, web_env.plan, STAFF_ID, True, NOW, actor="cheng_xing")
+    corrections.decide(web_env.engine, web_env.plan, STAFF_ID, True, NOW, actor="cheng_xing",
+                       request_id=request_id)
     assert _teacher(web_env)["title"] == "教授"
 
 
@@ -135,3 +153,38 @@ def test_the_unit_page_sends_a_staff_id_to_its_form(web_env: WebEnv) -> None:
     answer = client.get(f"/units/news/correction?staff_id={STAFF_ID}")
     assert answer.status_code == 303 and answer.headers["location"] == FORM
     assert web_env.sign_in("li_jinyun", web_env.new_client()).get(FORM).status_code == 403
+
+
+def test_a_decision_applies_to_the_request_the_page_showed_and_no_later_one(web_env: WebEnv) -> None:
+    """Request, open the page (its id), reject; request again with other values; approving with the old
+    id is refused and changes nothing, the reloaded page's id approves the new values."""
+    _reported(web_env)
+    old_title = _teacher(web_env)["title"]
+    collector = web_env.sign_in("c_news")
+    _request(web_env, title="副教授", client=collector)
+    coordinator = web_env.sign_in("cheng_xing", web_env.new_client())
+    seen = _shown_request(coordinator)
+    rejected = web_env.post(f"/corrections/{STAFF_ID}/reject", {"request": seen}, client=coordinator,
+                            form_page="/corrections")
+    assert rejected.status_code == 303 and "已驳回" in coordinator.get("/corrections").text
+    _request(web_env, title="教授", client=collector)
+    stale = web_env.post(f"/corrections/{STAFF_ID}/approve", {"request": seen}, client=coordinator,
+                         form_page="/corrections")
+    assert stale.status_code == 303 and stale.headers["location"] == "/corrections"
+    page = coordinator.get("/corrections").text
+    assert "在您打开页面之后有了变化" in page and "未作任何更改" in page
+    row = _teacher(web_env)
+    assert (row["state"], row["title"]) == ("correction_requested", old_title)
+    with pytest.raises(teachers.ChangedRequest, match="the request changed since you opened the page; rel"):
+        corrections.decide(web_env.engine, web_env.plan, STAFF_ID, True, NOW, actor="cheng_xing",
+                           request_id=int(seen))
+    for missing in ({}, {"request": "x"}, {"request": "9" * 30}):  # a form without its request: refused too
+        web_env.post(f"/corrections/{STAFF_ID}/approve", missing, client=coordinator,
+                     form_page="/corrections")
+        assert "在您打开页面之后有了变化" in coordinator.get("/corrections").text
+    assert _teacher(web_env)["state"] == "correction_requested"
+    fresh = _shown_request(coordinator)
+    assert fresh != seen
+    web_env.post(f"/corrections/{STAFF_ID}/approve", {"request": fresh}, client=coordinator,
+                 form_page="/corrections")
+    assert (_teacher(web_env)["state"], _teacher(web_env)["title"]) == ("reported", "教授")

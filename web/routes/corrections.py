@@ -5,7 +5,9 @@
   the request form and the request (services.corrections.request → the teacher machine);
 - GET /corrections (VIEW_ALL): the requests waiting for a decision, old → new values;
 - POST /corrections/{staff_id}/approve and /reject (DECIDE_CORRECTION): never one's own request
-  (the service refuses it, so the rule holds for the command line's callers too).
+  (the service refuses it, so the rule holds for the command line's callers too), and only on
+  the request the page showed: the form carries its log entry id, and the service refuses the
+  decision when a newer request has taken its place.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from starlette.responses import Response
 
 from cuiban.notifications.labels import state_label
 from cuiban.services import corrections as service
-from cuiban.services.teachers import NotFound, OwnRequest
+from cuiban.services.teachers import ChangedRequest, NotFound, OwnRequest
 from cuiban.web import pages, responses
 from cuiban.web.routes.units import known_unit
 from cuiban.workflow.access import Action, decide
@@ -98,6 +100,12 @@ pages.words(
             "不能审批自己提交的更正申请（{staff_id}），请由其他有审批权限的人办理。未作任何更改。",
             "You may not decide your own correction request ({staff_id}); someone else with the right to "
             "decide must. Nothing was changed.",
+        ),
+        "corr_changed": (
+            "{staff_id} 的更正申请在您打开页面之后有了变化（已被处理并重新提交），"
+            "请刷新页面，看清后再审批。未作任何更改。",
+            "The correction request for {staff_id} changed since you opened the page (it was decided and "
+            "asked for again); reload the page and decide on what it says now. Nothing was changed.",
         ),
         "corr_not_pending": (
             "{staff_id} 没有等待审批的更正申请（可能已被他人处理）。",
@@ -206,8 +214,14 @@ def decide_correction(
     ctx = pages.context_of(request)
     note = str(form.get("note") or "").strip()[:2000]
     approve = decision == "approve"
+    looked_at = responses.record_id(str(form.get("request") or ""))
+    if looked_at is None:  # a form without the request it was about: from no page of ours, or an old one
+        return _back(request, "/corrections", "corr_changed", staff_id=staff_id[:64])
     try:
-        service.decide(ctx.engine, ctx.plan, staff_id, approve, pages.now_of(request), actor=me, note=note)
+        service.decide(ctx.engine, ctx.plan, staff_id, approve, pages.now_of(request),
+                       actor=me, request_id=looked_at, note=note)
+    except ChangedRequest:
+        return _back(request, "/corrections", "corr_changed", staff_id=staff_id)
     except OwnRequest:
         return _back(request, "/corrections", "corr_own_refused", staff_id=staff_id)
     except (IllegalEvent, NotFound):
