@@ -23,7 +23,7 @@ from cuiban.workflow.plan.timeline import timeline
 
 @click.group()
 def plan() -> None:
-    """Check, show and roll the plan (default config/plan.yaml or $CUIBAN_PLAN)."""
+    """Check, show, roll and diff plans (default config/plan.yaml or $CUIBAN_PLAN)."""
 
 
 def _checked(path: str, warnings: bool = False) -> LoadedPlan:

@@ -118,43 +118,52 @@ def forecast(
     """The messages the tick would queue from `start` to `until` (inclusive), in time order;
     `situation` is advanced to `until` as the ticks would leave it."""
     planned: list[Planned] = []
-    for moment in moments(plan, calendar, situation.tasks.values(), start, until):
-        planned += tick(plan, calendar, situation, moment, digest_due)
+    for moment, tasks_due in moments(plan, calendar, situation.tasks.values(), start, until).items():
+        planned += tick(plan, calendar, situation, moment, digest_due, tasks_due)
     return planned
 
 
 def moments(
     plan: Plan, calendar: WorkingCalendar, tasks: Iterable[TaskState], start: datetime, until: datetime
-) -> list[pendulum.DateTime]:
-    """Every moment from `start` to `until` at which a tick can decide something new: `start`
-    itself (the next tick), each reminder slot and escalation moment, each day's digest time."""
+) -> dict[pendulum.DateTime, bool]:
+    """Every moment from `start` to `until` at which a tick can decide something new, in time order,
+    and whether a task's can come then: `start` itself (the next tick), each reminder slot and
+    escalation moment (True); each day's digest time (False unless it is one of those). Between
+    them a tick finds nothing new: every slot and level is decided at its own moment."""
     tz = plan.timezone
     last = pendulum.instance(until).in_timezone(tz).date()
-    found = {pendulum.instance(start)}
-    day = pendulum.instance(start).in_timezone(tz).date()
-    while day <= last:
-        found.add(at_local(day, plan.digest.at, tz))
-        day += timedelta(days=1)
+    for_tasks = {pendulum.instance(start)}
     for task in tasks:
         if task.due is None or task.milestone_id not in plan.milestones:
             continue
         policy = plan.reminder_policy(task.milestone_id)
         due_day = pendulum.instance(task.due).in_timezone(tz).date()
         opens = opens_at(plan, task.milestone_id, task.occurrence)
-        found.update(s.at for s in reminder_slots(policy, due_day, opens, calendar, tz, last))
+        for_tasks.update(s.at for s in reminder_slots(policy, due_day, opens, calendar, tz, last))
         ladder = plan.escalation_ladder(task.milestone_id)
-        found.update(escalation_moments(ladder, due_day, policy, calendar, tz))
-    return sorted(m for m in found if start <= m <= until)
+        for_tasks.update(escalation_moments(ladder, due_day, policy, calendar, tz))
+    found = dict.fromkeys(for_tasks, True)
+    day = pendulum.instance(start).in_timezone(tz).date()
+    while day <= last:
+        found.setdefault(at_local(day, plan.digest.at, tz), False)
+        day += timedelta(days=1)
+    return {m: found[m] for m in sorted(found) if start <= m <= until}
 
 
 def tick(
-    plan: Plan, calendar: WorkingCalendar, situation: Situation, now: datetime, digest_due: DigestDue
+    plan: Plan,
+    calendar: WorkingCalendar,
+    situation: Situation,
+    now: datetime,
+    digest_due: DigestDue,
+    tasks_due: bool = True,
 ) -> list[Planned]:
-    """What one tick at `now` queues, `situation` updated as the tick leaves the database."""
+    """What one tick at `now` queues, `situation` updated as the tick leaves the database; with
+    `tasks_due` False only the digest is looked at (no task's slot or level can come then)."""
     timetable = Timetable(plan, calendar, now, situation.seen_until)
     situation.seen_until = max(situation.seen_until or now, now)
     planned: list[Planned] = []
-    for key, task in situation.tasks.items():
+    for key, task in situation.tasks.items() if tasks_due else ():
         if task.milestone_id not in plan.milestones or task.state in FINISHED:
             continue
         decided = decide(task, timetable, situation.reminded.get(key))
