@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 
 from cuiban.models.bulk import bound, placeholder
+from cuiban.models.cycle_store import CYCLE, in_cycle
 from cuiban.models.tables import DeliveryPause, Outbox, OutboxAttachment
 
 OUTBOX = Outbox.__table__
@@ -52,17 +53,22 @@ COLUMNS = (
 )
 
 
-def existing_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
+def existing_keys(connection: Connection, keys: Sequence[str], cycle: int | None = None) -> set[str]:
+    """Which of `keys` are queued already in `cycle` (None: the current one)."""
     found: set[str] = set()
+    mine = in_cycle(OUTBOX.c.cycle, cycle)
     for start in range(0, len(keys), 1000):
         chunk = list(keys[start : start + 1000])
-        found.update(connection.execute(select(OUTBOX.c.key).where(OUTBOX.c.key.in_(chunk))).scalars())
+        query = select(OUTBOX.c.key).where(OUTBOX.c.key.in_(chunk), mine)
+        found.update(connection.execute(query).scalars())
     return found
 
 
-def keys_since(connection: Connection, since: datetime) -> set[str]:
-    """Keys of messages decided since `since`: what a tick need not decide again."""
-    return set(connection.execute(select(OUTBOX.c.key).where(OUTBOX.c.created_at >= since)).scalars())
+def keys_since(connection: Connection, since: datetime, cycle: int | None = None) -> set[str]:
+    """Keys of messages of `cycle` (None: the current one) decided since `since`: what a tick need not
+    decide again."""
+    query = select(OUTBOX.c.key).where(OUTBOX.c.created_at >= since, in_cycle(OUTBOX.c.cycle, cycle))
+    return set(connection.execute(query).scalars())
 
 
 def new_message_id(domain: str) -> str:
@@ -70,11 +76,19 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}.cuiban@{domain}>"
 
 
-def reminded(connection: Connection, since: datetime) -> dict[str, tuple[datetime, datetime]]:
-    """Per task, the newest reminder slot sent and when the last reminder was decided (since `since`)."""
+def reminded(
+    connection: Connection, since: datetime, cycle: int | None = None
+) -> dict[str, tuple[datetime, datetime]]:
+    """Per task of `cycle` (None: the current one), the newest reminder slot sent and when the last
+    reminder was decided (since `since`)."""
     query = (
         select(OUTBOX.c.task_key, func.max(OUTBOX.c.due_at), func.max(OUTBOX.c.created_at))
-        .where(OUTBOX.c.kind == "reminder", OUTBOX.c.created_at >= since, OUTBOX.c.due_at.is_not(None))
+        .where(
+            OUTBOX.c.kind == "reminder",
+            OUTBOX.c.created_at >= since,
+            OUTBOX.c.due_at.is_not(None),
+            in_cycle(OUTBOX.c.cycle, cycle),
+        )
         .group_by(OUTBOX.c.task_key)
     )
     utc = OUTBOX.c.due_at.type
@@ -93,15 +107,25 @@ def _moment(value: Any) -> datetime:
 
 
 def queue(
-    connection: Connection, messages: Sequence[dict[str, Any]], now: datetime, domain: str = "cuiban.local"
+    connection: Connection,
+    messages: Sequence[dict[str, Any]],
+    now: datetime,
+    domain: str = "cuiban.local",
+    cycle: int | None = None,
 ) -> int:
-    """Insert messages whose key is new; the number inserted.
+    """Insert messages whose key is new in `cycle` (None: the current one); the number inserted.
 
     A message may come already failed (`status: failed` with `last_error`: its template
     could not be rendered); it is kept, so the digest can say so, and never sent.
     """
     if not messages:
         return 0
+    if cycle is None:
+        cycle = connection.execute(select(func.max(CYCLE.c.cycle))).scalar()
+    if cycle is None:  # no cycle yet: a NULL never conflicts, so the keys already there are left out here
+        messages = _new_without_cycle(connection, messages)
+        if not messages:
+            return 0
     stamp = bound(connection, OUTBOX.c.created_at, now)
     mark = placeholder(connection)
 
@@ -110,6 +134,7 @@ def queue(
 
     rows = [
         (
+            cycle,
             m["key"],
             m["kind"],
             m.get("task_key"),
@@ -133,21 +158,22 @@ def queue(
         for m in messages
     ]
     before = count(connection)
-    known = existing_keys(connection, [m["key"] for m in messages if m.get("attachments")])
+    known = existing_keys(connection, [m["key"] for m in messages if m.get("attachments")], cycle)
+    columns = ("cycle", *COLUMNS)
     connection.exec_driver_sql(
-        f"INSERT INTO outbox ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))}) "
-        "ON CONFLICT (key) DO NOTHING",
+        f"INSERT INTO outbox ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+        "ON CONFLICT (cycle, key) DO NOTHING",
         rows,
     )
     # Each key's files once (a key repeated in one call is one row), every file with every
     # column: executemany takes its columns from the first dict, so a missing `content_id`
     # there would blank it for all the others.
-    columns = dict.fromkeys(c.name for c in ATTACHMENT.columns if c.name != "id")
+    blank = dict.fromkeys(c.name for c in ATTACHMENT.columns if c.name != "id")
     first: dict[str, dict[str, Any]] = {}
     for m in messages:
         first.setdefault(m["key"], m)
     files = [
-        {**columns, **a, "outbox_key": key}
+        {**blank, **a, "outbox_key": key}
         for key, m in first.items()
         if key not in known
         for a in m.get("attachments", ())
@@ -155,6 +181,16 @@ def queue(
     if files:
         connection.execute(ATTACHMENT.insert(), files)
     return count(connection) - before
+
+
+def _new_without_cycle(connection: Connection, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages whose key is not queued yet (the first of a key repeated here)."""
+    known = existing_keys(connection, [m["key"] for m in messages])
+    fresh: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        if m["key"] not in known:
+            fresh.setdefault(m["key"], m)
+    return list(fresh.values())
 
 
 def attachments(connection: Connection, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
@@ -338,8 +374,22 @@ def mark(connection: Connection, outbox_id: int, **values: Any) -> None:
     connection.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
 
 
-def rows(connection: Connection, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-    query = select(OUTBOX).order_by(OUTBOX.c.id)
+def last_id(connection: Connection) -> int:
+    """The newest message's id (0 in an empty outbox): what was queued later is newer."""
+    return int(connection.execute(select(func.coalesce(func.max(OUTBOX.c.id), 0))).scalar_one())
+
+
+def rows_after(connection: Connection, after: int) -> list[dict[str, Any]]:
+    """Every message queued after id `after`, whatever its cycle, oldest first."""
+    query = select(OUTBOX).where(OUTBOX.c.id > after).order_by(OUTBOX.c.id)
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def rows(
+    connection: Connection, status: str | None = None, kind: str | None = None, cycle: int | None = None
+) -> list[dict[str, Any]]:
+    """The messages of `cycle` (None: the current one), of one status and kind when given, oldest first."""
+    query = select(OUTBOX).where(in_cycle(OUTBOX.c.cycle, cycle)).order_by(OUTBOX.c.id)
     if status:
         query = query.where(OUTBOX.c.status == status)
     if kind:
@@ -406,10 +456,14 @@ def one(connection: Connection, message_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def latest_digest_before(connection: Connection, slot: str) -> dict[str, Any] | None:
+def latest_digest_before(
+    connection: Connection, slot: str, cycle: int | None = None
+) -> dict[str, Any] | None:
+    """The figures of the last digest of `cycle` (None: the current one) before `slot`: a new cycle's
+    first digest has none to compare with."""
     query = (
         select(OUTBOX.c.data)
-        .where(OUTBOX.c.kind == "digest", OUTBOX.c.slot < slot)
+        .where(OUTBOX.c.kind == "digest", OUTBOX.c.slot < slot, in_cycle(OUTBOX.c.cycle, cycle))
         .order_by(OUTBOX.c.slot.desc(), OUTBOX.c.id.desc())
         .limit(1)
     )
@@ -417,15 +471,21 @@ def latest_digest_before(connection: Connection, slot: str) -> dict[str, Any] | 
     return json.loads(data) if data else None
 
 
-def failed_since(connection: Connection, since: datetime) -> list[dict[str, Any]]:
-    """Messages that failed since `since` (by when they failed, however long ago they were queued)."""
+def failed_since(connection: Connection, since: datetime, cycle: int | None = None) -> list[dict[str, Any]]:
+    """Messages of `cycle` (None: the current one) that failed since `since` (by when they failed,
+    however long ago they were queued)."""
     query = (
-        select(OUTBOX).where(OUTBOX.c.status == "failed", OUTBOX.c.failed_at >= since).order_by(OUTBOX.c.id)
+        select(OUTBOX)
+        .where(OUTBOX.c.status == "failed", OUTBOX.c.failed_at >= since, in_cycle(OUTBOX.c.cycle, cycle))
+        .order_by(OUTBOX.c.id)
     )
     return [dict(r._mapping) for r in connection.execute(query)]
 
 
-def late_since(connection: Connection, since: datetime) -> int:
-    """How many messages went out late (after their slot by more than the tick interval) since `since`."""
-    query = select(func.count()).where(OUTBOX.c.late.is_(True), OUTBOX.c.sent_at >= since)
+def late_since(connection: Connection, since: datetime, cycle: int | None = None) -> int:
+    """How many messages of `cycle` (None: the current one) went out late (after their slot by more
+    than the tick interval) since `since`."""
+    query = select(func.count()).where(
+        OUTBOX.c.late.is_(True), OUTBOX.c.sent_at >= since, in_cycle(OUTBOX.c.cycle, cycle)
+    )
     return int(connection.execute(query).scalar_one())

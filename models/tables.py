@@ -56,8 +56,20 @@ class Teacher(SQLModel, table=True):
     __table_args__ = (Index("ix_teacher_unit_state", "unit_id", "state"),)
 
 
+class Cycle(SQLModel, table=True):
+    """A campaign year (the plan's `cycle`): the newest row is the current one; an older one is closed,
+    read-only and still reportable."""
+
+    cycle: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    title: str = Field(max_length=200)
+    started_at: datetime = Field(sa_column=_stamp())
+    closed_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+
+
 class Task(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    cycle: int | None = None
+    """The campaign the task belongs to; NULL only on rows from before cycles, until adopted."""
     milestone_id: str = Field(max_length=64)
     unit_id: str = Field(max_length=64)
     occurrence: str = Field(default="", max_length=10)
@@ -69,7 +81,9 @@ class Task(SQLModel, table=True):
     completed_by: str | None = Field(default=None, max_length=200)
     updated_at: datetime = Field(sa_column=_stamp())
 
-    __table_args__ = (UniqueConstraint("milestone_id", "unit_id", "occurrence"),)
+    __table_args__ = (
+        UniqueConstraint("cycle", "milestone_id", "unit_id", "occurrence", name="uq_task_cycle_key"),
+    )
 
     @property
     def key(self) -> str:
@@ -101,12 +115,14 @@ class TransitionLog(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """Every message decided by a tick, rendered, with its delivery state.
 
-    `key` (kind, milestone/task, unit, recipient, slot) is unique: deciding the same
+    `key` (kind, milestone/task, unit, recipient, slot) is unique in its cycle: deciding the same
     message twice inserts nothing, so nothing is sent twice.
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=400, unique=True)
+    cycle: int | None = None
+    """The campaign whose tick queued it (NULL: before cycles until adopted, or a sign-in link)."""
+    key: str = Field(max_length=400)
     kind: str = Field(max_length=16)
     task_key: str | None = Field(default=None, max_length=200)
     unit_id: str | None = Field(default=None, max_length=64)
@@ -139,7 +155,10 @@ class Outbox(SQLModel, table=True):
     failed_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
     late: bool = False
 
-    __table_args__ = (Index("ix_outbox_send_order", "status", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_send_order", "status", "priority", "id"),
+        UniqueConstraint("cycle", "key", name="uq_outbox_cycle_key"),
+    )
 
 
 class DeliveryPause(SQLModel, table=True):
@@ -192,6 +211,8 @@ class SyncExport(SQLModel, table=True):
     __tablename__ = "sync_export"
 
     id: int | None = Field(default=None, primary_key=True)
+    cycle: int | None = None
+    """The campaign the export was applied in: the newest-export check is per cycle."""
     file_name: str = Field(max_length=400)
     as_of: datetime = Field(sa_column=_stamp())
     as_of_from: str = Field(max_length=16)

@@ -13,6 +13,7 @@ import pendulum
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cuiban.models import log_store
+from cuiban.models.cycle_store import in_cycle
 from cuiban.models.tables import Task
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import Plan
@@ -23,10 +24,14 @@ TASK = Task.__table__
 
 
 def rows(
-    connection: Connection, unit: str | None = None, milestones: Iterable[str] | None = None
+    connection: Connection,
+    unit: str | None = None,
+    milestones: Iterable[str] | None = None,
+    cycle: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every task (of `unit`, of `milestones` when given), in creation order."""
-    query = select(TASK).order_by(TASK.c.id)
+    """Every task of `cycle` (None: the current one) (of `unit`, of `milestones` when given), in
+    creation order."""
+    query = select(TASK).where(in_cycle(TASK.c.cycle, cycle)).order_by(TASK.c.id)
     if unit is not None:
         query = query.where(TASK.c.unit_id == unit)
     if milestones is not None:
@@ -37,7 +42,7 @@ def rows(
 def completion_dates(connection: Connection, plan: Plan) -> dict[str, Any]:
     """The local date each milestone was completed, for milestones whose every task is finished."""
     by_milestone: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(connection):
+    for row in rows(connection, cycle=plan.cycle):
         by_milestone.setdefault(row["milestone_id"], []).append(row)
     done = {}
     for mid, tasks in by_milestone.items():
@@ -48,11 +53,14 @@ def completion_dates(connection: Connection, plan: Plan) -> dict[str, Any]:
 
 
 def ensure(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime) -> None:
-    """Create the plan's missing tasks and keep due times in step with the plan; idempotent."""
-    existing = {(r["milestone_id"], r["unit_id"], r["occurrence"]): r for r in rows(connection)}
+    """Create the plan's missing tasks (in the plan's cycle) and keep due times in step with the plan;
+    idempotent."""
+    loaded = rows(connection, cycle=plan.cycle)
+    existing = {(r["milestone_id"], r["unit_id"], r["occurrence"]): r for r in loaded}
     specs = task_specs(plan, calendar, completion_dates(connection, plan))
     new = [
         {
+            "cycle": plan.cycle,
             "milestone_id": s.milestone_id,
             "unit_id": s.unit_id,
             "occurrence": s.occurrence,
@@ -72,9 +80,15 @@ def ensure(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: d
             connection.execute(update(TASK).where(TASK.c.id == row["id"]).values(due_at=spec.due))
 
 
-def find(connection: Connection, milestone: str, unit: str, occurrence: str = "") -> dict[str, Any] | None:
+def find(
+    connection: Connection, milestone: str, unit: str, occurrence: str = "", cycle: int | None = None
+) -> dict[str, Any] | None:
+    """One task of `cycle` (None: the current one)."""
     query = select(TASK).where(
-        TASK.c.milestone_id == milestone, TASK.c.unit_id == unit, TASK.c.occurrence == occurrence
+        TASK.c.milestone_id == milestone,
+        TASK.c.unit_id == unit,
+        TASK.c.occurrence == occurrence,
+        in_cycle(TASK.c.cycle, cycle),
     )
     row = connection.execute(query).first()
     return dict(row._mapping) if row else None
@@ -95,9 +109,12 @@ def state_of(row: Mapping[str, Any]) -> TaskState:
     )
 
 
-def states(connection: Connection, milestones: Iterable[str] | None = None) -> list[TaskState]:
-    """Every task (of `milestones` when given), in creation order, as the domain reads it."""
-    return [state_of(row) for row in rows(connection, milestones=milestones)]
+def states(
+    connection: Connection, milestones: Iterable[str] | None = None, cycle: int | None = None
+) -> list[TaskState]:
+    """Every task of `cycle` (None: the current one; of `milestones` when given), in creation order,
+    as the domain reads it."""
+    return [state_of(row) for row in rows(connection, milestones=milestones, cycle=cycle)]
 
 
 def save(
@@ -154,11 +171,12 @@ def save_many(
     log_store.append(connection, log)
 
 
-
-def open_with_due(connection: Connection) -> list[dict[str, Any]]:
-    """The tasks not finished that have a due time (what a digest lists): only the columns it shows,
-    the finished ones left in the database."""
+def open_with_due(connection: Connection, cycle: int | None = None) -> list[dict[str, Any]]:
+    """The tasks of `cycle` (None: the current one) not finished that have a due time (what a digest
+    lists): only the columns it shows, the finished ones left in the database."""
     columns = [TASK.c[name] for name in ("milestone_id", "unit_id", "occurrence", "state", "due_at",
                                          "escalation_level")]
-    query = select(*columns).where(TASK.c.state.not_in(sorted(FINISHED)), TASK.c.due_at.is_not(None))
+    query = select(*columns).where(
+        TASK.c.state.not_in(sorted(FINISHED)), TASK.c.due_at.is_not(None), in_cycle(TASK.c.cycle, cycle)
+    )
     return [dict(r._mapping) for r in connection.execute(query.order_by(TASK.c.id))]

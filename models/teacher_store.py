@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
 from cuiban.models.bulk import placeholder
+from cuiban.models.cycle_store import in_cycle
 from cuiban.models.tables import SyncExport, Teacher
 from cuiban.models.utc import UTCDateTime
 
@@ -185,9 +186,15 @@ def log_staged_step(
     return log_store.append_selected(connection, select_sql, params)
 
 
-def newest_export(connection: Connection) -> dict[str, Any] | None:
-    """The applied status export with the latest as-of time (the last applied among equals)."""
-    query = select(EXPORT).order_by(EXPORT.c.as_of.desc(), EXPORT.c.id.desc()).limit(1)
+def newest_export(connection: Connection, cycle: int | None = None) -> dict[str, Any] | None:
+    """The status export applied in `cycle` (None: the current one) with the latest as-of time (the
+    last applied among equals): last year's exports do not hold this year's back."""
+    query = (
+        select(EXPORT)
+        .where(in_cycle(EXPORT.c.cycle, cycle))
+        .order_by(EXPORT.c.as_of.desc(), EXPORT.c.id.desc())
+        .limit(1)
+    )
     row = connection.execute(query).first()
     return dict(row._mapping) if row else None
 
@@ -201,9 +208,11 @@ def record_export(
     rows: int,
     actor: str | None,
     forced: bool,
+    cycle: int | None = None,
 ) -> None:
     connection.execute(
         EXPORT.insert().values(
+            cycle=cycle,
             file_name=file_name,
             as_of=as_of,
             as_of_from=as_of_from,

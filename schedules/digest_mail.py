@@ -47,7 +47,8 @@ def digests(
         return []
     today = due_at.date()
     recipients = resolve(plan, [*plan.digest.to, *plan.digest.cc], None)
-    if not recipients or outbox_store.existing_keys(connection, [_digest_key(recipients[0], today)]):
+    first_key = _digest_key(recipients[0], today) if recipients else ""
+    if not recipients or outbox_store.existing_keys(connection, [first_key], plan.cycle):
         return []
     data = digest_data(connection, plan, calendar, now)
     chart = _progress_chart(connection, plan, now)

@@ -12,6 +12,7 @@ tasks); what a message says is `task_notice`, how it is rendered `task_mail` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -63,20 +64,27 @@ def run_tick(
     now: datetime,
     message_domain: str = "cuiban.local",
     links: Links = NO_LINKS,
+    check: Callable[[Connection], Any] | None = None,
 ) -> TickReport:
-    """`links`: where the web pages are, for the link each message carries (none by default)."""
+    """`links`: where the web pages are, for the link each message carries (none by default);
+    `check(connection)`: called first in the tick's transaction (the service's refusal of a plan
+    that is not the database's current cycle). Everything the tick reads and writes is the plan's
+    cycle's: last year's tasks and messages are neither counted nor sent again."""
     report = TickReport()
     since = now - timedelta(days=KEY_WINDOW_DAYS)
+    cycle = plan.cycle
     with transaction(engine) as connection:
         locks.hold(connection, "cuiban.tick")  # a second tick waits, then finds nothing new
+        if check is not None:
+            check(connection)
         task_store.ensure(connection, plan, calendar, now)
         refresh_derived(connection, plan, now, "tick")
-        timetable = Timetable(plan, calendar, now, tick_marks.seen_until(connection))
-        tick_marks.saw(connection, now)
+        timetable = Timetable(plan, calendar, now, tick_marks.seen_until(connection, cycle))
+        tick_marks.saw(connection, now, cycle)
         messages = _task_messages(connection, timetable, renderer, links, report, since)
-        _queue(connection, report, messages, now, message_domain)  # first: the digest lists failures
+        _queue(connection, report, messages, now, message_domain, cycle)  # first: the digest lists failures
         daily = digests(connection, plan, calendar, renderer, now, links)
-        _queue(connection, report, daily, now, message_domain)
+        _queue(connection, report, daily, now, message_domain, cycle)
     return report
 
 
@@ -90,14 +98,15 @@ def _task_messages(
 ) -> list[dict[str, Any]]:
     """Every unfinished task decided, its changes saved, its messages rendered (in task order)."""
     plan, now = timetable.plan, timetable.now
-    known = outbox_store.keys_since(connection, since)
+    known = outbox_store.keys_since(connection, since, plan.cycle)
     counts = teacher_store.unit_state_counts(connection)  # one scan per tick
     reminded: dict[str, Reminded] = {}
     if timetable.reminding:
-        reminded = {key: Reminded(*when) for key, when in outbox_store.reminded(connection, since).items()}
+        sent = outbox_store.reminded(connection, since, plan.cycle)
+        reminded = {key: Reminded(*when) for key, when in sent.items()}
     changed: list[tuple[TaskState, UnitTask]] = []
     messages: list[dict[str, Any]] = []
-    for task in task_store.states(connection):
+    for task in task_store.states(connection, cycle=plan.cycle):
         if task.milestone_id not in plan.milestones or task.state in FINISHED:
             continue
         decided = decide(task, timetable, reminded.get(task.key))
@@ -120,12 +129,17 @@ def _fired(decided: TaskTick, now: datetime) -> UnitTask:
 
 
 def _queue(
-    connection: Connection, report: TickReport, messages: list[dict[str, Any]], now: datetime, domain: str
+    connection: Connection,
+    report: TickReport,
+    messages: list[dict[str, Any]],
+    now: datetime,
+    domain: str,
+    cycle: int,
 ) -> None:
-    """Queue the messages whose key is new (the last of any repeated key), counting them."""
-    known = outbox_store.existing_keys(connection, [m["key"] for m in messages])
+    """Queue the messages whose key is new in the cycle (the last of any repeated key), counting them."""
+    known = outbox_store.existing_keys(connection, [m["key"] for m in messages], cycle)
     fresh = list({m["key"]: m for m in messages if m["key"] not in known}.values())
     for message in fresh:
         report.queued[message["kind"]] += 1
         report.template_failures += message.get("status") == "failed"
-    outbox_store.queue(connection, fresh, now, domain)
+    outbox_store.queue(connection, fresh, now, domain, cycle)

@@ -142,10 +142,11 @@ def day_line(row: DayRow) -> str:
     )
 
 
-def outbox_lines(engine: Engine, folder: Path) -> list[str]:
-    """What a replay sent: a blank line, each kind with its count and first message, the total."""
+def outbox_lines(engine: Engine, folder: Path, after: int = 0) -> list[str]:
+    """What a replay sent (the messages after outbox id `after`: those queued before it are not its):
+    a blank line, each kind with its count and first message, the total."""
     with engine.connect() as connection:
-        rows = outbox_store.rows(connection)
+        rows = outbox_store.rows_after(connection, after)
     kinds: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         kinds.setdefault(row["kind"], []).append(row)
@@ -158,5 +159,6 @@ def outbox_lines(engine: Engine, folder: Path) -> list[str]:
 
 def _behind(engine: Engine, plan: Plan) -> int:
     with engine.connect() as connection:
-        units = {row["unit_id"] for row in task_store.rows(connection) if row["state"] == "overdue"}
+        rows = task_store.rows(connection, cycle=plan.cycle)
+        units = {row["unit_id"] for row in rows if row["state"] == "overdue"}
     return len(units & set(plan.departments()))

@@ -27,6 +27,7 @@ from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import gc_paused, transaction
 from cuiban.schedules.completion import refresh_derived
 from cuiban.services.background import in_background
+from cuiban.services.cycles import writable
 from cuiban.services.rejection import FileRejected, Refusal
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
@@ -94,6 +95,7 @@ def import_roster(
             for part in range(PARTS)
         ]
         connection = stack.enter_context(transaction(engine, dry_run))
+        writable(connection, plan, now)  # the plan's cycle, or refused
         reference_store.copy_from_plan(connection, plan)
         first = teacher_store.count(connection) == 0
         writing = _Writing(source_name or path.name, actor, first, _filled_columns(plan))

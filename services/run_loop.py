@@ -21,7 +21,9 @@ from cuiban.models import lease_store
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import Transport
 from cuiban.schedules.service import Clock, build
+from cuiban.services.cycles import check_writable
 from cuiban.services.holders import holder_is_dead, holder_name
+from cuiban.services.rejection import Refusal
 from cuiban.services.tick_and_send import Delivery, TickAndSendReport, tick_and_send
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.links import NO_LINKS, Links
@@ -52,6 +54,7 @@ def run_service(
     """Tick every `every` seconds (and at the plan's times of day) until stopped; with `start`, on a
     campaign's clock from that moment, `speed` campaign seconds a real second; `links` for the mail."""
     clock = Clock(start, speed)
+    check_writable(engine, plan, clock.now())  # a plan of another cycle is refused before it starts
     holder = holder_name(token=False)
     ttl = timedelta(seconds=max(2 * every, 120))
     busy = lease_store.acquire(engine, LEASE, holder, pendulum.now("UTC"), ttl, holder_is_dead)
@@ -66,9 +69,14 @@ def run_service(
                 scheduler.shutdown(wait=False)
                 return
             now = clock.now()
-            done = tick_and_send(
-                engine, plan, calendar, renderer, transport, now, delivery=delivery, links=links
-            )
+            try:
+                done = tick_and_send(
+                    engine, plan, calendar, renderer, transport, now, delivery=delivery, links=links
+                )
+            except Refusal as refused:  # a new cycle was started meanwhile: this plan is last year's
+                warn(f"{refused}; stopping.")
+                scheduler.shutdown(wait=False)
+                return
             on_tick(now, done)
 
     scheduler = build(plan, job, timedelta(seconds=every), clock)

@@ -12,18 +12,20 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import FileTransport
+from cuiban.services.cycles import sent_so_far, start_on_copy
 from cuiban.services.rejection import Refusal
 from cuiban.services.replay import HEADER, day_line, outbox_lines, progress_by_day, read_done, replay
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.reminders import at_local
 
 DONE_COLUMNS = ("date", "milestone", "unit")
 
@@ -74,6 +76,10 @@ def simulate(
     folder = asked.keep or Path(tempfile.mkdtemp(prefix="cuiban-simulate-"))
     folder.mkdir(parents=True, exist_ok=True)
     engine = open_copy(f"sqlite:///{copy_of(url, folder)}")
+    started = start_on_copy(engine, plan, at_local(asked.first, time(0, 0), plan.timezone))
+    if started is not None:
+        say(started)
+    before = sent_so_far(engine)  # what the copy had queued already is not this simulation's
     say(HEADER)
     done = read_done(asked.done_file) if asked.done_file else []
     transport = FileTransport(folder / "outbox")
@@ -81,7 +87,7 @@ def simulate(
         engine, plan, calendar, renderer, transport, asked.first, asked.last, by_day, done,
         on_day=lambda row: say(day_line(row)), links=links,
     )
-    for line in outbox_lines(engine, folder / "outbox"):
+    for line in outbox_lines(engine, folder / "outbox", before):
         say(line)
     engine.dispose()
     if asked.keep is None:

@@ -26,6 +26,7 @@ from cuiban.intake.tables import UnreadableFile, read_rows
 from cuiban.models import task_store, teacher_store
 from cuiban.models.unit_of_work import gc_paused, transaction
 from cuiban.schedules.completion import refresh_derived
+from cuiban.services.cycles import writable
 from cuiban.services.rejection import FileRejected, Refusal
 from cuiban.workflow import cells
 from cuiban.workflow.calendar import WorkingCalendar
@@ -139,15 +140,17 @@ def sync_statuses(
     if not path.exists():
         raise UnreadableFile(f"{shown}: the file does not exist")
     stamp = export_as_of(path, as_of, plan.timezone, source_name)
-    with engine.connect() as connection:  # refused before a million rows are read
-        _stale(shown, stamp, teacher_store.newest_export(connection), plan.timezone, force)
+    with engine.connect() as connection:  # refused before a million rows are read (and not committed)
+        cycle = writable(connection, plan, now)
+        _stale(shown, stamp, teacher_store.newest_export(connection, cycle), plan.timezone, force)
     targets, rows = _read(plan, path, report, progress)
     label = source_name or path.name
     with transaction(engine, dry_run) as connection:
         # again inside the transaction: another sync may have been applied meanwhile
-        forced = _stale(shown, stamp, teacher_store.newest_export(connection), plan.timezone, force)
+        cycle = writable(connection, plan, now)
+        forced = _stale(shown, stamp, teacher_store.newest_export(connection, cycle), plan.timezone, force)
         teacher_store.record_export(
-            connection, label, stamp.moment, stamp.source, now, report.rows, actor, forced
+            connection, label, stamp.moment, stamp.source, now, report.rows, actor, forced, cycle
         )
         teacher_store.stage_targets(connection, ((sid, target, rows[sid]) for sid, target in targets.items()))
         unknown: list[tuple[int, str]] = []

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from cuiban.models import log_store, task_store
 from cuiban.models.unit_of_work import transaction
+from cuiban.services.cycles import is_current, writable
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import local_iso
@@ -52,8 +53,9 @@ def list_tasks(
     if unit is not None and unit not in plan.units:
         raise TaskNotFound(f"unknown unit {unit!r}; units: {', '.join(plan.units)}")
     with transaction(engine) as connection:
-        task_store.ensure(connection, plan, calendar, now)
-        rows = task_store.rows(connection, unit)
+        if is_current(connection, plan, now):  # an older cycle's tasks are only read
+            task_store.ensure(connection, plan, calendar, now)
+        rows = task_store.rows(connection, unit, cycle=plan.cycle)
     return [
         TaskLine(
             task_key(r["milestone_id"], r["unit_id"], r["occurrence"]),
@@ -100,8 +102,10 @@ def mark_done(
             f"{milestone} completes by itself when every teacher has reached {spec.teachers_at_least}"
         )
     with transaction(engine) as connection:
+        writable(connection, plan, now)
         task_store.ensure(connection, plan, calendar, now)
-        candidates = [t for t in task_store.states(connection, [milestone]) if t.unit_id == unit]
+        states = task_store.states(connection, [milestone], cycle=plan.cycle)
+        candidates = [t for t in states if t.unit_id == unit]
         if occurrence is not None:
             candidates = [t for t in candidates if t.occurrence == occurrence]
         open_ones = [t for t in candidates if t.state not in FINISHED]

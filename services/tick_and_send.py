@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,7 @@ from cuiban.models import lease_store
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import Transport
 from cuiban.schedules.tick import TickReport, run_tick
+from cuiban.services.cycles import writable
 from cuiban.services.dispatch import LATE_AFTER, DispatchReport, dispatch
 from cuiban.services.holders import holder_is_dead, holder_name, host_now
 from cuiban.workflow.calendar import WorkingCalendar
@@ -69,7 +71,16 @@ def tick_and_send(
     holder = holder_name()
     _take_tick_lease(engine, holder, on_wait, wait_limit)
     try:
-        report = run_tick(engine, plan, calendar, renderer, now, message_domain=transport.domain, links=links)
+        report = run_tick(
+            engine,
+            plan,
+            calendar,
+            renderer,
+            now,
+            message_domain=transport.domain,
+            links=links,
+            check=partial(writable, plan=plan, now=now),  # the plan's cycle, or refused
+        )
     finally:
         lease_store.release(engine, TICK_LEASE, holder)
     if not send:
