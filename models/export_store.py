@@ -8,7 +8,8 @@ the export can be filtered by unit without a second query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +54,7 @@ def pages(
     end: datetime | None = None,
     teacher_unit: str | None = None,
     size: int = 10_000,
-) -> Iterator[list[tuple[Any, ...]]]:
+) -> Iterator[Sequence[Sequence[Any]]]:
     """Log rows (COLUMNS) in id order, `size` at a time, from `start` to `end` (both included).
 
     `teacher_unit`: teachers' rows only of that unit (other records' rows all pass: a task's
@@ -73,11 +74,30 @@ def pages(
     if teacher_unit is not None:
         query = query.where(or_(LOG.c.record_kind != "teacher", TEACHER.c.unit_id == teacher_unit))
     after = 0
-    while after < top:
-        page = connection.execute(
-            query.where(LOG.c.id > after, LOG.c.id <= top).order_by(LOG.c.id).limit(size)
-        ).all()
-        if not page:
-            return
-        yield [tuple(row) for row in page]
-        after = page[-1][0]
+    with _small_page_cache(connection):
+        while after < top:
+            page = connection.execute(
+                query.where(LOG.c.id > after, LOG.c.id <= top).order_by(LOG.c.id).limit(size)
+            ).all()
+            if not page:
+                return
+            yield page
+            after = page[-1][0]
+
+
+CACHE_KIB = 2_048
+"""SQLite's page cache while exporting (its default size): a scan reads each page once, and the usual
+256 MiB cache (models.database) would only grow with the log's size."""
+
+
+@contextmanager
+def _small_page_cache(connection: Connection) -> Iterator[None]:
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    usual = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB:d}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(usual):d}")

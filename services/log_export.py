@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -135,15 +136,25 @@ class _Shape:
         self.zone = ZoneInfo(plan.timezone)
         self.units = frozenset(plan.units)
         self.unit = unit
+        self.shown: dict[datetime, str] = {}
+        """Each moment as shown, made once: an import or a sync writes thousands of rows at one time."""
 
-    def __call__(self, row: tuple[Any, ...]) -> dict[str, Any] | None:
+    def local(self, at: datetime) -> str:
+        shown = self.shown.get(at)
+        if shown is None:
+            if len(self.shown) > 10_000:
+                self.shown.clear()
+            shown = self.shown[at] = at.astimezone(self.zone).isoformat(timespec="seconds")
+        return shown
+
+    def __call__(self, row: Sequence[Any]) -> dict[str, Any] | None:
         (id_, at, actor, kind, key, teacher_unit, event, source_state, dest, source, note, data) = row
         unit = teacher_unit if kind == "teacher" else self._unit_of_key(key) if kind == "task" else None
         if self.unit is not None and unit != self.unit:
             return None
         return {
             "id": id_,
-            "at": at.astimezone(self.zone).isoformat(timespec="seconds"),
+            "at": self.local(at),
             "actor": actor,
             "record_kind": kind,
             "record_key": key,
