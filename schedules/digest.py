@@ -1,9 +1,16 @@
-"""The daily digest's figures, from the database at `now`: a stable JSON-able document.
+"""The daily digest's figures, from the database as of `now`: a stable JSON-able document.
 
 Per department the fields of 附表6 (教职工数, 完成数, 未完成数, 审核完成数, 审核未完成数)
 and their change since the previous digest; milestones due today and this week;
 overdue and escalated tasks; the units furthest behind; messages that could not be
 delivered. Documented in docs/notifications.md; keys are English and stable.
+
+As of `now`: when nothing was logged after `now` (the tick, the live dashboard) the tables are
+read as they are; for a past `now` (`digest --now 2016-12-16` on a later database) the teachers'
+and tasks' states come from the transition log (`models.as_of_store`), the failed and late
+messages are those of the day before `now`, and the change since yesterday compares with the
+previous digest's stored figures, as the tick did (they are never rewritten, so they are the
+figures of that digest's moment; none stored: no change shown, as then).
 """
 
 from __future__ import annotations
@@ -14,9 +21,10 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection
 
-from cuiban.models import outbox_store, task_store, teacher_store
+from cuiban.models import as_of_store, outbox_store, task_store, teacher_store
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.tasks import task_specs
 from cuiban.workflow.teacher_states import states_at_least
 
 BEHIND = 5
@@ -53,7 +61,11 @@ def digest_data(
     today = local.date()
     previous = outbox_store.latest_digest_before(connection, today.isoformat()) or {}
     before = {u["unit_id"]: u for u in previous.get("units", [])}
-    counts = teacher_store.unit_state_counts(connection)
+    current = as_of_store.is_current(connection, now)
+    if current:
+        counts = teacher_store.unit_state_counts(connection)
+    else:
+        counts = as_of_store.unit_state_counts_then(connection, now)
     filled_states, reviewed_states = set(states_at_least("submitted")), set(states_at_least("reviewed"))
     units = []
     for uid in plan.departments():
@@ -79,7 +91,16 @@ def digest_data(
     teachers = sum(u["teachers"] for u in units)
     filled = sum(u["filled"] for u in units)
     reviewed = sum(u["reviewed"] for u in units)
-    tasks = _task_lines(connection, plan, calendar, local)
+    since = local.subtract(days=1)
+    if current:
+        open_tasks = task_store.open_with_due(connection)
+        failed = outbox_store.failed_since(connection, since)
+        late = outbox_store.late_since(connection, since)
+    else:
+        open_tasks = _open_with_due_then(as_of_store.tasks_at(connection, now), plan, calendar)
+        failed = as_of_store.failed_between(connection, since, now)
+        late = as_of_store.late_between(connection, since, now)
+    tasks = _task_lines(open_tasks, plan, calendar, local)
     week_end = today + timedelta(days=6 - today.weekday())
     return {
         "date": today.isoformat(),
@@ -108,14 +129,34 @@ def digest_data(
                 "subject": m["subject"],
                 "error": m["last_error"] or "",
             }
-            for m in outbox_store.failed_since(connection, local.subtract(days=1))
+            for m in failed
         ],
-        "late_messages": outbox_store.late_since(connection, local.subtract(days=1)),
+        "late_messages": late,
     }
 
 
+def _open_with_due_then(tasks: list[dict[str, Any]], plan: Plan, calendar: WorkingCalendar) -> list[dict]:
+    """task_store.open_with_due as of a past moment, from the tasks then: the due times the tick had
+    then (a milestone due some days after another is due only once that one was complete by then)."""
+    by_milestone: dict[str, list[dict[str, Any]]] = {}
+    for task in tasks:
+        by_milestone.setdefault(task["milestone_id"], []).append(task)
+    completed = {
+        mid: pendulum.instance(max(t["finished_at"] for t in rows)).in_timezone(plan.timezone).date()
+        for mid, rows in by_milestone.items()
+        if all(t["finished_at"] for t in rows)
+    }
+    dues = {(s.milestone_id, s.unit_id, s.occurrence): s.due for s in task_specs(plan, calendar, completed)}
+    lines = []
+    for task in tasks:
+        due = dues.get((task["milestone_id"], task["unit_id"], task["occurrence"]), task["due_at"])
+        if due is not None and task["finished_at"] is None:
+            lines.append({**task, "due_at": due})
+    return lines
+
+
 def _task_lines(
-    connection: Connection, plan: Plan, calendar: WorkingCalendar, local: pendulum.DateTime
+    open_tasks: list[dict[str, Any]], plan: Plan, calendar: WorkingCalendar, local: pendulum.DateTime
 ) -> list[dict]:
     """The open tasks the digest lists (due today, due this week, overdue), by due date.
 
@@ -125,7 +166,7 @@ def _task_lines(
     dates: dict[Any, Any] = {}
     late: dict[Any, int] = {}
     lines = []
-    for row in task_store.open_with_due(connection):
+    for row in open_tasks:
         if row["milestone_id"] not in plan.milestones:
             continue
         due_date = dates.get(row["due_at"])

@@ -1,8 +1,11 @@
-"""The forms' figures, read from the database at a moment: one function per form.
+"""The forms' figures as of a moment: one function per form.
 
-The numbers are the database's now (the forms are snapshots, dated `now`); a stage's
-completion date comes from the transition log. Teacher phone numbers are read only
-for 附表5 and only when the plan maps the phone column.
+The forms say what was true at `now` (the 附表6 of 12-16 is what a department signs for 12-16):
+when nothing was logged after `now` the tables are read as they are; for a past `now` every
+teacher's state, membership and stage dates come from the transition log
+(`models.as_of_store`). A stage's completion date comes from the log either way. The teachers'
+own fields on 附表5 (name, title, …) are today's: the log keeps states and moves, not every field's
+history. Teacher phone numbers are read only for 附表5 and only when the plan maps the phone column.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from cuiban.models import report_store, teacher_store
+from cuiban.models import as_of_store, report_store, teacher_store
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.clock import local_date
 from cuiban.workflow.forms import (
@@ -27,6 +30,8 @@ from cuiban.workflow.forms import (
     month_label,
 )
 from cuiban.workflow.plan.schema import Plan
+
+OUT_OF_SCOPE = ("excluded", "left")
 
 
 class UnknownSubject(Refusal):
@@ -48,6 +53,30 @@ def _stage(
     return replace(result, completed_on=local_date(last, plan.timezone) if last else None)
 
 
+def _stage_then(
+    connection: Connection, plan: Plan, at: datetime, reached: frozenset[str], rows: list[dict] | None,
+    by_state: dict[str, int],
+) -> Stage:
+    """_stage as of a past `at`: `rows` are one unit's in-scope teachers then (None: the whole school,
+    no names)."""
+    total = sum(by_state.values())
+    done = sum(n for state, n in by_state.items() if state in reached)
+    names = [r["name"] for r in rows if r["state"] not in reached] if rows is not None else []
+    result = Stage(total, done, names)
+    if not result.complete:
+        return result
+    ids = [r["staff_id"] for r in rows if r["state"] in reached] if rows is not None else None
+    last = as_of_store.last_first_reached(connection, at, sorted(reached), ids)
+    return replace(result, completed_on=local_date(last, plan.timezone) if last else None)
+
+
+def _in_scope_then(connection: Connection, at: datetime, unit_id: str) -> list[dict]:
+    """A department's in-scope teachers at `at` (staff_id, name, state), by staff ID."""
+    return [
+        r for r in as_of_store.unit_teachers_at(connection, at, unit_id) if r["state"] not in OUT_OF_SCOPE
+    ]
+
+
 def departments(plan: Plan, unit: str | None) -> list[str]:
     """The department asked for (by id or name), or every department of the plan."""
     if unit is None:
@@ -64,39 +93,44 @@ def dept_audits(
 ) -> list[DeptAudit]:
     """附表6 for one department or every department, as of `now`."""
     audits = []
-    in_scope = teacher_store.unit_state_counts(connection)
+    current = as_of_store.is_current(connection, now)
+    in_scope = teacher_store.unit_state_counts(connection) if current else {}
     for uid in departments(plan, unit):
         auditor, phone = auditor_of(plan, uid)
-        by_state = in_scope.get(uid, {})
-        audits.append(
-            DeptAudit(
-                uid,
-                plan.units[uid].name,
-                auditor,
-                phone,
-                _stage(connection, plan, ENTERED, uid, by_state),
-                _stage(connection, plan, REVIEWED, uid, by_state),
-                local_date(now, plan.timezone),
-            )
-        )
+        if current:
+            by_state = in_scope.get(uid, {})
+            entry = _stage(connection, plan, ENTERED, uid, by_state)
+            review = _stage(connection, plan, REVIEWED, uid, by_state)
+        else:
+            rows = _in_scope_then(connection, now, uid)
+            by_state = dict(Counter(r["state"] for r in rows))
+            entry = _stage_then(connection, plan, now, ENTERED, rows, by_state)
+            review = _stage_then(connection, plan, now, REVIEWED, rows, by_state)
+        day = local_date(now, plan.timezone)
+        audits.append(DeptAudit(uid, plan.units[uid].name, auditor, phone, entry, review, day))
     return audits
 
 
 def monthly(connection: Connection, plan: Plan, now: datetime) -> MonthlyReport:
     """附表4 for the month of `now`, for the whole school."""
     filler = plan.people[plan.roles.coordinator]
+    current = as_of_store.is_current(connection, now)
+    if current:
+        counts = teacher_store.unit_state_counts(connection)
+    else:
+        counts = as_of_store.unit_state_counts_then(connection, now)
     school: Counter[str] = Counter()
-    for by_state in teacher_store.unit_state_counts(connection).values():
+    for by_state in counts.values():
         school.update(by_state)
     today = local_date(now, plan.timezone)
+    if current:
+        entry = _stage(connection, plan, ENTERED, None, school)
+        review = _stage(connection, plan, REVIEWED, None, school)
+    else:
+        entry = _stage_then(connection, plan, now, ENTERED, None, school)
+        review = _stage_then(connection, plan, now, REVIEWED, None, school)
     return MonthlyReport(
-        plan.institution,
-        month_label(today),
-        filler.name,
-        filler.office_phone or "",
-        today,
-        _stage(connection, plan, ENTERED, None, school),
-        _stage(connection, plan, REVIEWED, None, school),
+        plan.institution, month_label(today), filler.name, filler.office_phone or "", today, entry, review
     )
 
 
