@@ -196,3 +196,12 @@ def test_bad_window_refused_in_one_sentence(sensitive_plan, start, end, unit, sa
     plan, _ = sensitive_plan
     with pytest.raises(log_export.Refusal, match=re.escape(says)):
         log_export.window(plan, start, end, unit)
+
+
+def test_benchmark_runs_small(tmp_path: Path) -> None:
+    """bench.log_export at 2,000 teachers: every log row written, by the export and by its raw floor."""
+    from bench.log_export import built, one_size, report
+
+    figures = one_size(built(tmp_path, 2_000, 20), 20, tmp_path)
+    assert figures["export"].rows == figures["raw"].rows == figures["log rows"] >= 6_000
+    assert "rows written = SELECT COUNT(*) = " in report([figures], 20)
