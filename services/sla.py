@@ -29,9 +29,16 @@ TITLE = "SLA报表"
 class SlaRequest:
     fmt: str = "xlsx"
     output: Path | None = None
+    not_taken: tuple[str, ...] = ()
+    """Options of `cuiban report` given that the SLA report does not take (it is one file for the school)."""
 
     def check(self) -> SlaRequest:
-        """The request itself, or Refusal when the format is not one the SLA report has."""
+        """The request itself, or Refusal when its options are not ones the SLA report has."""
+        if self.not_taken:
+            raise Refusal(
+                f"the SLA report is one file for the whole school and takes no {', '.join(self.not_taken)}: "
+                "leave it out"
+            )
         if self.fmt not in FORMATS:
             raise Refusal(
                 f"the SLA report is written as xlsx or html, not {self.fmt}: use --format xlsx or html"
