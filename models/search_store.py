@@ -47,11 +47,6 @@ def name_contains(connection: Connection, part: str, limit: int) -> list[dict[st
     return _listed(connection.execute(query))
 
 
-def unit_of(connection: Connection, staff_id: str) -> str | None:
-    """A teacher's unit, or None when no teacher has that staff ID."""
-    return connection.execute(select(TEACHER.c.unit_id).where(TEACHER.c.staff_id == staff_id)).scalar()
-
-
 def latest_requests(connection: Connection, staff_ids: list[str]) -> dict[str, int]:
     """Per teacher, the log entry id of their latest correction request (latest as the log orders
     entries: by time, then id), found by the log's record index."""

@@ -53,13 +53,19 @@ def authorize(
             person_id=person,
             action=action.value,
             unit_id=unit,
-            method=request.method[:8],
-            path=request.path[:400],
-            client=request.client[:64],
+            method=_printable(request.method, 8),
+            path=_printable(request.path, 400),
+            client=_printable(request.client, 64),
             outcome="refused",
             why=decision.why[:200],
         )
     raise Forbidden(decision.why)
+
+
+def _printable(text: str, limit: int) -> str:
+    """What a request said, fit for a log column: control characters (a NUL, which PostgreSQL
+    refuses in text) shown as `?`, cut to the column's length."""
+    return "".join("?" if ord(c) < 32 or ord(c) == 127 else c for c in text)[:limit]
 
 
 def refusals(engine: Engine, limit: int = 100) -> list[dict]:

@@ -38,18 +38,16 @@ def search(engine: Engine, query: str, limit: int = LIMIT) -> Found:
         return Found([], False)
     with engine.connect() as connection:
         by_id = search_store.staff_id_prefix(connection, wanted, limit + 1)
-        by_name = search_store.name_contains(connection, wanted, limit + 1)
+        # A query of digits is a staff ID: no name holds digits, and a name scan that finds
+        # nothing reads every teacher (a million rows) before it can say so.
+        by_name = [] if wanted.isascii() and wanted.isdigit() else search_store.name_contains(
+            connection, wanted, limit + 1
+        )
     seen: dict[str, dict[str, Any]] = {}
     for row in (*by_id, *by_name):
         seen.setdefault(row["staff_id"], row)
     found = list(seen.values())
     return Found(found[:limit], len(found) > limit)
-
-
-def unit_of(engine: Engine, staff_id: str) -> str | None:
-    """The teacher's unit (to authorize the page before it is read), or None for an unknown staff ID."""
-    with engine.connect() as connection:
-        return search_store.unit_of(connection, staff_id)
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,12 @@ def test_the_limits_by_path() -> None:
     assert body_limit("/sign-in") == FORM_BODY == 64 * 1024
     assert body_limit("/uploads/roster") > 200 * 2**20 > body_limit("/units/news/tasks/x/done") > 10 * 2**20
     assert body_limit("/uploads/roster/../../x") == FORM_BODY
+
+
+def test_a_refusal_of_a_path_with_control_characters_is_logged_readably(web_env: WebEnv) -> None:
+    from cuiban.services.access import refusals
+
+    client = web_env.sign_in("c_news")
+    assert client.get("/units/basics%00x").status_code in (403, 404)
+    logged = [r["path"] for r in refusals(web_env.engine)]
+    assert all("\x00" not in path for path in logged)
