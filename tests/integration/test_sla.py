@@ -167,3 +167,76 @@ def test_cuiban_report_sla_writes_xlsx_and_html(demo: Path, tmp_path: Path) -> N
     assert page.startswith("<!DOCTYPE html>") and all(f"<td>{name}</td>" in page for name in names)
     refused = subprocess.run([*command, "--format", "docx"], env=env, capture_output=True, text=True)
     assert refused.returncode == 2 and "xlsx or html" in refused.stderr
+
+
+# ── the store on both backends: cycles kept apart, skipped states, an as-of moment ──
+
+
+def z(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+TEACHERS = [("A", "news"), ("B", "news"), ("C", "film"), ("D", "film")]
+TEACHER_LOG = [
+    ("A", "pending", "2016-11-28T00:00"), ("A", "account_issued", "2016-11-30T00:00"),
+    ("A", "submitted", "2016-12-03T00:00"), ("A", "reviewed", "2016-12-05T12:00"),
+    ("B", "account_issued", "2016-11-30T00:00"), ("B", "filling", "2016-12-01T00:00"),
+    ("B", "reviewed", "2016-12-07T00:00"),  # straight past submitted: submitted then too
+    ("C", "account_issued", "2016-11-30T00:00"), ("C", "submitted", "2016-12-10T00:00"),
+    ("C", "pending", "2017-11-01T00:00"), ("C", "account_issued", "2017-11-02T00:00"),
+    ("C", "submitted", "2017-11-03T00:00"),  # cycle 2017: not 2016's
+    ("D", "account_issued", "2016-11-30T00:00"), ("D", "pending", "2017-11-01T00:00"),
+    ("D", "submitted", "2017-11-05T00:00"),  # submitted in 2017 only: not measured in 2016
+]  # fmt: skip
+TASK_LOG = [
+    ("open", "2016-11-28T01:05"),
+    ("overdue", "2016-12-06T01:05"),
+    ("done_late", "2016-12-06T08:00"),
+    ("open", "2017-11-02T01:05"),
+    ("done", "2017-11-20T08:00"),  # the same key in cycle 2017
+]
+
+
+def _fill(engine) -> None:
+    from cuiban.models.tables import Cycle, Task, Teacher, TransitionLog
+
+    start = z("2016-11-28T00:00")
+    with engine.begin() as c:
+        c.execute(Cycle.__table__.insert(), [
+            {"cycle": 2016, "title": "2016", "started_at": start, "closed_at": z("2017-11-01T00:00")},
+            {"cycle": 2017, "title": "2017", "started_at": z("2017-11-01T00:00"), "closed_at": None},
+        ])  # fmt: skip
+        c.execute(Teacher.__table__.insert(), [
+            {"staff_id": s, "name": s, "unit_id": u, "state": "pending", "state_changed_at": start,
+             "updated_at": start} for s, u in TEACHERS
+        ])  # fmt: skip
+        c.execute(Task.__table__.insert(), [
+            {"cycle": cycle, "milestone_id": "dept_collector", "unit_id": "news", "occurrence": "",
+             "state": "open", "due_at": due, "updated_at": start}
+            for cycle, due in ((2016, z("2016-12-05T15:59:59")), (2017, z("2017-12-05T15:59:59")))
+        ])  # fmt: skip
+        entries = [("teacher", key, state, at) for key, state, at in TEACHER_LOG]
+        entries += [("task", "dept_collector/news", state, at) for state, at in TASK_LOG]
+        c.execute(TransitionLog.__table__.insert(), [
+            {"record_kind": kind, "record_key": key, "to_state": state, "event": "e", "source": "test",
+             "at": z(at)} for kind, key, state, at in entries
+        ])  # fmt: skip
+
+
+def test_the_store_keeps_cycles_apart_on_both_backends(engine, plan_calendar) -> None:
+    from cuiban.services.sla import sla_figures
+    from cuiban.workflow.sla import Span
+
+    _fill(engine)
+    plan, calendar = plan_calendar
+    result = sla_figures(engine, plan, calendar, pendulum.parse("2018-01-01T00:00+08:00"))
+    rows = {d.unit_id: d for d in result.departments}
+    news, film = rows["news"], rows["film"]
+    assert news.tasks.counts == {"on_time": 0, "late": 1, "overdue": 0, "pending": 0}
+    assert news.tasks.days_late == [1]
+    assert news.spans == (Span(2, 5.0, 3.5), Span(2, 1.2, 0.5))
+    assert film.spans == (Span(1, 10.0, 7.0), Span(0, None, None))
+    early = sla_figures(engine, plan, calendar, pendulum.parse("2016-12-06T12:00+08:00"))
+    news = next(d for d in early.departments if d.unit_id == "news")
+    assert news.tasks.counts["overdue"] == 1 and news.tasks.days_late == [1]
+    assert news.spans == (Span(1, 3.0, 2.0), Span(1, 2.5, 1.0))
