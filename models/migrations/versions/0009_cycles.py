@@ -56,16 +56,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Back to one cycle (refused by the old unique constraints if the database holds two)."""
+    task_unique, outbox_unique = _old_names()
     with op.batch_alter_table("sync_export") as batch:
         batch.drop_column("cycle")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_constraint("uq_outbox_cycle_key", type_="unique")
         batch.drop_column("cycle")
-        batch.create_unique_constraint("outbox_key_key", ["key"])
+        batch.create_unique_constraint(outbox_unique, ["key"])
     with op.batch_alter_table("task") as batch:
         batch.drop_constraint("uq_task_cycle_key", type_="unique")
         batch.drop_column("cycle")
-        batch.create_unique_constraint(
-            "task_milestone_id_unit_id_occurrence_key", ["milestone_id", "unit_id", "occurrence"]
-        )
+        batch.create_unique_constraint(task_unique, ["milestone_id", "unit_id", "occurrence"])
     op.drop_table("cycle")
