@@ -10,6 +10,7 @@ same on every page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
@@ -83,3 +84,21 @@ def word(request: Request, prefix: str, key: str | None) -> str:
         return ""
     name = f"{prefix}{key}"
     return pages.translate(request, name) if name in pages.WORDS else key
+
+
+PAGE_SIZE = 100
+"""Rows a long table shows at once (a province's 2,000 departments: 20 pages, each quick to draw)."""
+
+
+@dataclass(frozen=True)
+class Paged:
+    rows: list
+    page: int
+    pages: int
+
+
+def paged(rows: list, page: int, size: int = PAGE_SIZE) -> Paged:
+    """One page of `rows` (pages count from 1; a page past the end shows the last)."""
+    pages = max((len(rows) + size - 1) // size, 1)
+    page = min(max(page, 1), pages)
+    return Paged(rows[(page - 1) * size : page * size], page, pages)

@@ -7,13 +7,14 @@ speed of the digest's query and the chart follows.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cuiban.services import dashboard as service
 from cuiban.web import pages
 from cuiban.web.chart_svg import progress_svg
+from cuiban.web.responses import paged
 from cuiban.workflow.access import Action
 
 router = APIRouter()
@@ -110,16 +111,20 @@ pages.words(
         "tl_task_done_late": ("逾期完成", "done late"),
         "tl_no_tasks": ("尚无任务", "no tasks yet"),
         "tl_more": ("另有 {n} 项", "{n} more"),
+        "dash_page": ("第 {page} / {pages} 页", "page {page} of {pages}"),
+        "dash_previous": ("上一页", "previous"),
+        "dash_next": ("下一页", "next"),
     }
 )
 
 
 @router.get("/dashboard")
-def dashboard(request: Request) -> Response:
+def dashboard(request: Request, page: int = Query(1, ge=1, le=100_000)) -> Response:
+    """The digest live; the departments' table a hundred at a time (the totals are everyone's)."""
     pages.guard(request, Action.VIEW_ALL)
     ctx = pages.context_of(request)
     board = service.dashboard(ctx.engine, ctx.plan, ctx.calendar, pages.now_of(request))
-    return pages.page(request, "dashboard.html", board=board)
+    return pages.page(request, "dashboard.html", board=board, units=paged(board.units, page))
 
 
 @router.get("/dashboard/chart.svg")
