@@ -70,11 +70,10 @@ def _stage_then(
     return replace(result, completed_on=local_date(last, plan.timezone) if last else None)
 
 
-def _in_scope_then(connection: Connection, at: datetime, unit_id: str) -> list[dict]:
+def _in_scope_then(connection: Connection, at: datetime, unit_id: str, moved: dict[str, str]) -> list[dict]:
     """A department's in-scope teachers at `at` (staff_id, name, state), by staff ID."""
-    return [
-        r for r in as_of_store.unit_teachers_at(connection, at, unit_id) if r["state"] not in OUT_OF_SCOPE
-    ]
+    rows = as_of_store.unit_teachers_at(connection, at, unit_id, moved)
+    return [r for r in rows if r["state"] not in OUT_OF_SCOPE]
 
 
 def departments(plan: Plan, unit: str | None) -> list[str]:
@@ -95,6 +94,7 @@ def dept_audits(
     audits = []
     current = as_of_store.is_current(connection, now)
     in_scope = teacher_store.unit_state_counts(connection) if current else {}
+    moved = {} if current else as_of_store.units_before_moves(connection, now)
     for uid in departments(plan, unit):
         auditor, phone = auditor_of(plan, uid)
         if current:
@@ -102,7 +102,7 @@ def dept_audits(
             entry = _stage(connection, plan, ENTERED, uid, by_state)
             review = _stage(connection, plan, REVIEWED, uid, by_state)
         else:
-            rows = _in_scope_then(connection, now, uid)
+            rows = _in_scope_then(connection, now, uid, moved)
             by_state = dict(Counter(r["state"] for r in rows))
             entry = _stage_then(connection, plan, now, ENTERED, rows, by_state)
             review = _stage_then(connection, plan, now, REVIEWED, rows, by_state)
