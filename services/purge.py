@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cuiban.models import log_store, purge_store
+from cuiban.models import cycle_store, log_store, purge_store
 from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import transaction
 from cuiban.services.rejection import Refusal
@@ -55,6 +55,7 @@ def purge(
     kept_until = end_of_day(plan.campaign.end, plan.timezone) + timedelta(days=plan.retention.days_after_end)
     due = now > kept_until
     with transaction(engine, dry_run=dry_run or not due) as connection:
+        _refuse_newer_cycle(connection, plan)
         filled = purge_store.filled(connection)
         log_rows = purge_store.log_rows_holding(connection)
         previous = purge_store.last_purge(connection)
@@ -63,6 +64,22 @@ def purge(
         cleared = purge_store.clear(connection)
         log_store.append(connection, [_audit(plan, now, actor, filled, cleared, kept_until)])
     return Purged(plan.cycle, kept_until, due, dry_run, filled, cleared, log_rows, previous)
+
+
+class NewerCycle(Refusal):
+    """A purge by an older cycle's plan while a newer cycle runs on the same teachers."""
+
+
+def _refuse_newer_cycle(connection, plan: Plan) -> None:  # type: ignore[no-untyped-def]
+    """Teachers persist across cycles: emptying their fields by the end of an older cycle would take
+    from the current one what its roster brought. Until the purge is cycle-aware, it is refused."""
+    newest = cycle_store.current(connection)
+    if newest is not None and newest > plan.cycle:
+        raise NewerCycle(
+            f"cycle {newest} is the current one on this database and shares its teacher records; a "
+            f"purge by the plan of cycle {plan.cycle} would empty what cycle {newest} uses: run it with "
+            "the current cycle's plan once that cycle's retention is over; nothing was changed"
+        )
 
 
 def _audit(

@@ -115,3 +115,16 @@ def test_no_retention_in_the_plan_is_refused(engine, minimal_plan) -> None:
     plan, _ = minimal_plan
     with pytest.raises(Refusal, match="the plan sets no retention period, so nothing is purged"):
         purge_service.purge(engine, plan, AFTER)
+
+
+def test_a_purge_by_an_older_cycles_plan_is_refused(clean_campaign) -> None:
+    """Teachers persist across cycles: 2016's purge may not empty what 2017 uses."""
+    from cuiban.models import cycle_store
+    from cuiban.models.unit_of_work import transaction
+
+    engine, plan = clean_campaign
+    with transaction(engine) as connection:
+        cycle_store.open_cycle(connection, 2017, "2017", AFTER)
+    with pytest.raises(purge_service.NewerCycle, match="cycle 2017 is the current one on this database"):
+        purge_service.purge(engine, plan, AFTER)
+    assert numbers_found(engine) == {("teacher", "id_card"), ("teacher", "phone")}
