@@ -91,7 +91,11 @@ def span_counts(connection: Connection, within: Window) -> list[list[SpanCount]]
     ]
     first = (
         select(LOG.c.record_key.label("staff_id"), *firsts)
-        .where(LOG.c.record_kind == "teacher", within.where())
+        .where(
+            LOG.c.record_kind == "teacher",
+            LOG.c.to_state.in_(states_at_least(STAGES[0])),  # 1/3 fewer rows to group (no imports)
+            within.where(),
+        )
         .group_by(LOG.c.record_key)
         .subquery("first")
     )
@@ -99,7 +103,6 @@ def span_counts(connection: Connection, within: Window) -> list[list[SpanCount]]
     query = (
         select(TEACHER.c.unit_id, *moments, func.count())
         .select_from(first.join(TEACHER, TEACHER.c.staff_id == first.c.staff_id))
-        .where(first.c[STAGES[0]].is_not(None))
         .group_by(TEACHER.c.unit_id, *moments)
     )
     spans: list[list[SpanCount]] = [[] for _ in SPANS]
