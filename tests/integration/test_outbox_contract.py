@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from cuiban.models import outbox_store
+from cuiban.models import cycle_store, outbox_store
 from cuiban.models.outbox_store import OUTBOX, Outcomes
 from cuiban.models.unit_of_work import transaction
 from cuiban.notifications.transports import OUTAGE_COOL_DOWN, FileTransport
@@ -161,6 +161,8 @@ def test_a_key_already_sent_is_not_queued_again(engine) -> None:
 
 
 def test_the_database_itself_refuses_a_second_row_with_the_same_key(engine) -> None:
+    with transaction(engine) as connection:  # a database in use has a cycle (the first command opens it)
+        cycle_store.open_cycle(connection, 2016, "t", NOW)
     queue_keys(engine, ["t1"])
     duplicate = {k: v for k, v in row(engine, "t1").items() if k != "id"}
     with pytest.raises(IntegrityError), transaction(engine) as connection:
