@@ -1,6 +1,8 @@
 """The transition log is append-only by the database's own rule (triggers from migration 0006, on SQLite
 and PostgreSQL), and history is written in order: an event dated before its record's last entry is
-refused with one sentence and nothing is written."""
+refused with one sentence and nothing is written. The one exception (migration 0010): while a
+`log_purge_permit` row exists, an UPDATE may change `data` and `note` and nothing else; DELETE and
+TRUNCATE stay refused."""
 
 from __future__ import annotations
 
@@ -8,13 +10,16 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from alembic import command
 from click.testing import CliRunner
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from cuiban.cli.main import cuiban
 from cuiban.models import log_store, task_store
+from cuiban.models.database import alembic_config, upgrade
 from cuiban.models.log_store import Entry, OutOfOrder
+from cuiban.models.purge_store import PERMIT
 from cuiban.models.tables import Task, Teacher, TransitionLog
 from cuiban.services import tasks, teachers
 from cuiban.services.status_sync import sync_statuses
@@ -45,6 +50,7 @@ def test_the_log_refuses_update_and_delete(imported) -> None:
     before = _everything(engine)
     statements = [
         update(LOG).values(note="rewritten"),
+        update(LOG).values(data='{"phone": ["******", "******"]}'),
         update(LOG).where(LOG.c.record_key == "000001").values(at=T0.add(days=1)),
         delete(LOG),
         delete(LOG).where(LOG.c.record_key == "000002"),
@@ -61,6 +67,76 @@ def test_the_log_refuses_update_and_delete(imported) -> None:
     with engine.begin() as connection:  # appending still works
         log_store.append(connection, [Entry("teacher", "000001", "pending", "pending", "update", "cli", T0)])
     assert _everything(engine)[2] == before[2] + 1
+
+
+def _refused(engine, statement, *, permit: bool) -> None:
+    with pytest.raises(DatabaseError, match="transition_log is append-only"), engine.begin() as connection:
+        if permit:
+            connection.execute(insert(PERMIT).values(at=T0, actor="test"))
+        connection.execute(statement)
+
+
+OTHER_COLUMNS = {
+    "id": 10_000,
+    "record_kind": "task",
+    "record_key": "000009",
+    "from_state": "reported",
+    "to_state": "reported",
+    "event": "review",
+    "actor": "someone",
+    "source": "web",
+    "at": T0.add(days=1),
+}
+
+
+def test_a_permit_lets_only_data_and_note_change(imported) -> None:
+    engine, _, _ = imported
+    one = LOG.c.record_key == "000001"
+    with engine.connect() as connection:
+        row = connection.execute(select(LOG).where(one)).one()
+    assert row.from_state is None  # NULL-safe: an unchanged NULL column does not refuse the update
+
+    for name, value in OTHER_COLUMNS.items():
+        _refused(engine, update(LOG).where(one).values({name: value}), permit=True)
+        _refused(engine, update(LOG).where(one).values({name: value, "data": "{}"}), permit=True)
+    _refused(engine, update(LOG).where(one).values(from_state=None, to_state=None), permit=True)
+    _refused(engine, delete(LOG).where(one), permit=True)
+    _refused(engine, update(LOG).where(one).values(data='{"phone": ["******", "******"]}'), permit=False)
+    if engine.dialect.name == "postgresql":
+        _refused(engine, text("TRUNCATE transition_log"), permit=True)
+    with engine.connect() as connection:
+        assert connection.execute(select(LOG).where(one)).one() == row
+
+    with engine.begin() as connection:
+        permit = connection.execute(insert(PERMIT).values(at=T0, actor="test")).inserted_primary_key[0]
+        connection.execute(update(LOG).where(one).values(data='{"phone": ["******", "******"]}'))
+        connection.execute(update(LOG).where(one).values(note="masked"))
+        connection.execute(delete(PERMIT).where(PERMIT.c.id == permit))
+    with engine.connect() as connection:
+        after = connection.execute(select(LOG).where(one)).one()
+        assert connection.execute(select(func.count()).select_from(PERMIT)).scalar_one() == 0
+    assert (after.data, after.note) == ('{"phone": ["******", "******"]}', "masked")
+    assert {**after._asdict(), "data": row.data, "note": row.note} == row._asdict()
+    _refused(engine, update(LOG).where(one).values(note="again"), permit=False)  # the permit is gone
+
+
+def test_the_downgrade_restores_0006s_rule(imported) -> None:
+    """Back at 0009 there is no permit table and no exception: every UPDATE is refused again."""
+    engine, _, _ = imported
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    _refused(engine, update(LOG).values(data="{}"), permit=False)
+    _refused(engine, delete(LOG), permit=False)
+    if engine.dialect.name == "postgresql":
+        _refused(engine, text("TRUNCATE transition_log"), permit=False)
+    with engine.connect() as connection:
+        assert "log_purge_permit" not in inspect(connection).get_table_names()
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert "log_purge_permit" in inspect(connection).get_table_names()
+    _refused(engine, update(LOG).values(to_state="x"), permit=True)
 
 
 def test_a_teacher_event_before_the_last_entry_is_refused(imported, tmp_path) -> None:
