@@ -5,9 +5,11 @@ phone numbers and teachers' emails were needed to run the campaign, not to keep 
 Staff IDs, names, departments, states and the transition log stay, so the reports still print
 and the audit trail keeps its shape. One transaction; a second purge finds nothing and says so.
 
-The log is append-only by the database's own triggers (migration 0006): values of these fields
-that a roster re-import or a command-line correction wrote into a log row's `data` are counted
-and reported, never changed here (docs/data-retention.md says what masking them would need).
+The log is append-only by the database's own triggers (migration 0006). Values of these fields
+that a roster re-import or a command-line correction wrote into a log row's `data`, and ID-card or
+mobile numbers typed into a note, are masked in the same transaction under the one exception
+migration 0010 makes (a permit row the purge alone writes and removes; only `data` and `note`
+may change): the rows stay, with who, what and when, and show that a field changed, not its values.
 """
 
 from __future__ import annotations
@@ -37,7 +39,12 @@ class Purged:
     cleared: dict[str, int] = field(default_factory=dict)
     """Teachers whose field was emptied (nothing on a dry run, or when not due)."""
     log_rows: dict[str, int] = field(default_factory=dict)
-    """Log rows holding old/new values of each field: left as they are (append-only)."""
+    """Log rows holding old/new values of each field (and `other`: a number typed in a note or another
+    field) before the purge."""
+    holding: int = 0
+    """Log rows holding any of them (a row may hold several) before the purge."""
+    masked: int = 0
+    """Log rows whose `data`/`note` were masked (nothing on a dry run, or when not due)."""
     previous: dict[str, Any] | None = None
     """The latest earlier purge's audit entry."""
 
@@ -57,13 +64,18 @@ def purge(
     with transaction(engine, dry_run=dry_run or not due) as connection:
         _refuse_newer_cycle(connection, plan)
         filled = purge_store.filled(connection)
-        log_rows = purge_store.log_rows_holding(connection)
+        masks = purge_store.log_masks(connection)
+        log_rows = purge_store.held(masks)
         previous = purge_store.last_purge(connection)
-        if dry_run or not due or not any(filled.values()):
-            return Purged(plan.cycle, kept_until, due, dry_run, filled, {}, log_rows, previous)
+        if dry_run or not due or not (any(filled.values()) or masks):
+            return Purged(plan.cycle, kept_until, due, dry_run, filled, {}, log_rows, len(masks), 0, previous)
         cleared = purge_store.clear(connection)
-        log_store.append(connection, [_audit(plan, now, actor, filled, cleared, kept_until)])
-    return Purged(plan.cycle, kept_until, due, dry_run, filled, cleared, log_rows, previous)
+        masked = purge_store.mask_log(connection, masks, now, actor)
+        audit = _audit(plan, now, actor, filled, cleared, kept_until, log_rows, masked)
+        log_store.append(connection, [audit])
+    return Purged(
+        plan.cycle, kept_until, due, dry_run, filled, cleared, log_rows, len(masks), masked, previous
+    )
 
 
 class NewerCycle(Refusal):
@@ -84,17 +96,28 @@ def _refuse_newer_cycle(connection, plan: Plan) -> None:  # type: ignore[no-unty
 
 def _audit(
     plan: Plan, now: datetime, actor: str | None, filled: dict[str, int], cleared: dict[str, int],
-    kept_until: datetime,
+    kept_until: datetime, log_rows: dict[str, int], masked: int,
 ) -> Entry:
-    """The purge's own log row: for each field, teachers holding it before and after ([old, new])."""
+    """The purge's own log row: for each field, teachers holding it before and after ([old, new]), and
+    the log rows holding such values before and after (`transition_log`), so the masking is on record."""
     assert plan.retention is not None
     counts = ", ".join(f"teacher.{name} {n}" for name, n in cleared.items())
     note = (
         f"retention: campaign.end {plan.campaign.end} + {plan.retention.days_after_end} days "
-        f"(kept until {local_iso(kept_until, plan.timezone)}); emptied: {counts}"
+        f"(kept until {local_iso(kept_until, plan.timezone)}); emptied: {counts}; "
+        f"transition_log rows masked: {masked}{_held(log_rows, ' ')}"
     )
-    data = {f"teacher.{name}": [filled[name], filled[name] - cleared[name]] for name in cleared}
+    data: dict[str, Any] = {
+        f"teacher.{name}": [filled[name], filled[name] - cleared[name]] for name in cleared
+    }
+    data["transition_log"] = [masked, 0]
     return Entry("purge", str(plan.cycle), None, "purged", "purge", "cli", now, actor, note, data)
+
+
+def _held(log_rows: dict[str, int], sep: str = ": ") -> str:
+    """ (phone: 1, email: 1): the fields the masked log rows held, those held at all."""
+    held = [f"{name}{sep}{n}" for name, n in log_rows.items() if n]
+    return f" ({', '.join(held)})" if held else ""
 
 
 def lines(done: Purged, tz: str) -> list[str]:
@@ -111,13 +134,14 @@ def lines(done: Purged, tz: str) -> list[str]:
         out.append(f"emptied (teachers): {emptied}; an audit entry was written to the log")
     else:
         out.append("nothing left to purge; nothing changed" + _previous(done.previous, tz))
-    held = {name: n for name, n in done.log_rows.items() if n}
-    if held:
-        rows = ", ".join(f"{name}: {n}" for name, n in held.items())
+    if done.masked:
         out.append(
-            f"left as they are: transition_log rows holding old/new values ({rows}); the log is "
-            "append-only, masking them needs a migration (docs/data-retention.md)"
+            f"masked in the transition log: {done.masked} rows{_held(done.log_rows)}: ID-card, phone "
+            "and email values and numbers typed in notes replaced by ******; the rows stay"
         )
+    elif done.holding:
+        verb = "would mask" if done.due else "to mask once due"
+        out.append(f"{verb} in the transition log: {done.holding} rows{_held(done.log_rows)}")
     return out
 
 
