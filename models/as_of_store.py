@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, column, func, insert, select, table
 
+from cuiban.models.cycle_store import CYCLE, in_cycle
 from cuiban.models.tables import Outbox, Task, Teacher, TransitionLog
 from cuiban.models.teacher_store import unit_state_counts
 from cuiban.workflow.task_machine import FINISHED
@@ -270,38 +271,56 @@ def _aware(connection: Connection, value: Any) -> datetime:
     return LOG.c.at.type.process_result_value(value, connection.dialect)
 
 
-def _tasks(*columns: Any) -> Select:
-    """The task rows the as-of figures read: the one place a cycle's filter goes."""
-    return select(*columns)
+def _tasks(*columns: Any, cycle: int | None = None) -> Select:
+    """The task rows of `cycle` (None: the current one) the as-of figures read."""
+    return select(*columns).where(in_cycle(TASK.c.cycle, cycle))
 
 
-def tasks_began(connection: Connection) -> datetime | None:
+def _cycle_start(connection: Connection, cycle: int | None) -> datetime | None:
+    """When `cycle` began: task keys repeat every year, so a task's log entries count from then."""
+    query = select(CYCLE.c.started_at)
+    query = query.where(CYCLE.c.cycle == cycle) if cycle is not None else query.order_by(
+        CYCLE.c.cycle.desc()
+    ).limit(1)
+    started = connection.execute(query).scalar()
+    return None if started is None else _aware(connection, started)
+
+
+def tasks_began(connection: Connection, cycle: int | None = None) -> datetime | None:
     """When the first tick made the tasks (their earliest update or log entry): none existed before.
 
     Tasks have no creation time of their own; every task of the plan is made by the same tick."""
-    made = connection.execute(_tasks(func.min(TASK.c.updated_at))).scalar()
-    first = connection.execute(select(func.min(LOG.c.at)).where(LOG.c.record_kind == "task")).scalar()
+    made = connection.execute(_tasks(func.min(TASK.c.updated_at), cycle=cycle)).scalar()
+    entries = select(func.min(LOG.c.at)).where(LOG.c.record_kind == "task")
+    started = _cycle_start(connection, cycle)
+    if started is not None:
+        entries = entries.where(LOG.c.at >= started)
+    first = connection.execute(entries).scalar()
     moments = [_aware(connection, m) for m in (made, first) if m is not None]
     return min(moments) if moments else None
 
 
-def tasks_at(connection: Connection, at: datetime) -> list[dict[str, Any]]:
+def tasks_at(connection: Connection, at: datetime, cycle: int | None = None) -> list[dict[str, Any]]:
     """Every task that existed at `at` (milestone_id, unit_id, occurrence, due_at, state, escalation_level,
     finished_at), in creation order: its state then is its newest log entry's by `at` (none: upcoming),
     its level the number of its escalations by then, `finished_at` when its newest entry finished it.
 
     `due_at` is today's: a due time that depended on another milestone's completion is the caller's to
     work out as of then (workflow.tasks.task_specs); one moved by a plan edit is not undone."""
-    began = tasks_began(connection)
+    began = tasks_began(connection, cycle)
     if began is None or began > at:
         return []
+    window = [LOG.c.record_kind == "task", LOG.c.at <= at]
+    started = _cycle_start(connection, cycle)
+    if started is not None:  # last year's entries of the same task keys are not this cycle's
+        window.append(LOG.c.at >= started)
     agg = (
         select(
             LOG.c.record_key.label("record_key"),
             func.max(LOG.c.id).label("id"),
             func.sum(case((LOG.c.event == "escalate", 1), else_=0)).label("level"),
         )
-        .where(LOG.c.record_kind == "task", LOG.c.at <= at)
+        .where(*window)
         .group_by(LOG.c.record_key)
         .subquery("agg")
     )
@@ -316,7 +335,7 @@ def tasks_at(connection: Connection, at: datetime) -> list[dict[str, Any]]:
     }
     columns = [TASK.c[n] for n in ("milestone_id", "unit_id", "occurrence", "due_at")]
     tasks = []
-    for row in connection.execute(_tasks(*columns).order_by(TASK.c.id)):
+    for row in connection.execute(_tasks(*columns, cycle=cycle).order_by(TASK.c.id)):
         task = dict(row._mapping)
         key = "/".join(p for p in (task["milestone_id"], task["unit_id"], task["occurrence"]) if p)
         state, level, when = then.get(key, ("upcoming", 0, None))
@@ -325,19 +344,25 @@ def tasks_at(connection: Connection, at: datetime) -> list[dict[str, Any]]:
     return tasks
 
 
-def failed_between(connection: Connection, since: datetime, at: datetime) -> list[dict[str, Any]]:
+def failed_between(
+    connection: Connection, since: datetime, at: datetime, cycle: int | None = None
+) -> list[dict[str, Any]]:
     """Messages that failed in [since, at) and have not been sent since (a retried one is not known)."""
     query = (
         select(OUTBOX)
         .where(OUTBOX.c.status == "failed", OUTBOX.c.failed_at >= since, OUTBOX.c.failed_at < at)
+        .where(in_cycle(OUTBOX.c.cycle, cycle))
         .order_by(OUTBOX.c.id)
     )
     return [dict(r._mapping) for r in connection.execute(query)]
 
 
-def late_between(connection: Connection, since: datetime, at: datetime) -> int:
+def late_between(connection: Connection, since: datetime, at: datetime, cycle: int | None = None) -> int:
     """How many messages went out late in [since, at)."""
     query = select(func.count()).where(
-        OUTBOX.c.late.is_(True), OUTBOX.c.sent_at >= since, OUTBOX.c.sent_at < at
+        OUTBOX.c.late.is_(True),
+        OUTBOX.c.sent_at >= since,
+        OUTBOX.c.sent_at < at,
+        in_cycle(OUTBOX.c.cycle, cycle),
     )
     return int(connection.execute(query).scalar_one())

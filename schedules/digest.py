@@ -59,7 +59,7 @@ def digest_data(
     tz = plan.timezone
     local = pendulum.instance(now).in_timezone(tz)
     today = local.date()
-    previous = outbox_store.latest_digest_before(connection, today.isoformat()) or {}
+    previous = outbox_store.latest_digest_before(connection, today.isoformat(), plan.cycle) or {}
     before = {u["unit_id"]: u for u in previous.get("units", [])}
     current = as_of_store.is_current(connection, now)
     if current:
@@ -93,13 +93,13 @@ def digest_data(
     reviewed = sum(u["reviewed"] for u in units)
     since = local.subtract(days=1)
     if current:
-        open_tasks = task_store.open_with_due(connection)
-        failed = outbox_store.failed_since(connection, since)
-        late = outbox_store.late_since(connection, since)
+        open_tasks = task_store.open_with_due(connection, plan.cycle)
+        failed = outbox_store.failed_since(connection, since, plan.cycle)
+        late = outbox_store.late_since(connection, since, plan.cycle)
     else:
-        open_tasks = _open_with_due_then(as_of_store.tasks_at(connection, now), plan, calendar)
-        failed = as_of_store.failed_between(connection, since, now)
-        late = as_of_store.late_between(connection, since, now)
+        open_tasks = _open_with_due_then(as_of_store.tasks_at(connection, now, plan.cycle), plan, calendar)
+        failed = as_of_store.failed_between(connection, since, now, plan.cycle)
+        late = as_of_store.late_between(connection, since, now, plan.cycle)
     tasks = _task_lines(open_tasks, plan, calendar, local)
     week_end = today + timedelta(days=6 - today.weekday())
     return {

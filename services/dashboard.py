@@ -142,7 +142,7 @@ def plan_timeline(
     get their dates, as the scheduler sees them), and each task's state."""
     with engine.connect() as connection:
         completed = task_store.completion_dates(connection, plan)
-        rows = task_store.rows(connection)
+        rows = task_store.rows(connection, cycle=plan.cycle)
     by_milestone: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_milestone.setdefault(row["milestone_id"], []).append(row)

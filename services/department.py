@@ -108,7 +108,7 @@ def unit_page(engine: Engine, plan: Plan, unit_id: str, shown: int = SHOWN) -> U
     if unit is None:
         raise UnknownUnit(f"no unit {unit_id!r} in the plan")
     with engine.connect() as connection:
-        rows = task_store.rows(connection, unit_id, list(plan.milestones))
+        rows = task_store.rows(connection, unit_id, list(plan.milestones), plan.cycle)
         tasks = [_task_line(plan, row) for row in rows]
         goal = goal_of(plan, tasks)
         reached = set(states_at_least(goal))

@@ -22,6 +22,7 @@ from cuiban.reports.catalog import REPORTS
 from cuiban.reports.chart import progress_png
 from cuiban.reports.output import write
 from cuiban.services import reports
+from cuiban.services.cycles import writable
 from cuiban.workflow.clock import local_date
 from cuiban.workflow.forms import working_group_form
 from cuiban.workflow.plan.schema import Plan
@@ -113,4 +114,5 @@ def send_monthly(engine: Engine, plan: Plan, now: datetime) -> bool:
         ],
     }
     with transaction(engine) as connection:
-        return outbox_store.queue(connection, [message], now) == 1
+        writable(connection, plan, now)  # a message belongs to the plan's cycle, which must be current
+        return outbox_store.queue(connection, [message], now, cycle=plan.cycle) == 1
