@@ -16,12 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
     bindparam,
     delete,
     func,
@@ -32,20 +27,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from cuiban.models.tables import Teacher, TransitionLog
-from cuiban.models.utc import UTCDateTime
+from cuiban.models.tables import LogPurgePermit, Teacher, TransitionLog
 
 LOG = TransitionLog.__table__
 TEACHER = Teacher.__table__
-PERMIT = Table(
-    "log_purge_permit",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("at", UTCDateTime(), nullable=False),
-    Column("actor", String(200)),
-)
-"""Made by migration 0010; a row exists only inside a purge's transaction. On a metadata of its own:
-it belongs to no model (the schema test compares the models' metadata with the migrations)."""
+PERMIT = LogPurgePermit.__table__
+"""Made by migration 0010; a row exists only inside a purge's transaction."""
 
 PERSONAL = ("id_card", "phone", "email")
 """The teacher columns a purge empties (set to NULL), and whose [old, new] values it masks in the log."""

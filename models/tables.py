@@ -109,7 +109,10 @@ class TransitionLog(SQLModel, table=True):
     data: str | None = None
     """JSON: field → [old, new] for updates and approved corrections."""
 
-    __table_args__ = (Index("ix_transition_log_record", "record_kind", "record_key"),)
+    __table_args__ = (
+        Index("ix_transition_log_record", "record_kind", "record_key"),
+        Index("ix_transition_log_at", "at"),
+    )
 
 
 class Outbox(SQLModel, table=True):
@@ -300,3 +303,14 @@ class WebSession(SQLModel, table=True):
     person_id: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_stamp())
     ended_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+
+
+class LogPurgePermit(SQLModel, table=True):
+    """Exists only inside a retention purge's transaction (migration 0010): while a row is here, the
+    log's triggers let an UPDATE change `data` and `note` and nothing else."""
+
+    __tablename__ = "log_purge_permit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_stamp())
+    actor: str | None = Field(default=None, max_length=200)

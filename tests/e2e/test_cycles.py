@@ -28,9 +28,12 @@ from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import FileTransport
 from cuiban.planfile.loader import load_plan, read_plan
 from cuiban.planfile.roll import shift_years
+from cuiban.schedules.digest import digest_data
 from cuiban.services.plan_roll import roll_plan
 from cuiban.services.replay import DayRow, progress_by_day, read_done, replay
+from cuiban.services.reports import dept_audits
 from cuiban.services.roster_import import import_roster
+from tests.web_support import campaign_file
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLE = ROOT / "samples" / "2016"
@@ -42,7 +45,6 @@ class Years:
     folder: Path
     url: str
     plan_2017: Path
-    rows_2016: list[DayRow]
     rows_2017: list[DayRow]
     fresh_2017: list[DayRow]
     fresh_url: str
@@ -104,16 +106,8 @@ def years(tmp_path_factory) -> Years:
     folder = tmp_path_factory.mktemp("cycles")
     plan_2016 = packaged_plan()
     url = f"sqlite:///{folder / 'years.sqlite3'}"
-    progress = progress_by_day(sorted((SAMPLE / "status").glob("status-*.csv")))
-    rows_2016 = _campaign(
-        url,
-        plan_2016,
-        date(2016, 11, 28),
-        date(2016, 12, 30),
-        progress,
-        read_done(SAMPLE / "tasks.csv"),
-        folder / "mail-2016",
-    )
+    shutil.copyfile(campaign_file(folder, date(2016, 12, 30)), folder / "years.sqlite3")  # the 2016 demo
+    shutil.copyfile(folder / "years.sqlite3", folder / "only-2016.sqlite3")  # kept as it is, to compare
     plan_2017 = folder / "plan-2017.yaml"
     roll_plan(plan_2016, read_plan(plan_2016), 2017, plan_2017)
     before = _labelled(url, 2016)
@@ -129,7 +123,7 @@ def years(tmp_path_factory) -> Years:
     fresh_url = f"sqlite:///{folder / 'fresh-2017.sqlite3'}"
     fresh = _campaign(fresh_url, plan_2017, first, last, progress_2017, done_2017, folder / "mail-fresh")
     return Years(
-        folder, url, plan_2017, rows_2016, rows_2017, fresh, fresh_url, before, started.stdout, again.stdout
+        folder, url, plan_2017, rows_2017, fresh, fresh_url, before, started.stdout, again.stdout
     )
 
 
@@ -258,3 +252,25 @@ def test_the_2016_digest_of_a_past_day_reads_2016(years: Years) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     json.loads(shown.stdout)
+
+
+MOMENTS_2016 = ["2016-12-02T09:30+08:00", "2016-12-16T18:00+08:00", "2016-12-30T18:00+08:00"]
+
+
+@pytest.mark.parametrize("moment", MOMENTS_2016)
+def test_2016s_figures_read_the_same_after_2017_as_before_it(years: Years, moment: str) -> None:
+    """The 2016 digest and 附表6 on the database that went on to 2017 equal those of a database that
+    stopped at 2016: the 2017 cycle's progress, tasks and messages do not leak into 2016's figures."""
+    plan, calendar = load_plan(packaged_plan())
+    at = pendulum.parse(moment)
+    found = {}
+    for name in ("years", "only-2016"):
+        engine = open_engine(f"sqlite:///{years.folder / f'{name}.sqlite3'}")
+        with engine.connect() as connection:
+            digest = digest_data(connection, plan, calendar, at)
+            audits = [(a.unit_id, a.entry, a.review) for a in dept_audits(connection, plan, at)]
+        engine.dispose()
+        digest.pop("generated_at")
+        found[name] = (digest, audits)
+    assert found["years"] == found["only-2016"]
+    assert found["years"][0]["totals"]["teachers"] > 0
