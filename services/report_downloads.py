@@ -2,7 +2,8 @@
 
 The same request checks and writers as the command line (`services.report_request.make_reports`),
 at the moment the page gives; the folder is removed before the answer leaves, so nothing
-of one download is left for another. The school-wide forms (附表3, 附表4, and 附表6 of every
+of one download is left for another. The SLA report (`cuiban report sla`) is one more school-wide
+file, made the same way. The school-wide forms (附表3, 附表4, and 附表6 of every
 department at once) and the per-department ones (附表5, 附表6 of one department) are told
 apart here, because the pages authorize them differently.
 """
@@ -19,6 +20,10 @@ from sqlalchemy import Engine
 from cuiban.reports.catalog import FORMATS, REPORTS
 from cuiban.services.rejection import Refusal
 from cuiban.services.report_request import PER_DEPARTMENT, ReportRequest, make_reports
+from cuiban.services.sla import FORMATS as SLA_FORMATS
+from cuiban.services.sla import SlaRequest, write_sla_report
+from cuiban.services.sla import default_name as sla_name
+from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import Plan
 
 CONTENT_TYPES = {
@@ -95,3 +100,21 @@ def build(
         asked = ReportRequest(subject, fmt, unit, output=Path(work) / f"report.{fmt}")
         (written,) = make_reports(engine, plan, asked.check(), now, override).written
         return Download(filename, CONTENT_TYPES[fmt], written.read_bytes())
+
+
+def sla(
+    engine: Engine,
+    plan: Plan,
+    calendar: WorkingCalendar,
+    fmt: str,
+    now: datetime,
+    override: Path | None = None,
+) -> Download:
+    """The SLA report as `fmt` (xlsx or html) as of `now`, as `cuiban report sla` writes it.
+    UnknownReport for another format, before anything is read."""
+    if fmt not in SLA_FORMATS:
+        raise UnknownReport(f"no SLA report as {fmt!r}")
+    with tempfile.TemporaryDirectory(prefix="cuiban-download-") as work:
+        asked = SlaRequest(fmt, output=Path(work) / f"sla.{fmt}").check()
+        written = write_sla_report(engine, plan, calendar, asked, now, override)
+        return Download(sla_name(plan, now, fmt), CONTENT_TYPES[fmt], written.read_bytes())
