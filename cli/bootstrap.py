@@ -28,7 +28,7 @@ from cuiban.cli.console import print_problems
 from cuiban.cli.errors import BUSY_TIMEOUT, DATABASE, EXIT_INVALID, URL_HINT, Refused, shown_url
 from cuiban.cli.errors import sqlite_file as sqlite_file_of
 from cuiban.cli.settings import DEFAULT_PLAN, Settings, from_process
-from cuiban.models.database import BUSY_TIMEOUT_S, DEFAULT_URL, open_engine
+from cuiban.models.database import BUSY_TIMEOUT_S, CACHE_MIB, DEFAULT_URL, SERVE_CACHE_MIB, open_engine
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport
 from cuiban.planfile.loader import LoadedPlan, read_plan
@@ -51,6 +51,8 @@ class Application:
         """--plan, when the command was given one."""
         self.db_option: str | None = None
         """--db, when the command was given one."""
+        self.sqlite_cache_mib = CACHE_MIB
+        """Each SQLite connection's page cache (`cuiban serve` keeps many connections: less each)."""
 
     # ── the plan ──
 
@@ -129,7 +131,7 @@ class Application:
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}  # a silent host: minutes, else
         try:
-            return open_engine(url, busy_timeout=timeout, **options)
+            return open_engine(url, busy_timeout=timeout, cache_mib=self.sqlite_cache_mib, **options)
         except ModuleNotFoundError as missing:
             raise Refused(
                 f"{source} {shown_url(url)} needs the Python module {missing.name!r}, "
@@ -161,6 +163,7 @@ class Application:
     def web_context(self, dev: bool, start: datetime | None, host: str, port: int) -> WebContext:
         """The parts the pages use; the session key and the address people open from the environment
         (or, with --dev, made up and this machine's)."""
+        self.sqlite_cache_mib = SERVE_CACHE_MIB  # before the engine is made
         problem = dev_host_problem(host) if dev else None
         if problem:
             raise Refused(problem)

@@ -21,17 +21,29 @@ BUSY_TIMEOUT_S = 30.0
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+CACHE_MIB = 256
+"""A command's SQLite page cache: index upkeep of an import at a million teachers needs it."""
+SERVE_CACHE_MIB = 16
+"""`cuiban serve` keeps up to 15 connections, each caching what it read: 16 MiB each, not 256."""
+
+
 def open_engine(
-    url: str, migrate: bool = True, *, busy_timeout: float = BUSY_TIMEOUT_S, **engine_options: Any
+    url: str,
+    migrate: bool = True,
+    *,
+    busy_timeout: float = BUSY_TIMEOUT_S,
+    cache_mib: int = CACHE_MIB,
+    **engine_options: Any,
 ) -> Engine:
     """An engine for `url`, the schema migrated unless `migrate` is False. `busy_timeout` (seconds,
-    SQLite only): how long to wait for a lock held by another process before "database is locked"."""
+    SQLite only): how long to wait for a lock held by another process before "database is locked";
+    `cache_mib` (SQLite only): each connection's page cache."""
     engine = create_engine(url, **engine_options)
     if engine.dialect.name == "sqlite":
         busy_ms = max(0, round(busy_timeout * 1000))
 
         def pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            _sqlite_pragmas(dbapi_connection, busy_ms)
+            _sqlite_pragmas(dbapi_connection, busy_ms, cache_mib)
 
         event.listen(engine, "connect", pragmas)
         event.listen(engine, "handle_error", _keep_connection_on_stop)
@@ -40,12 +52,12 @@ def open_engine(
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, busy_ms: int, cache_mib: int = 256) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")  # first: the other pragmas may wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: index upkeep at a million teachers
+    cursor.execute(f"PRAGMA cache_size=-{cache_mib * 1024:d}")
     cursor.close()
 
 
