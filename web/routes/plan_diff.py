@@ -100,6 +100,7 @@ pages.words(
         "pd_slot_reminder": ("提醒", "reminder"),
         "pd_slot_level": ("第 {n} 级升级", "escalation level {n}"),
         "pd_slot_before": ("截止前 {n} 个工作日", "{n} working day(s) before the deadline"),
+        "pd_slot_before-0": ("截止当天", "on the deadline day"),
         "pd_slot_overdue": ("逾期提醒（{day}）", "overdue ({day})"),
     }
 )
@@ -202,7 +203,7 @@ def _told(request: Request, told: dict[str, tuple[Recipient, ...]]) -> str:
 def _slot(request: Request, slot: str) -> str:
     """A slot in words: before-2, overdue-2016-12-20, level-1, reminder; any other (a digest's) as it is."""
     kind, _, rest = slot.partition("-")
-    if kind in ("level", "before") and rest.isdecimal():
+    if kind in ("level", "before") and rest.isdecimal() and slot != "before-0":
         return pages.translate(request, f"pd_slot_{kind}", n=rest)
     if kind == "overdue" and rest:
         return pages.translate(request, "pd_slot_overdue", day=rest)
