@@ -7,12 +7,13 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
+import threading
 from urllib.parse import unquote
 
 import openpyxl
 from sqlalchemy import text
 
+from cuiban.services import log_export, web_exports
 from tests.web_support import WebEnv
 
 
@@ -161,10 +162,18 @@ def test_the_menu_links_the_new_pages(web_env: WebEnv) -> None:
     assert 'href="/cycles"' in leader and 'href="/plan-diff"' not in leader
 
 
-def test_no_file_is_kept(web_env: WebEnv, tmp_path: Path) -> None:
-    web_env.sign_in("cheng_xing")
-    staging = web_env.context.staging
-    before = sorted(staging.rglob("*")) if staging and staging.exists() else []
-    _plan_diff(web_env, web_env.plan_file.read_text(encoding="utf-8"))
-    after = sorted(staging.rglob("*")) if staging and staging.exists() else []
-    assert after == before
+def test_the_stream_is_the_command_s_export_in_chunks(web_env: WebEnv) -> None:
+    """The pump hands over the service's own output, a chunk at a time; a reader that stops early
+    ends the export's thread."""
+    written = io.StringIO()
+    log_export.export_log(web_env.engine, web_env.plan, written, "csv")
+    chunks = list(web_exports.log_stream(web_env.engine, web_env.plan, "csv"))
+    assert len(chunks) > 1 and max(map(len, chunks)) < 4 * web_exports.CHUNK
+    assert b"".join(chunks).decode("utf-8") == written.getvalue()
+
+    stream = web_exports.log_stream(web_env.engine, web_env.plan, "jsonl")
+    assert next(stream)
+    stream.close()  # type: ignore[attr-defined]
+    for worker in [t for t in threading.enumerate() if t.name == "cuiban-log-export"]:
+        worker.join(timeout=5)
+        assert not worker.is_alive()
