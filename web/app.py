@@ -38,6 +38,7 @@ FORM_BODY = 64 * 1024
 BODY_LIMITS = (
     (re.compile(r"/uploads/(roster|status)"), 201 * 1024 * 1024),  # a million teachers: ~120 MB of CSV
     (re.compile(r"/units/[^/]+/tasks/[^/]+/done"), 11 * 1024 * 1024),  # an evidence file of 10 MB
+    (re.compile(r"/plan-diff"), 1024 * 1024 + 64 * 1024),  # a plan file of 1 MB
 )
 
 

@@ -49,6 +49,7 @@ def test_the_limits_by_path() -> None:
     assert body_limit("/sign-in") == FORM_BODY == 64 * 1024
     assert body_limit("/uploads/roster") > 200 * 2**20 > body_limit("/units/news/tasks/x/done") > 10 * 2**20
     assert body_limit("/uploads/roster/../../x") == FORM_BODY
+    assert 2**20 < body_limit("/plan-diff") < 2 * 2**20
 
 
 def test_a_refusal_of_a_path_with_control_characters_is_logged_readably(web_env: WebEnv) -> None:
