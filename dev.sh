@@ -45,7 +45,9 @@ case "$cmd" in
         ensure_venv
         "$venv/bin/ruff" check .
         shift
-        "$venv/bin/python" -m pytest "$@"
+        # two workers or more (pytest-xdist; CUIBAN_TEST_WORKERS=0 runs in one process): every test has
+        # its own files, ports and PostgreSQL schema, so they run side by side
+        "$venv/bin/python" -m pytest -n "${CUIBAN_TEST_WORKERS:-auto}" "$@"
         ;;
     *)
         echo "usage: ./dev.sh demo | ./dev.sh web [cuiban serve options] | ./dev.sh test [pytest args]" >&2
