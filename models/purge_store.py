@@ -10,7 +10,6 @@ connection ever sees a permit and nothing else about a row (who, what, when) can
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from cuiban.models.tables import LogPurgePermit, Teacher, TransitionLog
+from cuiban.workflow.personal_numbers import HIDDEN, NUMBERS, scrubbed
 
 LOG = TransitionLog.__table__
 TEACHER = Teacher.__table__
@@ -41,11 +41,7 @@ ELSEWHERE = "other"
 """log_rows' key for rows with an ID-card or mobile number typed elsewhere (a note, another field)."""
 
 AUDIT_KIND = "purge"
-HIDDEN = "******"
-"""What a masked value becomes: as the export shows it (that it changed, not what it was)."""
 
-NUMBERS = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])")
-"""An 18-character ID-card number or an 11-digit mobile number, wherever it was typed."""
 ELEVEN_DIGITS = "[0-9]" * 11
 """A cheap test in the database for rows that may hold one (both kinds start with 11 digits)."""
 
@@ -138,18 +134,18 @@ def _mask(id_: int, data: str | None, note: str | None) -> Mask | None:
     masked_data = data
     if data:
         changes = json.loads(data)
-        scrubbed = _scrubbed(changes)
-        if isinstance(scrubbed, dict):
+        clean = scrubbed(changes)
+        if isinstance(clean, dict):
             for name in PERSONAL:
-                pair = scrubbed.get(name)
+                pair = clean.get(name)
                 if pair is None:
                     continue
                 hidden = [HIDDEN if v else v for v in pair] if isinstance(pair, list) else HIDDEN
                 if hidden != changes[name]:
                     holds.append(name)
-                scrubbed[name] = hidden
-        if scrubbed != changes:
-            masked_data = json.dumps(scrubbed, ensure_ascii=False)
+                clean[name] = hidden
+        if clean != changes:
+            masked_data = json.dumps(clean, ensure_ascii=False)
             if _elsewhere(changes):
                 holds.append(ELSEWHERE)
     masked_note = NUMBERS.sub(HIDDEN, note) if note else note
@@ -164,16 +160,5 @@ def _elsewhere(changes: Any) -> bool:
     """A number outside the PERSONAL fields' values (a name or a note field typed with one)."""
     if isinstance(changes, dict):
         changes = {k: v for k, v in changes.items() if k not in PERSONAL}
-    return _scrubbed(changes) != changes
+    return scrubbed(changes) != changes
 
-
-def _scrubbed(value: Any) -> Any:
-    if isinstance(value, str):
-        return NUMBERS.sub(HIDDEN, value)
-    if isinstance(value, list):
-        return [_scrubbed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrubbed(v) for k, v in value.items()}
-    if isinstance(value, int) and not isinstance(value, bool) and NUMBERS.fullmatch(str(value)):
-        return HIDDEN
-    return value

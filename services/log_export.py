@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +23,7 @@ from sqlalchemy import Engine
 from cuiban.models import export_store
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.clock import NaiveDatetimeError, end_of_day, require_aware, start_of_day
+from cuiban.workflow.personal_numbers import HIDDEN, NUMBERS, scrubbed
 from cuiban.workflow.plan.schema import Plan
 
 FORMATS = ("csv", "jsonl")
@@ -31,10 +31,7 @@ HEADER = (
     "id", "at", "actor", "record_kind", "record_key", "unit", "event",
     "from_state", "to_state", "source", "note", "changes",
 )
-HIDDEN = "******"
 HIDDEN_FIELDS = frozenset({"id_card", "phone"})
-NUMBERS = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9})(?![0-9])")
-"""An 18-character ID-card number or an 11-digit mobile number, wherever it was typed."""
 BOM = "\ufeff"
 """Written first in a CSV so that Excel opens it as UTF-8."""
 
@@ -175,7 +172,7 @@ class _Shape:
 def _masked(data: str) -> Any:
     """The log's field → [old, new], ID-card and phone values hidden (that they changed is kept),
     and any such number elsewhere blanked."""
-    changes = _scrubbed(json.loads(data))
+    changes = scrubbed(json.loads(data))
     if not isinstance(changes, dict):
         return changes
     for field in HIDDEN_FIELDS & changes.keys():
@@ -183,14 +180,3 @@ def _masked(data: str) -> Any:
         changes[field] = [HIDDEN if v else v for v in pair] if isinstance(pair, list) else HIDDEN
     return changes
 
-
-def _scrubbed(value: Any) -> Any:
-    if isinstance(value, str):
-        return NUMBERS.sub(HIDDEN, value)
-    if isinstance(value, list):
-        return [_scrubbed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrubbed(v) for k, v in value.items()}
-    if isinstance(value, int) and not isinstance(value, bool) and NUMBERS.fullmatch(str(value)):
-        return HIDDEN
-    return value
