@@ -93,16 +93,20 @@ def move(connection: Connection, staff_ids: Sequence[str], source: str, dest: st
     return moved
 
 
+OUT_OF_SCOPE = frozenset({"excluded", "left"})
+
+
 def unit_state_counts(connection: Connection) -> dict[str, dict[str, int]]:
-    """Per unit, how many in-scope teachers are in each state: one scan serves every rule."""
-    query = (
-        select(TEACHER.c.unit_id, TEACHER.c.state, func.count())
-        .where(TEACHER.c.state.not_in(["excluded", "left"]))
-        .group_by(TEACHER.c.unit_id, TEACHER.c.state)
-    )
+    """Per unit, how many in-scope teachers are in each state: one scan serves every rule.
+
+    The states out of scope are dropped from the few groups, not from the million rows: a WHERE
+    on each row cost as much again as the scan of the (unit, state) index itself."""
+    pair = (TEACHER.c.unit_id, TEACHER.c.state)
+    query = select(*pair, func.count()).group_by(*pair)
     counts: dict[str, dict[str, int]] = {}
     for unit, state, number in connection.execute(query):
-        counts.setdefault(unit, {})[state] = int(number)
+        if state not in OUT_OF_SCOPE:
+            counts.setdefault(unit, {})[state] = int(number)
     return counts
 
 
