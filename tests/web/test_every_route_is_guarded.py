@@ -68,3 +68,18 @@ def test_another_units_collector_is_refused_and_logged(web_env: WebEnv, method: 
     answer = client.request(method, _url(path), data={"csrf": token} if method == "POST" else None)
     assert answer.status_code == 403, f"{method} {_url(path)} answered {answer.status_code}"
     assert len(refusals(web_env.engine)) == before + 1
+
+
+PAGES = sorted({path for method, path in ROUTES if method == "GET" and "{" not in path})
+
+
+def test_every_page_the_coordinator_opens_has_a_plain_title(web_env: WebEnv) -> None:
+    """A page's <title> is words, never markup a template block swallowed by mistake."""
+    client = web_env.sign_in("cheng_xing")
+    for path in PAGES:
+        answer = client.get(path)
+        if "text/html" not in answer.headers.get("content-type", ""):
+            continue
+        assert answer.status_code == 200, f"{path}: {answer.status_code}"
+        title = re.search(r"<title>(.*?)</title>", answer.text, re.S)
+        assert title and "<" not in title.group(1), f"{path}: {title.group(1)[:80] if title else None}"
