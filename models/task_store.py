@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from cuiban.models import log_store
 from cuiban.models.cycle_store import in_cycle
@@ -171,12 +171,23 @@ def save_many(
     log_store.append(connection, log)
 
 
-def open_with_due(connection: Connection, cycle: int | None = None) -> list[dict[str, Any]]:
+def open_with_due(
+    connection: Connection,
+    cycle: int | None = None,
+    due_window: tuple[datetime, datetime] | None = None,
+) -> list[dict[str, Any]]:
     """The tasks of `cycle` (None: the current one) not finished that have a due time (what a digest
-    lists): only the columns it shows, the finished ones left in the database."""
+    lists): only the columns it shows, the finished ones left in the database. With `due_window`
+    (from, before): only the overdue ones and those due in it (a digest's today and this week; the
+    thousands due later stay in the database too)."""
     columns = [TASK.c[name] for name in ("milestone_id", "unit_id", "occurrence", "state", "due_at",
                                          "escalation_level")]
     query = select(*columns).where(
         TASK.c.state.not_in(sorted(FINISHED)), TASK.c.due_at.is_not(None), in_cycle(TASK.c.cycle, cycle)
     )
+    if due_window is not None:
+        start, before = due_window
+        query = query.where(
+            or_(TASK.c.state == "overdue", and_(TASK.c.due_at >= start, TASK.c.due_at < before))
+        )
     return [dict(r._mapping) for r in connection.execute(query.order_by(TASK.c.id))]

@@ -93,7 +93,9 @@ def digest_data(
     reviewed = sum(u["reviewed"] for u in units)
     since = local.subtract(days=1)
     if current:
-        open_tasks = task_store.open_with_due(connection, plan.cycle)
+        monday = today + timedelta(days=7 - today.weekday())  # next week's first day: this week's end
+        window = (local.start_of("day"), pendulum.datetime(monday.year, monday.month, monday.day, tz=tz))
+        open_tasks = task_store.open_with_due(connection, plan.cycle, window)
         failed = outbox_store.failed_since(connection, since, plan.cycle)
         late = outbox_store.late_since(connection, since, plan.cycle)
     else:
