@@ -22,21 +22,9 @@ from cuiban.models.unit_of_work import transaction
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.clock import local_iso
 
-SHOWN = (
-    "id",
-    "key",
-    "kind",
-    "status",
-    "recipient",
-    "recipient_name",
-    "subject",
-    "slot",
-    "task_key",
-    "attempts",
-    "last_error",
-    "message_id",
-)
 STAMPS = ("created_at", "sent_at", "next_attempt_at")
+SHOWN = tuple(c for c in outbox_store.LISTED if c not in STAMPS)
+"""A message's columns as they are; its times are shown in the plan's timezone."""
 LIMIT = 200
 """A listing shows the newest messages up to this many unless asked for more."""
 SECRET_KINDS = frozenset({"sign_in"})
