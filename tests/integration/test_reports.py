@@ -71,9 +71,8 @@ def plan_text(maps_personal: bool) -> str:
         'office_phone: "0311-80000001"}',
     )
     text_ = text_.replace(
-        "cheng_xing:   {name: 程兴, email: cheng.xing@hebcm.example, unit: tdc,",
-        "cheng_xing:   {name: 程兴, email: cheng.xing@hebcm.example, unit: tdc, "
-        'office_phone: "0311-80000002",',
+        'office_phone: "0311-80000000"',
+        'office_phone: "0311-80000002"',
     )
     return text_
 

@@ -100,6 +100,9 @@ class Unit(PlanModel):
     collector: str | None = None
     contacts: list[str] = []
     aliases: list[str] = []
+    bots: list[Literal["wecom", "dingtalk"]] = []
+    """The unit's group chats that get its reminders as well as mail (企业微信, 钉钉 group bots);
+    their webhook addresses and signing secrets come from the environment, named under `bots`."""
 
 
 class WorkingGroup(PlanModel):
@@ -141,6 +144,9 @@ class ReminderPolicy(PlanModel):
     at: ClockTime
     working_days_only: bool
     repeat_while_overdue: bool
+    combine: bool = True
+    """One mail per person per reminder time, a section per task (False: one mail per task).
+    Plan-wide: a milestone's `reminders` cannot set it."""
 
 
 class ReminderOverride(PlanModel):
@@ -189,6 +195,8 @@ class Milestone(PlanModel):
     reminders: ReminderOverride | None = None
     escalation: list[EscalationStep] | None = None
     report: Literal["dept-audit", "monthly", "teacher-sheet", "working-group"] | None = None
+    next_step: str | None = None
+    """What the recipient does next, in the reminders' 「下一步」 line (the title when absent)."""
     """The form (`cuiban report NAME`) that delivers this milestone: its reminders name the command."""
     note: str | None = None
 
@@ -235,6 +243,49 @@ class DigestSpec(PlanModel):
     cc: Refs = []
 
 
+class TeacherReminders(PlanModel):
+    """Reminders to the teachers themselves (opt-in): each unfinished in-scope teacher of a
+    department gets a short mail `before` working days before the department's teacher
+    milestone is due, while in one of `states`; at most one a day."""
+
+    before: list[Annotated[int, Field(ge=0)]] = Field(min_length=1)
+    states: list[TeacherState] = Field(min_length=1)
+    cc_collector: bool = False
+    """Copy the teacher's department's collector on each teacher's mail."""
+
+
+class TeacherSpec(PlanModel):
+    remind: TeacherReminders | None = None
+
+
+class BotSpec(PlanModel):
+    """Where a group bot's secrets are: names of environment variables, `{unit}` standing for
+    the unit's id in capitals (`CUIBAN_WECOM_{unit}` → `CUIBAN_WECOM_NEWS`). Never the URLs."""
+
+    webhook_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*(\{unit\}[A-Z0-9_]*)?$")
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*(\{unit\}[A-Z0-9_]*)?$")
+    """钉钉's signing secret (加签); 企业微信's webhook has none."""
+
+    def variable(self, name: str, unit_id: str) -> str:
+        return name.replace("{unit}", unit_id.upper())
+
+
+class Bots(PlanModel):
+    wecom: BotSpec = BotSpec(webhook_env="CUIBAN_WECOM_WEBHOOK_{unit}")
+    dingtalk: BotSpec = BotSpec(
+        webhook_env="CUIBAN_DINGTALK_WEBHOOK_{unit}", secret_env="CUIBAN_DINGTALK_SECRET_{unit}"
+    )
+
+
+class MailSpec(PlanModel):
+    """Who messages come from and whom replies reach (CUIBAN_MAIL_FROM and CUIBAN_MAIL_REPLY_TO,
+    when set, win: an operator may move mail to another account without editing the plan)."""
+
+    sender: Email | None = None
+    sender_name: str | None = None
+    reply_to: Email | None = None
+
+
 class Retention(PlanModel):
     """How long the personal data of a closed campaign is kept (PIPL Art. 19: no longer than the
     purpose needs): `cuiban purge` removes ID-card and phone numbers and teachers' emails once
@@ -265,6 +316,9 @@ class Plan(PlanModel):
     roster: RosterSpec
     sync: SyncSpec | None = None
     digest: DigestSpec
+    teachers: TeacherSpec = TeacherSpec()
+    bots: Bots = Bots()
+    mail: MailSpec = MailSpec()
     retention: Retention | None = None
     """None: personal data is kept until the plan sets a retention period and `cuiban purge` runs."""
 
