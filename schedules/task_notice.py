@@ -56,6 +56,9 @@ class TaskNotice:
     more: int = 0
     link: str | None = None
     """The task's unit's page (`<base>/units/<unit>`), None without a base URL."""
+    attachments: tuple[dict[str, Any], ...] = ()
+    """Files the reminder carries (the filled 附表4 for a `report: monthly` milestone): dicts with
+    filename, content_type, content (bytes) and content_id (None), as the outbox stores them."""
 
     @cached_property
     def context(self) -> dict[str, Any]:
