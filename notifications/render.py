@@ -22,7 +22,7 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import (
     ChoiceLoader,
@@ -42,8 +42,11 @@ from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
 
+if TYPE_CHECKING:
+    from cuiban.workflow.plan.schema import Plan
+
 BUILT_IN = Path(__file__).resolve().parent / "templates"
-KINDS = ("reminder", "escalation", "digest", "sign_in")
+KINDS = ("reminder", "escalation", "digest", "sign_in", "combined", "teacher")
 PARTS = ("subject.txt", "txt", "html")
 
 
@@ -164,6 +167,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
         for name in REFUSED_GLOBALS:
             self.globals.pop(name, None)
         self.filters["format"] = printf
+        self.kept: dict[str, Template] = {}
+        """Every template loaded, by name: an included partial (footer.txt) is compiled once, as the
+        kinds' own templates are, so rendering reads no file (jinja2's cache may be turned off)."""
+
+    def _load_template(self, name: str, globals: Any) -> Template:
+        found = self.kept.get(name)
+        if found is None:
+            found = self.kept[name] = super()._load_template(name, globals)
+        elif globals:
+            found.globals.update(globals)
+        return found
 
     # attributes and items
 
@@ -348,6 +362,15 @@ def template_location(error: BaseException) -> tuple[str | None, int | None]:
     return filename, line
 
 
+def contact_of(plan: Plan) -> dict[str, str] | None:
+    """Whom a message's reader asks: the plan's coordinator (name, email, office phone when set) —
+    a work number printed in every footer, never a teacher's phone."""
+    person = plan.people.get(plan.roles.coordinator)
+    if person is None:
+        return None
+    return {"name": person.name, "email": str(person.email), "office_phone": person.office_phone or ""}
+
+
 # ── the renderer ─────────────────────────────────────────────────────────────────────────
 
 
@@ -359,11 +382,14 @@ class Renderer:
     failure and raises it again on every render.
     """
 
-    def __init__(self, language: str = "zh", override: Path | None = None) -> None:
+    def __init__(
+        self, language: str = "zh", override: Path | None = None, contact: dict[str, str] | None = None
+    ) -> None:
         loaders = [FileSystemLoader(str(override))] if override else []
         loaders.append(FileSystemLoader(str(BUILT_IN / language)))
         self.language = language
         self.override = override
+        self.contact = contact
         self.environment = Sandbox(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
@@ -373,6 +399,8 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=False,  # templates do not change under a running tick
         )
+        # every footer (footer.txt) names whom to ask: one value for all messages, not a field of each context
+        self.environment.globals["contact"] = contact
         self._kinds: dict[str, tuple[Template, Template, Template] | TemplateFailure] = {}
         self._builtin: Renderer | None = None
 
@@ -398,7 +426,7 @@ class Renderer:
         if self.override is None:
             return self
         if self._builtin is None:
-            self._builtin = Renderer(self.language)
+            self._builtin = Renderer(self.language, contact=self.contact)
         return self._builtin
 
     def template(self, name: str) -> Template:

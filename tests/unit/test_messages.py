@@ -44,15 +44,13 @@ def test_built_in_templates_render_in_both_languages(language: str) -> None:
     assert Renderer(language).check() == []
 
 
-def test_a_reminder_names_the_command_that_writes_its_form() -> None:
-    context = {**CONTEXT, "task": {**CONTEXT["task"], "report": "cuiban report monthly --send"}}
+def test_a_reminder_says_what_its_task_says_about_the_form() -> None:
+    note = "附件为已填好的附表4（xlsx、docx 各一份），核对后可直接转发至河北省教育厅人事处。"
+    context = {**CONTEXT, "task": {**CONTEXT["task"], "report": note}}
     for language in ("zh", "en"):
         rendered = Renderer(language).render("reminder", context)
-        assert (
-            "cuiban report monthly --send" in rendered.text
-            and "cuiban report monthly --send" in rendered.html
-        )
-        assert "cuiban report" not in Renderer(language).render("reminder", CONTEXT).text
+        assert note in rendered.text and note in rendered.html
+        assert "附表4" not in Renderer(language).render("reminder", CONTEXT).text
 
 
 def test_a_long_list_says_how_many_more() -> None:
