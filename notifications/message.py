@@ -48,6 +48,8 @@ class Outgoing:
     attachments: tuple[Attachment, ...] = ()
     message_id: str | None = None
     """The outbox row's own, fixed when it was queued: the same on every attempt."""
+    reply_to: str | None = None
+    """Where replies go (the plan's `mail.reply_to` or CUIBAN_MAIL_REPLY_TO); no header when None."""
 
 
 def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ignore[no-untyped-def]
@@ -55,6 +57,8 @@ def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ign
     email["From"] = _address(message.sender_name, message.sender)
     email["To"] = _address(message.recipient_name, message.recipient)
     email["Subject"] = one_line(message.subject)
+    if message.reply_to:
+        email["Reply-To"] = _address("", message.reply_to)
     email["Date"] = format_datetime(sent_at)
     email["Message-ID"] = message.message_id or make_msgid(f"cuiban.{message.outbox_id}", domain=domain)
     email.set_content(message.text, subtype="plain", charset="utf-8")
@@ -68,7 +72,66 @@ def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ign
             )
         else:
             email.add_attachment(item.content, maintype, subtype, filename=item.filename)
+            part = email.get_payload()[-1]
+            content_type, disposition = attachment_headers(item)
+            part.replace_header("Content-Type", _Verbatim("Content-Type", content_type))
+            part.replace_header("Content-Disposition", _Verbatim("Content-Disposition", disposition))
     return email
+
+
+# ── attachment names every mail client shows ──
+
+_PARAMETER_LINE = 990
+"""A `filename*=` parameter longer than this (RFC 5322 allows 998 characters a line) is continued."""
+
+
+def attachment_headers(item: Attachment) -> tuple[str, str]:
+    """The Content-Type and Content-Disposition values of an attached file, folded with "\n ".
+
+    The name is written twice, for the readers of each standard: Content-Disposition's
+    `filename*=utf-8''…` (RFC 2231, what Python, Thunderbird, Gmail and Apple Mail read) and
+    Content-Type's `name="=?utf-8?b?…?="` (RFC 2047 words, what Outlook, Foxmail, QQ Mail and
+    163 fall back on). The email package would fold a long RFC 2231 value into `filename*0*=`,
+    `filename*1*=` continuations, which several Chinese clients show garbled; here the value is
+    one `filename*=` parameter on a line of its own unless it passes 990 characters. A name
+    in plain ASCII is written plainly (`name="…"`, `filename="…"`), in both headers too.
+    """
+    name = one_line(item.filename)
+    if name.isascii() and "=?" not in name:
+        quoted = f'"{quote(name)}"'
+        return f"{item.content_type};\n name={quoted}", f"attachment;\n filename={quoted}"
+    words = " ".join(_phrase(name, quoted=False))
+    encoded = percent_encoded(name, safe="")
+    if len(encoded) + len(" filename*=utf-8''") <= _PARAMETER_LINE:
+        disposition = f"attachment;\n filename*=utf-8''{encoded}"
+    else:  # too long for one line: RFC 2231 continuations, never inside a %XX
+        pieces, rest = [], encoded
+        while rest:
+            cut = min(len(rest), 60)
+            while 0 < cut < len(rest) and "%" in rest[max(cut - 2, 0) : cut]:
+                cut -= 1
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        first = f" filename*0*=utf-8''{pieces[0]}"
+        disposition = "attachment;\n" + ";\n".join(
+            [first, *(f" filename*{n}*={piece}" for n, piece in enumerate(pieces[1:], 1))]
+        )
+    return f'{item.content_type};\n name="{words}"', disposition
+
+
+class _Verbatim(str):
+    """A header value the email package writes as it is, not refolded (see `attachment_headers`)."""
+
+    def __new__(cls, name: str, value: str) -> _Verbatim:
+        made = super().__new__(cls, value.replace("\n ", " "))
+        made.name, made.folded = name, value
+        return made
+
+    name: str
+    folded: str
+
+    def fold(self, *, policy) -> str:  # type: ignore[no-untyped-def]
+        return f"{self.name}: {self.folded}".replace("\n", policy.linesep) + policy.linesep
 
 
 def _address(name: str, address: str) -> Address:
@@ -99,6 +162,7 @@ def flatten(message: Outgoing, sent_at, domain: str) -> bytes:  # type: ignore[n
         _header("From", _mailbox(message.sender_name, message.sender)),
         _header("To", _mailbox(message.recipient_name, message.recipient)),
         _header("Subject", _phrase(one_line(message.subject), quoted=False)),
+        *([_header("Reply-To", [f"<{one_line(message.reply_to)}>"])] if message.reply_to else []),
         f"Date: {format_datetime(sent_at)}",
         f"Message-ID: {message.message_id or make_msgid(f'cuiban.{message.outbox_id}', domain=domain)}",
         "MIME-Version: 1.0",
@@ -156,12 +220,14 @@ def _text_part(text: str, subtype: str) -> bytes:
 
 def _file_part(item: Attachment) -> bytes:
     if item.content_id:
+        content_type = item.content_type
         disposition = f"Content-Disposition: inline\r\nContent-ID: <{one_line(item.content_id)}>"
-    elif item.filename.isascii():
-        disposition = f'Content-Disposition: attachment; filename="{quote(one_line(item.filename))}"'
     else:
-        disposition = f"Content-Disposition: attachment; filename*=utf-8''{percent_encoded(item.filename)}"
-    headers = f"Content-Type: {item.content_type}\r\nContent-Transfer-Encoding: base64\r\n{disposition}"
+        content_type, disposition = attachment_headers(item)
+        content_type, disposition = content_type.replace("\n", "\r\n"), "Content-Disposition: " + (
+            disposition.replace("\n", "\r\n")
+        )
+    headers = f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n{disposition}"
     return (headers + "\r\n\r\n").encode("ascii") + _base64(item.content)
 
 

@@ -18,13 +18,51 @@ import os
 import re
 import smtplib
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from cuiban.notifications.message import Outgoing, build, flatten
 from cuiban.notifications.render import one_line
+from cuiban.workflow.plan.schema import Plan
+
+SENDER_NAME = "催办 cuiban"
+"""Who messages come from when neither the plan's `mail.sender_name` nor anything else says."""
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    """Who messages come from and where replies go: the environment's, else the plan's `mail`."""
+
+    sender: str
+    sender_name: str = SENDER_NAME
+    reply_to: str | None = None
+    chosen: bool = True
+    """False when the sender is only the default made from the coordinator's domain (not for SMTP)."""
+
+
+def mail_identity(plan: Plan, sender: str | None = None, reply_to: str | None = None) -> MailIdentity:
+    """CUIBAN_MAIL_FROM and CUIBAN_MAIL_REPLY_TO (`sender`, `reply_to`) win over the plan's `mail`:
+    an operator may move mail to another account without editing the plan. With neither, the
+    sender is cuiban@ the coordinator's email domain, a real-looking address the .eml files show."""
+    mail = plan.mail
+    chosen = sender or (str(mail.sender) if mail.sender else None)
+    coordinator = plan.people.get(plan.roles.coordinator)
+    domain = str(coordinator.email).rpartition("@")[2] if coordinator else "cuiban.local"
+    return MailIdentity(
+        chosen or f"cuiban@{domain}",
+        mail.sender_name or SENDER_NAME,
+        reply_to or (str(mail.reply_to) if mail.reply_to else None),
+        chosen is not None,
+    )
+
+
+def local_domain(address: str) -> bool:
+    """An address no mail server outside this machine delivers from: @localhost, @….localhost,
+    @localhost.example (what cuiban once wrote by default)."""
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    return domain == "localhost" or domain.endswith(".localhost") or domain.endswith("localhost.example")
 
 
 class DeliveryError(Exception):
@@ -122,9 +160,20 @@ class FileTransport:
     """
 
     def __init__(
-        self, folder: Path, sender: str = "cuiban@localhost.example", sender_name: str = "催办 cuiban"
+        self,
+        folder: Path,
+        sender: str = "cuiban@cuiban.local",
+        sender_name: str = SENDER_NAME,
+        reply_to: str | None = None,
     ) -> None:
+        """`sender`: the composition root passes `mail_identity(plan)`'s; the default is for callers
+        without a plan (benchmarks) and is a name no mail server accepts."""
         self.folder, self.sender, self.sender_name, self.domain = folder, sender, sender_name, "cuiban.local"
+        self.reply_to = reply_to
+
+    @classmethod
+    def for_identity(cls, folder: Path, identity: MailIdentity) -> FileTransport:
+        return cls(folder, identity.sender, identity.sender_name, identity.reply_to)
 
     def open(self) -> None:
         try:
@@ -133,6 +182,7 @@ class FileTransport:
             raise _unwritable(self.folder, error) from error
 
     def send(self, message: Outgoing, sent_at: datetime, name: str) -> None:
+        message = _replying(message, self.reply_to)
         target = self.folder / name
         temporary = target.with_suffix(".tmp")
         try:
@@ -157,10 +207,9 @@ class SmtpSettings:
     password: str | None = field(repr=False)
     security: str
     sender: str
-    sender_name: str = "催办 cuiban"
+    sender_name: str = SENDER_NAME
     timeout: float = 30.0
-
-
+    reply_to: str | None = None
 
 class SmtpTransport:
     """One yagmail connection, logged in once, reused for every message until closed."""
@@ -196,6 +245,7 @@ class SmtpTransport:
     def send(self, message: Outgoing, sent_at: datetime, name: str) -> None:
         if self._client is None:
             raise SenderPaused("not connected", OUTAGE_COOL_DOWN)
+        message = _replying(message, self.settings.reply_to)
         data = flatten(message, sent_at, self.domain)  # not build(): see notifications.message
         try:
             refused = self._client.smtp.sendmail(self.sender, [one_line(message.recipient)], data)
@@ -210,6 +260,11 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):  # already gone: nothing to close
                 self._client.close()
             self._client = None
+
+
+def _replying(message: Outgoing, reply_to: str | None) -> Outgoing:
+    """The message with the transport's Reply-To, unless it has its own."""
+    return replace(message, reply_to=reply_to) if reply_to and not message.reply_to else message
 
 
 def _classified(error: Exception) -> DeliveryError:
