@@ -172,24 +172,26 @@ class Explained:
 
 
 def explain(
-    error: BaseException, url: str | None = None, busy_timeout: float | None = None
+    error: BaseException, url: str | None = None, busy_timeout: float | None = None, language: str = "zh"
 ) -> Explained | None:
-    """The sentence and exit code for a known kind of error; None for an unexpected one."""
+    """The sentence and exit code for a known kind of error; None for an unexpected one.
+
+    `language`: the plan's (zh unless en), in which a refused file or input is named."""
     from sqlalchemy import exc
 
     from cuiban.intake.tables import UnreadableFile
     from cuiban.planfile.loader import PlanInvalid
-    from cuiban.services.rejection import FileRejected, Refusal
+    from cuiban.services.rejection import FileRejected, Refusal, said
 
     if isinstance(error, FileRejected):
-        sentence = f"{error.source}: {len(error.problems)} problem(s); nothing was written."
-        return Explained(sentence, EXIT_INVALID, tuple(error.lines()))
+        sentence = error.summary().say(language)
+        return Explained(sentence, EXIT_INVALID, tuple(error.lines(language)))
     if isinstance(error, PlanInvalid):
         errors = error.loaded.errors
         sentence = f"{error.loaded.source}: the plan has {len(errors)} error(s); nothing was done."
         return Explained(sentence, EXIT_INVALID, tuple(str(p) for p in errors))
     if isinstance(error, Refusal | UnreadableFile):  # the services' refusals, each one sentence
-        return Explained(str(error), EXIT_INVALID)
+        return Explained("\n".join(said(error, language)), EXIT_INVALID)
     if isinstance(error, exc.DBAPIError) and error.orig is not None:
         return _database_error(error.orig, url, busy_timeout)
     if isinstance(error, exc.NoSuchModuleError):
@@ -408,7 +410,7 @@ class CuibanGroup(click.Group):
             raise SystemExit(stop.exit_code) from None
         except Exception as error:  # noqa: BLE001 - the one place every failure becomes a sentence
             url = ctx.meta.get(DATABASE)
-            known = explain(error, url, ctx.meta.get(BUSY_TIMEOUT))
+            known = explain(error, url, ctx.meta.get(BUSY_TIMEOUT), self._language(ctx))
             self._traceback(ctx)
             if known is None:
                 click.echo(scrubbed(unexpected(error), url), err=True)
@@ -417,6 +419,13 @@ class CuibanGroup(click.Group):
                 click.echo(scrubbed(line, url), err=True)
             click.echo(scrubbed(known.sentence, url), err=True)
             raise SystemExit(known.exit_code) from None
+
+    @staticmethod
+    def _language(ctx: click.Context) -> str:
+        """The plan's language when the command has loaded its plan (never loaded here), else zh."""
+        loaded = vars(ctx.obj).get("loaded") if ctx.obj is not None and hasattr(ctx.obj, "__dict__") else None
+        plan = getattr(loaded, "plan", None)
+        return "en" if getattr(plan, "language", "zh") == "en" else "zh"
 
     @staticmethod
     def _traceback(ctx: click.Context) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cuiban.intake.tables import Row, UnreadableFile
 from cuiban.workflow.cells import clean
+from cuiban.workflow.wording import Words, words
 
 SEARCH_ROWS = 20
 
@@ -43,7 +44,7 @@ def locate(
         if required <= set(found):
             twice = _named_twice(found, headers, number, source)
             if twice:
-                raise UnreadableFile("\n".join(twice))
+                raise UnreadableFile(*twice)
             return Header(number, {name: places[0] for name, places in found.items()}), rows
         if found and (best is None or len(required & set(found)) > len(required & set(best[2]))):
             best = (number, texts, found)
@@ -51,12 +52,10 @@ def locate(
             break
     if best is None:
         names = "、".join(headers[name] for name in sorted(required))
-        raise UnreadableFile(
-            f"{source}: no header row with the columns {names} in the first {SEARCH_ROWS} rows"
-        )
+        raise UnreadableFile(words("header.none", file=source, names=names, rows=SEARCH_ROWS))
     number, texts, found = best
     lines = [_missing(source, number, headers[name], texts, found) for name in sorted(required - set(found))]
-    raise UnreadableFile("\n".join(lines + _named_twice(found, headers, number, source)))
+    raise UnreadableFile(*lines, *_named_twice(found, headers, number, source))
 
 
 def column_letter(index: int) -> str:
@@ -69,31 +68,29 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _place(index: int) -> str:
-    return f"{column_letter(index)} (no. {index + 1})"
+def _place(index: int) -> Words:
+    return words("header.place", letter=column_letter(index), number=index + 1)
 
 
-def _named_twice(found: dict[str, list[int]], headers: dict[str, str], row: int, source: str) -> list[str]:
+def _named_twice(found: dict[str, list[int]], headers: dict[str, str], row: int, source: str) -> list[Words]:
     return [
-        f"{source}: row {row}: the header {headers[name]} is in {len(places)} columns, "
-        f"{', '.join(_place(i) for i in places[:-1])} and {_place(places[-1])}; "
-        "keep one of them, so that it is clear which to read"
+        words(
+            "header.twice", file=source, row=row, header=headers[name], count=len(places),
+            places=[_place(i) for i in places[:-1]], last=_place(places[-1]),
+        )
         for name, places in found.items()
         if len(places) > 1
     ]
 
 
-def _missing(source: str, row: int, header: str, texts: list[str], found: dict[str, list[int]]) -> str:
+def _missing(source: str, row: int, header: str, texts: list[str], found: dict[str, list[int]]) -> Words:
     used = {i for places in found.values() for i in places}
     others = {text: i for i, text in enumerate(texts) if text and i not in used}
     close = difflib.get_close_matches(header, list(others), n=1, cutoff=0.3)
-    hint = (
-        f"; the closest header there is {close[0]} in column {_place(others[close[0]])}: "
-        f"rename it to {header} if that is the column"
-        if close
-        else "; add the column, or map the header the file uses under the plan's columns"
-    )
-    return f"{source}: the header row (row {row}) has no column {header}{hint}"
+    if close:
+        place = _place(others[close[0]])
+        return words("header.missing_close", file=source, row=row, header=header, close=close[0], place=place)
+    return words("header.missing", file=source, row=row, header=header)
 
 
 def data_rows(rows: Iterator[Row]) -> Iterator[Row]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cuiban.workflow.cells import EXCEL_EPOCH, EXCEL_EPOCH_1904, FormulaWithoutValue
+from cuiban.workflow.wording import Words, words
 
 Row = tuple[int, list[Any]]
 
@@ -27,7 +28,19 @@ SUFFIXES = (".xlsx", ".xls", ".csv")
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read as a table; the message says why (one sentence a line)."""
+    """The file cannot be read as a table; `words` says why (one sentence a line), put into words in the
+    plan's language where shown; str() is the English."""
+
+    def __init__(self, *lines: Words) -> None:
+        self.words = lines
+        super().__init__("\n".join(str(line) for line in lines))
+
+    def __reduce__(self) -> tuple:
+        return UnreadableFile, self.words
+
+    def renamed(self, path: str, name: str) -> UnreadableFile:
+        """The same sentences naming the file `name` where they named (the staged) `path`."""
+        return UnreadableFile(*(line.replaced(path, name) for line in self.words))
 
 
 CHUNK = 1 << 20
@@ -45,14 +58,17 @@ class Table:
 def read_table(path: Path) -> Table:
     suffix = path.suffix.lower()
     if not path.exists():
-        raise UnreadableFile(f"{path}: the file does not exist")
+        raise UnreadableFile(words("file.missing", file=str(path)))
     if suffix == ".csv":
         return Table(_csv_rows(path))
     if suffix == ".xlsx":
         return _xlsx_table(path)
     if suffix == ".xls":
         return _xls_table(path)
-    raise UnreadableFile(f"{path}: expected one of {', '.join(SUFFIXES)}, not {suffix or 'no suffix'}")
+    kinds = ", ".join(SUFFIXES)
+    if not suffix:
+        raise UnreadableFile(words("file.no_suffix", file=str(path), suffixes=kinds))
+    raise UnreadableFile(words("file.suffix", file=str(path), suffixes=kinds, suffix=suffix))
 
 
 def read_rows(path: Path) -> Iterator[Row]:
@@ -81,9 +97,7 @@ def _encoding_of(path: Path, _size: int, _mtime_ns: int) -> str:
     row, byte = _row_and_byte(path, offset)
     meant = "UTF-8" if encoding == "utf-8-sig" else "GBK/GB18030"
     raise UnreadableFile(
-        f"{path}: row {row} has a byte that is neither UTF-8 nor GBK/GB18030 (0x{byte:02X} at byte "
-        f"offset {offset}, reading the file as {meant}); fix or retype that row, or save the file "
-        "again as UTF-8 or GBK"
+        words("file.bad_byte", file=str(path), row=row, byte=f"{byte:02X}", offset=offset, meant=meant)
     )
 
 
@@ -134,7 +148,7 @@ def _xlsx_table(path: Path) -> Table:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise UnreadableFile(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        raise UnreadableFile(words("file.not_xlsx", file=str(path), detail=str(exc))) from None
     epoch = EXCEL_EPOCH_1904 if book.epoch.year == 1904 else EXCEL_EPOCH
     return Table(_xlsx_rows(book), epoch)
 
@@ -200,7 +214,7 @@ def _xls_table(path: Path) -> Table:
     try:
         book = xlrd.open_workbook(str(path))
     except Exception as exc:
-        raise UnreadableFile(f"{path}: not a readable .xls workbook ({exc})") from None
+        raise UnreadableFile(words("file.not_xls", file=str(path), detail=str(exc))) from None
     return Table(_xls_rows(book), EXCEL_EPOCH_1904 if book.datemode == 1 else EXCEL_EPOCH)
 
 

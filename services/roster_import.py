@@ -31,8 +31,16 @@ from cuiban.services.cycles import writable
 from cuiban.services.rejection import FileRejected, Refusal
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
-from cuiban.workflow.roster import STORED_AS, TEACHER_FIELDS, RosterRow, RosterValidator, RowProblem
+from cuiban.workflow.roster import (
+    STORED_AS,
+    TEACHER_FIELDS,
+    RosterRow,
+    RosterValidator,
+    RowProblem,
+    duplicate_staff_id,
+)
 from cuiban.workflow.scope import Step, scope_move
+from cuiban.workflow.wording import words
 
 BATCH = 5000
 PARTS = 2
@@ -210,7 +218,7 @@ def _duplicates_across_parts(good: list[Packed], first_rows: dict[str, int], hea
         sid, row = packed[_STAFF], packed[0]
         first = first_rows.setdefault(sid, row)
         if first != row:
-            problems.append(RowProblem(row, header, sid, f"duplicate staff ID (first on row {first})"))
+            problems.append(RowProblem(row, header, sid, duplicate_staff_id(first)))
     return problems
 
 
@@ -355,10 +363,10 @@ def _handle_missing(
     if len(missing) > MARK_LEFT_SHARE * current and not force:
         share = _share(len(missing), current)
         raise TooManyMissing(
-            f"{report.source}: {len(missing)} of the {current} current records ({share}) "
-            f"are missing from this roster, more than the {MARK_LEFT_SHARE:.0%} that --mark-missing-left "
-            "marks as left without --force; nothing was written (check that this is the whole roster, "
-            "or add --force)"
+            words(
+                "roster.too_many_missing", file=report.source, missing=len(missing), current=current,
+                share=share, limit=f"{MARK_LEFT_SHARE:.0%}",
+            )
         )
     by_state: dict[str, list[str]] = {}
     for sid, state in teacher_store.states_of(connection, missing).items():

@@ -36,6 +36,7 @@ from cuiban.workflow.roster import RowProblem
 from cuiban.workflow.status_export import StatusValidator
 from cuiban.workflow.teacher_machine import sync_path
 from cuiban.workflow.teacher_states import OUT_OF_SCOPE
+from cuiban.workflow.wording import Words, words
 
 
 class NoSyncSection(Refusal):
@@ -62,11 +63,11 @@ class AsOf:
     source: str
     """FROM_OPTION, FROM_NAME (to the day: the moment is that day's start) or FROM_MODIFIED."""
 
-    def describe(self, tz: str) -> str:
+    def describe(self, tz: str) -> Words:
         if self.source == FROM_NAME:
-            return f"{local_date(self.moment, tz).isoformat()} (the date in its name)"
-        how = "--as-of" if self.source == FROM_OPTION else "its modification time"
-        return f"{local_iso(self.moment, tz)} ({how})"
+            return words("sync.as_of_name", moment=local_date(self.moment, tz).isoformat())
+        how = "sync.as_of_option" if self.source == FROM_OPTION else "sync.as_of_modified"
+        return words(how, moment=local_iso(self.moment, tz))
 
 
 def export_as_of(path: Path, given: datetime | None, tz: str, name: str | None = None) -> AsOf:
@@ -134,11 +135,11 @@ def sync_statuses(
     in the report, the refusals, the log and the record of exports, and the name its date is read
     from (default: its path; an upload is staged under a random name)."""
     if plan.sync is None:
-        raise NoSyncSection("the plan has no `sync` section saying which columns and statuses to read")
+        raise NoSyncSection(words("sync.no_section"))
     shown = source_name or str(path)
     report = SyncReport(shown, dry_run=dry_run)
     if not path.exists():
-        raise UnreadableFile(f"{shown}: the file does not exist")
+        raise UnreadableFile(words("file.missing", file=shown))
     stamp = export_as_of(path, as_of, plan.timezone, source_name)
     with engine.connect() as connection:  # refused before a million rows are read (and not committed)
         cycle = writable(connection, plan, now)
@@ -192,10 +193,10 @@ def _stale(shown: str, stamp: AsOf, last: dict[str, Any] | None, tz: str, force:
         return True
     newest = AsOf(last["as_of"], last["as_of_from"])
     raise StaleExport(
-        f"{shown} is as of {stamp.describe(tz)}, older than {last['file_name']} (applied "
-        f"{local_iso(last['applied_at'], tz)}), which is as of {newest.describe(tz)}: the newer export "
-        "stands and nothing was applied (give --as-of if the file's time is wrong, or --force to "
-        "apply the older one anyway)"
+        words(
+            "sync.stale", file=shown, as_of=stamp.describe(tz), newest_file=last["file_name"],
+            applied=local_iso(last["applied_at"], tz), newest=newest.describe(tz),
+        )
     )
 
 
@@ -222,10 +223,7 @@ def _read(
     if problems:
         raise FileRejected(report.source, problems)
     if not report.rows:
-        raise EmptyExport(
-            f"{report.source}: the export has its header (row {header.row}) but no rows of teachers; "
-            "nothing was applied (download the export again)"
-        )
+        raise EmptyExport(words("sync.empty", file=report.source, row=header.row))
     return targets, rows
 
 

@@ -244,11 +244,16 @@ def _dated(staged: Staged, path: Path, tz: str) -> dict[str, str]:
 
 
 def _renamed(error: Exception, path: str, name: str) -> Refusal:
+    """The refusal naming the upload by its name where it named the staged path, in words and in text."""
     text = str(error).replace(path, name)
+    found = tuple(line.replaced(path, name) for line in getattr(error, "words", ()))
     if isinstance(error, Refusal):
         error.args = (text,)
+        error.words = found
         return error
-    return UploadRefused("unreadable", text, name=name, why=text)
+    refused = UploadRefused("unreadable", text, name=name, why=text)
+    refused.words = found
+    return refused
 
 
 def _figures(report: ImportReport | SyncReport) -> dict[str, Any]:

@@ -13,6 +13,8 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cuiban.workflow.wording import Words, words
+
 EXCEL_EPOCH = date(1899, 12, 30)
 """Day 0 of Excel's date numbers (the 1900 date system; 1900-03-01 is 61)."""
 EXCEL_EPOCH_1904 = date(1904, 1, 1)
@@ -34,7 +36,19 @@ OPEN_ENDED_MONTHS = 999
 
 
 class CellError(ValueError):
-    """A cell whose value cannot be used; the message says why in plain words."""
+    """A cell whose value cannot be used; `words` says why (put into words in the plan's language
+    where it is shown; str() is the English)."""
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        self.words = words(message, **fields)
+        super().__init__(str(self.words))
+
+    def __reduce__(self) -> tuple:
+        return _cell_error, (self.words,)
+
+
+def _cell_error(said: Words) -> CellError:
+    return CellError(said.id, **dict(said.fields))
 
 
 class FormulaWithoutValue:
@@ -54,11 +68,8 @@ class FormulaWithoutValue:
         return f"FormulaWithoutValue({self.cell!r}, {self.formula!r})"
 
     @property
-    def reason(self) -> str:
-        return (
-            f"{self.cell} is a formula whose value was never computed and saved; open the file in "
-            "Excel or WPS, let it calculate, save it and import it again"
-        )
+    def reason(self) -> Words:
+        return words("cell.formula", cell=self.cell)
 
 
 def clean(value: Any) -> str:
@@ -82,21 +93,18 @@ def identifier(value: Any) -> str:
     if type(value) is not str:
         _refuse_formula(value)
         if isinstance(value, int | float):  # bool is an int too
-            raise CellError(
-                "Excel stored this ID as a number, so leading zeros may be lost; "
-                "format the column as text (文本) and enter the IDs again"
-            )
+            raise CellError("cell.id_as_number")
     text = clean(value)
     if text.isdigit():
         return text
     if re.match(r"^\d(\.\d+)?[eE][+-]?\d+$", text):
-        raise CellError("this ID was turned into scientific notation by Excel; digits are lost")
+        raise CellError("cell.id_scientific")
     return text
 
 
 def _refuse_formula(value: Any) -> None:
     if type(value) is FormulaWithoutValue:
-        raise CellError(value.reason)
+        raise CellError("cell.formula", cell=value.cell)
 
 
 def id_card(value: Any) -> str:
@@ -104,16 +112,13 @@ def id_card(value: Any) -> str:
     if type(value) is not str:
         _refuse_formula(value)
     if isinstance(value, int | float):
-        raise CellError(
-            "Excel stored this ID-card number as a number, which keeps only 15 digits; "
-            "format the column as text (文本)"
-        )
+        raise CellError("cell.id_card_as_number")
     text = clean(value).upper()
     if not _ID_CARD.match(text):
-        raise CellError("an ID-card number has 17 digits and a check digit (0-9 or X)")
+        raise CellError("cell.id_card_shape")
     expected = _ID_CHECK[sum(int(d) * w for d, w in zip(text, _ID_WEIGHTS, strict=False)) % 11]
     if text[17] != expected:
-        raise CellError("the check digit does not match: a digit was mistyped")
+        raise CellError("cell.id_card_check")
     return text
 
 
@@ -125,32 +130,29 @@ def calendar_date(value: Any, epoch: date = EXCEL_EPOCH) -> date:
     if isinstance(value, date):
         return _believable(value)
     if isinstance(value, bool):
-        raise CellError(f"{str(value).upper()} is a yes/no value, not a date; enter the date itself")
+        raise CellError("cell.date_yes_no", value=str(value).upper())
     if isinstance(value, int | float):
         if not 0 <= value < 2958466:
-            raise CellError("not a date Excel could store")
+            raise CellError("cell.date_out_of_range")
         if epoch == EXCEL_EPOCH and value < FIRST_RELIABLE_SERIAL:
-            raise CellError(
-                f"the number {value:g} is not a date anyone means (Excel counts 1 as 1900-01-01; "
-                "was a number or TRUE typed here?); enter the date itself"
-            )
+            raise CellError("cell.date_small_number", number=f"{value:g}")
         return epoch + timedelta(days=int(value))
     _refuse_formula(value)
     text = clean(value)
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not match:
-        raise CellError("not a date; write it like 2016-12-15")
+        raise CellError("cell.not_date")
     year, month, day = (int(g) if g else 1 for g in match.groups())
     try:
         found = date(year, month, day)
     except ValueError:
-        raise CellError("not a real calendar date") from None
+        raise CellError("cell.not_real_date") from None
     return _believable(found)
 
 
 def _believable(day: date) -> date:
     if day < EARLIEST_DATE:
-        raise CellError(f"{day.isoformat()} is before 1900, which cannot be right here; enter the real date")
+        raise CellError("cell.before_1900", day=day.isoformat())
     return day
 
 
@@ -165,13 +167,13 @@ def months(value: Any) -> int:
     _refuse_formula(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value != int(value) or value < 0:
-            raise CellError("a contract length is a whole number of months")
+            raise CellError("cell.months_whole")
         return int(value)
     text = clean(value)
     if text in OPEN_ENDED:
         return OPEN_ENDED_MONTHS
     if not text.isdigit():
-        raise CellError("a contract length is a whole number of months, or 无固定期限")
+        raise CellError("cell.months_or_open")
     return int(text)
 
 
@@ -181,20 +183,20 @@ def yes_no(value: Any) -> str:
         return "是"
     if text in _NO:
         return "否"
-    raise CellError("write 是 or 否")
+    raise CellError("cell.yes_no")
 
 
 def gender(value: Any) -> str:
     text = clean(value)
     if text in ("男", "女"):
         return text
-    raise CellError("write 男 or 女")
+    raise CellError("cell.gender")
 
 
 def email(value: Any) -> str:
     text = clean(value)
     if not _EMAIL.match(text):
-        raise CellError("not an email address")
+        raise CellError("cell.email")
     return text
 
 
@@ -203,7 +205,7 @@ def phone(value: Any) -> str:
         _refuse_formula(value)
     text = re.sub(r"[\s-]", "", clean(value if not isinstance(value, float) else int(value)))
     if not re.fullmatch(r"\+?\d{7,15}", text):
-        raise CellError("not a phone number")
+        raise CellError("cell.phone")
     return text
 
 

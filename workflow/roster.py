@@ -21,6 +21,7 @@ from typing import Any
 from cuiban.workflow import cells
 from cuiban.workflow.plan.schema import REQUIRED_ROSTER_FIELDS, Plan
 from cuiban.workflow.scope import failing_rule
+from cuiban.workflow.wording import Words, words
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "staff_id": cells.identifier,
@@ -54,10 +55,22 @@ NOT_REMEMBERED = frozenset({0, 1})
 
 @dataclass(frozen=True)
 class RowProblem:
+    """A bad cell: where it is, what it holds, and why it is refused (put into words where shown)."""
+
     row: int
     column: str
     value: str
-    reason: str
+    why: Words
+
+    @property
+    def reason(self) -> str:
+        """Why, in English."""
+        return str(self.why)
+
+    def words(self, file: str) -> Words:
+        """The problem's line: the file, row, column and value as they are, the reason in words."""
+        return words("file.row_problem", file=file, row=self.row, column=self.column, value=self.value,
+                     reason=self.why)
 
 
 @dataclass(frozen=True)
@@ -81,12 +94,17 @@ class _Column:
 
 
 _UNKNOWN = object()
+REQUIRED = words("cell.required")
+
+
+def duplicate_staff_id(first: int) -> Words:
+    return words("cell.duplicate_staff_id", first=first)
 
 
 class _Refused:
     __slots__ = ("reason",)
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Words) -> None:
         self.reason = reason
 
 
@@ -140,9 +158,7 @@ class RosterValidator:
         if staff_id:
             first = self.seen.setdefault(staff_id, row)
             if first != row:
-                problems.append(
-                    RowProblem(row, self.staff_header, staff_id, f"duplicate staff ID (first on row {first})")
-                )
+                problems.append(RowProblem(row, self.staff_header, staff_id, duplicate_staff_id(first)))
         if problems:
             return None, problems
         rule = failing_rule(self.rules, values)
@@ -153,7 +169,7 @@ class RosterValidator:
         if type(cell) is str:
             cell = cells.clean(cell)
         if cell is None or cell == "":
-            return _Refused("a value is required here") if column.required else None
+            return _Refused(REQUIRED) if column.required else None
         if column.parse is cells.clean and type(cell) is str:
             return cell  # a text field: cleaned just above
         if type(cell) is cells.FormulaWithoutValue:
@@ -161,15 +177,16 @@ class RosterValidator:
         try:
             return column.parse(cell)
         except cells.CellError as error:
-            return _Refused(str(error))
+            return _Refused(error.words)
 
     def _department(self, text: Any) -> str:
         name = cells.clean(text)
         unit = self.units.get(name)
         if unit is None:
             close = difflib.get_close_matches(name, list(self.units), n=3, cutoff=0.3)
-            hint = f"; closest known: {'、'.join(close)}" if close else ""
-            raise cells.CellError(f"unknown department{hint}")
+            if close:
+                raise cells.CellError("cell.unknown_department_close", close="、".join(close))
+            raise cells.CellError("cell.unknown_department")
         return unit
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from cuiban.workflow import cells
 from cuiban.workflow.plan.schema import SyncSpec
-from cuiban.workflow.roster import RowProblem
+from cuiban.workflow.roster import REQUIRED, RowProblem, duplicate_staff_id
+from cuiban.workflow.wording import words
 
 
 class StatusValidator:
@@ -26,19 +27,17 @@ class StatusValidator:
         try:
             staff_id = cells.identifier(id_cell)
             if not staff_id:
-                raise cells.CellError("a value is required here")
+                raise cells.CellError("cell.required")
         except cells.CellError as error:
-            problems.append(RowProblem(row, header_id, cells.clean(id_cell), str(error)))
+            problems.append(RowProblem(row, header_id, cells.clean(id_cell), error.words))
         if status not in self.status_map:
             known = "、".join(self.status_map)
-            reason = "a value is required here" if not status else f"unknown status (known: {known})"
+            reason = REQUIRED if not status else words("cell.unknown_status", known=known)
             problems.append(RowProblem(row, header_status, status, reason))
         if staff_id:
             first = self.seen.setdefault(staff_id, row)
             if first != row:
-                problems.append(
-                    RowProblem(row, header_id, staff_id, f"duplicate staff ID (first on row {first})")
-                )
+                problems.append(RowProblem(row, header_id, staff_id, duplicate_staff_id(first)))
         if problems:
             return None, problems
         return (staff_id, self.status_map[status]), []

@@ -5,7 +5,9 @@ is not an error (a 1904 workbook) reads right."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from tempfile import mkdtemp
 
 import openpyxl
 import pytest
@@ -28,8 +30,18 @@ def db(engine):
     return url_of(engine), engine
 
 
+@cache
+def english_plan() -> Path:
+    """The shipped plan with `language: en`: the English sentences asserted here (the Chinese ones,
+    the default, are shown by test_errors_in_chinese.py)."""
+    path = Path(mkdtemp()) / "plan.yaml"
+    text = SHIPPED_PLAN.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nlanguage: zh\n", "\nlanguage: en\n"), encoding="utf-8")
+    return path
+
+
 def run(url: str, *args: str):
-    env = {"CUIBAN_PLAN": str(SHIPPED_PLAN), "CUIBAN_DB": url}
+    env = {"CUIBAN_PLAN": str(english_plan()), "CUIBAN_DB": url}
     return CliRunner().invoke(cuiban, list(args), env=env, catch_exceptions=False)
 
 

@@ -43,9 +43,9 @@ def test_bad_roster_exits_2_naming_every_row_and_writes_nothing(env, tmp_path: P
     rows[2][3] = "昨天"
     result = run(env, "roster", "import", str(write_csv(tmp_path / "bad.csv", ROSTER_HEADER, rows)), NOW)
     assert result.exit_code == 2
-    assert "bad.csv: row 2, column 所属部门: '不存在学院': unknown department" in result.stderr
-    assert "bad.csv: row 4, column 出生日期: '昨天': not a date" in result.stderr
-    assert "2 problem(s); nothing was written." in result.stderr
+    assert "bad.csv：第 2 行「所属部门」列的值「不存在学院」：不是计划中的部门" in result.stderr
+    assert "bad.csv：第 4 行「出生日期」列的值「昨天」：不是日期" in result.stderr
+    assert "共 2 处问题，未写入任何数据。" in result.stderr
     assert run(env, "teacher", "show", "000001").exit_code == 2
 
 

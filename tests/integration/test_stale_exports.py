@@ -176,10 +176,10 @@ def test_the_command_line_says_which_export_is_newer(tmp_path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"{older} is as of 2016-12-05 (the date in its name), older than status.csv (applied "
-        "2016-12-08T09:00:00+08:00), which is as of 2016-12-08T08:00:00+08:00 (--as-of): the newer export "
-        "stands and nothing was applied (give --as-of if the file's time is wrong, or --force to apply "
-        "the older one anyway)"
+        f"{older} 的数据时间是 2016-12-05（文件名中的日期），"
+        "早于 2016-12-08T09:00:00+08:00 已导入的 status.csv，"
+        "后者的数据时间是 2016-12-08T08:00:00+08:00（--as-of 指定）。以较新的导出为准，本次未做任何更改；"
+        "如果文件时间不对，请用 --as-of 指定，确需导入较旧的文件请加 --force"
     )
     assert "reviewed" in run("teacher", "show", "000001").stdout
     forced = run("sync", str(older), "--force", now)

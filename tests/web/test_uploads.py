@@ -155,7 +155,7 @@ def test_an_older_export_is_refused_in_one_sentence_and_the_as_of_date_is_taken(
     web_env.sign_in("chen_lan")
     stale = _upload(web_env, "status", STATUS / "status-2016-12-13.csv")
     assert stale.status_code == 400
-    assert "nothing was applied" in stale.text and "status-2016-12-13.csv is as of 2016-12-13" in stale.text
+    assert "本次未做任何更改" in stale.text and "status-2016-12-13.csv 的数据时间是 2016-12-13" in stale.text
     dated = _upload(web_env, "status", STATUS / "status-2016-12-13.csv", name="导出.csv", as_of="2016-12-16")
     upload_id = _upload_id(dated)
     assert "导出时间：2016-12-16 00:00（填写的日期）" in web_env.client.get(f"/uploads/{upload_id}").text
@@ -175,7 +175,7 @@ def test_files_that_are_not_tables_are_refused_and_never_kept(web_env: WebEnv, t
     assert "<script>alert" not in answer.text
     headerless = _write(tmp_path / "名单.csv", [["a", "b"], ["1", "2"]])
     answer = _upload(web_env, "roster", headerless)
-    assert answer.status_code == 400 and "名单.csv: no header row" in answer.text
+    assert answer.status_code == 400 and "名单.csv：前 20 行中没有" in answer.text
     assert str(web_env.context.staging) not in answer.text
     assert _staged(web_env) == []
 

@@ -16,9 +16,10 @@ from starlette.responses import Response
 
 from cuiban.notifications.labels import state_label
 from cuiban.services import uploads
-from cuiban.services.rejection import FileRejected, Refusal
+from cuiban.services.rejection import FileRejected, Refusal, said
 from cuiban.web import pages
 from cuiban.workflow.access import Action
+from cuiban.workflow.roster import RowProblem
 
 router = APIRouter()
 
@@ -220,20 +221,28 @@ def _receive(
         staged = uploads.receive(ctx.engine, ctx.plan, ctx.calendar, ctx.staging, kind, file.filename,
                                  file.file, person, pages.now_of(request), options)
     except FileRejected as rejected:
-        problems = rejected.problems
+        problems, language = rejected.problems, pages.language(request)
+        shown = [_problem(p, language) for p in problems[:SHOWN_PROBLEMS]]
         return pages.page(request, "upload_preview.html", status=400, staged=None, file_name=name,
-                          problems=problems[:SHOWN_PROBLEMS], more=max(0, len(problems) - SHOWN_PROBLEMS),
+                          problems=shown, more=max(0, len(problems) - SHOWN_PROBLEMS),
                           count=len(problems), refusal=None)
     except Refusal as refusal:
         return _refused(request, name, _sentence(request, refusal))
     return pages.back(request, f"/uploads/{staged.id}")
 
 
+def _problem(problem: RowProblem, language: str) -> dict[str, object]:
+    """A bad cell as the page lists it: row, column and value as they are, the reason in the plan's
+    language (the command line's words: `workflow.wording`)."""
+    return {"row": problem.row, "column": problem.column, "value": problem.value,
+            "reason": problem.why.say(language)}
+
+
 def _sentence(request: Request, refusal: Refusal) -> str:
-    """Our own refusals in the page's words; the services' as they say them."""
-    if isinstance(refusal, uploads.UploadRefused):
+    """Our own refusals in the page's words; the services' as they say them, in the plan's language."""
+    if isinstance(refusal, uploads.UploadRefused) and not refusal.words:
         return pages.translate(request, f"up_refused_{refusal.reason}", **refusal.values)
-    return str(refusal)
+    return "\n".join(said(refusal, pages.language(request)))
 
 
 def _refused(request: Request, name: str, sentence: str) -> Response:
