@@ -69,7 +69,8 @@ class RowProblem:
 
     def words(self, file: str) -> Words:
         """The problem's line: the file, row, column and value as they are, the reason in words."""
-        return words("file.row_problem", file=file, row=self.row, column=self.column, value=self.value,
+        message = "file.row_problem" if self.value else "file.row_problem_empty"
+        return words(message, file=file, row=self.row, column=self.column, value=self.value,
                      reason=self.why)
 
 

@@ -86,6 +86,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{file}：第 {row} 行「{column}」列的值「{value}」：{reason}",
         "{file}: row {row}, column {column}: {value!r}: {reason}",
     ),
+    "file.row_problem_empty": (
+        "{file}：第 {row} 行「{column}」列为空：{reason}",
+        "{file}: row {row}, column {column}: {value!r}: {reason}",
+    ),
     "file.rejected": (
         "{file}：共 {count} 处问题，未写入任何数据。",
         "{file}: {count} problem(s); nothing was written.",
@@ -118,7 +122,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # ── the header row ──
     "header.place": ("{letter} 列（第 {number} 列）", "{letter} (no. {number})"),
     "header.twice": (
-        "{file}：第 {row} 行的表头「{header}」出现在 {count} 列：{places} 和 {last}；"
+        "{file}：第 {row} 行的表头「{header}」出现在 {count} 列：{places}和{last}；"
         "请只保留其中一列，以免不知道该读哪一列",
         "{file}: row {row}: the header {header} is in {count} columns, {places} and {last}; "
         "keep one of them, so that it is clear which to read",
@@ -128,7 +132,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{file}: no header row with the columns {names} in the first {rows} rows",
     ),
     "header.missing_close": (
-        "{file}：表头行（第 {row} 行）没有「{header}」列；最接近的是 {place} 的「{close}」，"
+        "{file}：表头行（第 {row} 行）没有「{header}」列；最接近的是 {place}的「{close}」，"
         "如果就是这一列，请把它改名为「{header}」",
         "{file}: the header row (row {row}) has no column {header}; the closest header there is {close} in "
         "column {place}: rename it to {header} if that is the column",

@@ -1,0 +1,121 @@
+"""Errors where office staff read them, in the plan's language (issue 14, acceptance 5): the same bad file
+refused under `language: zh` (the shipped plan's) in Chinese and under `language: en` in English, naming
+the same file, rows, columns and values; nothing written either way."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cuiban.cli.main import cuiban
+from tests.conftest import SHIPPED_PLAN
+from tests.factories import ROSTER_HEADER, roster, write_csv
+
+NOW = "--now=2016-12-06T10:00+08:00"
+ZH_LINE = re.compile(r"^(.+?)：第 (\d+) 行「([^」]*)」列(?:的值「([^」]*)」|为空)：(.+)$")
+EN_LINE = re.compile(r"^(.+?): row (\d+), column (.+?): ('[^']*'): (.+)$")
+
+
+def plan_in(language: str, folder: Path) -> Path:
+    """The shipped plan, in `language`."""
+    path = folder / f"plan-{language}.yaml"
+    text = SHIPPED_PLAN.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nlanguage: zh\n", f"\nlanguage: {language}\n"), encoding="utf-8")
+    return path
+
+
+def run(plan: Path, database: Path, *args: str):
+    env = {"CUIBAN_PLAN": str(plan), "CUIBAN_DB": f"sqlite:///{database}"}
+    return CliRunner().invoke(cuiban, list(args), env=env, catch_exceptions=False)
+
+
+def teachers(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT COUNT(*) FROM teacher").fetchone()[0]
+
+
+def places(stderr: str, language: str) -> list[tuple[str, int, str, str]]:
+    """(file, row, column, value) of each problem line, every line before the summary being one."""
+    pattern = ZH_LINE if language == "zh" else EN_LINE
+    lines = stderr.strip().splitlines()[:-1]
+    found = []
+    for line in lines:
+        match = pattern.match(line)
+        assert match, (language, line)
+        file, row, column, value, _reason = match.groups()
+        found.append((file, int(row), column, value or "" if language == "zh" else ast.literal_eval(value)))
+    return found
+
+
+def refused_in_both(tmp_path: Path, *args: str) -> dict[str, str]:
+    """stderr of the command under each language, after checking it was refused and wrote nothing."""
+    said = {}
+    for language in ("zh", "en"):
+        database = tmp_path / f"{language}.sqlite3"
+        result = run(plan_in(language, tmp_path), database, *args)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert teachers(database) == 0
+        said[language] = result.stderr
+    return said
+
+
+@pytest.fixture
+def bad_roster(tmp_path: Path) -> Path:
+    """Four bad rows: an unknown department, a missing staff ID, a bad date, a repeated staff ID."""
+    rows = roster(["新闻传播学院"], 5)
+    column = {header: i for i, header in enumerate(ROSTER_HEADER)}
+    staff, department, birth = (column[h] for h in ("工号", "所属部门", "出生日期"))
+    rows[0][department] = "新闻系"
+    rows[1][staff] = ""
+    rows[2][birth] = "昨天"
+    rows[4][staff] = rows[3][staff]
+    return write_csv(tmp_path / "名单.csv", ROSTER_HEADER, rows)
+
+
+def test_a_bad_roster_is_refused_in_the_plans_language_naming_the_same_cells(
+    bad_roster: Path, tmp_path: Path
+) -> None:
+    said = refused_in_both(tmp_path, "roster", "import", str(bad_roster), NOW)
+    zh, en = places(said["zh"], "zh"), places(said["en"], "en")
+    assert zh == en
+    assert [(row, column) for _, row, column, _ in zh] == [
+        (2, "所属部门"), (3, "工号"), (4, "出生日期"), (6, "工号")
+    ]
+    assert {file for file, *_ in zh} == {str(bad_roster)}
+    assert f"{bad_roster}：第 2 行「所属部门」列的值「新闻系」：不是计划中的部门" in said["zh"]
+    assert f"{bad_roster}：第 3 行「工号」列为空：此处必须填写" in said["zh"]
+    assert "不是日期；请写成 2016-12-15 这样的格式" in said["zh"]
+    assert "工号重复（第一次出现在第 5 行）" in said["zh"]
+    assert said["zh"].strip().splitlines()[-1] == f"{bad_roster}：共 4 处问题，未写入任何数据。"
+    assert f"{bad_roster}: row 2, column 所属部门: '新闻系': unknown department" in said["en"]
+    assert "duplicate staff ID (first on row 5)" in said["en"]
+    assert said["en"].strip().splitlines()[-1] == f"{bad_roster}: 4 problem(s); nothing was written."
+
+
+def test_a_roster_without_its_columns_is_refused_in_the_plans_language(tmp_path: Path) -> None:
+    renamed = ["职工号" if header == "工号" else header for header in ROSTER_HEADER]
+    path = write_csv(tmp_path / "renamed.csv", renamed, roster(["新闻传播学院"], 2))
+    said = refused_in_both(tmp_path, "roster", "import", str(path), NOW)
+    assert said["zh"].strip() == (
+        f"{path}：表头行（第 1 行）没有「工号」列；最接近的是 A 列（第 1 列）的「职工号」，"
+        "如果就是这一列，请把它改名为「工号」"
+    )
+    assert said["en"].strip() == (
+        f"{path}: the header row (row 1) has no column 工号; the closest header there is 职工号 in column "
+        "A (no. 1): rename it to 工号 if that is the column"
+    )
+
+
+def test_a_bad_status_export_is_refused_in_the_plans_language_naming_the_same_cells(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "status.csv", ["工号", "填报状态"], [["000001", "审核中"], ["", "已提交"]])
+    said = refused_in_both(tmp_path, "sync", str(path), NOW)
+    zh, en = places(said["zh"], "zh"), places(said["en"], "en")
+    assert zh == en == [(str(path), 2, "填报状态", "审核中"), (str(path), 3, "工号", "")]
+    assert "不是可识别的状态（可识别的有：未填报、填报中、已提交" in said["zh"]
+    assert "unknown status (known: 未填报、填报中、已提交" in said["en"]
