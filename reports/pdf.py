@@ -1,11 +1,19 @@
-"""PDF by converting the Word report with LibreOffice headless, where it is installed."""
+"""PDF by converting a report (Word, or a workbook) with LibreOffice headless, where it is installed.
+
+LibreOffice runs with the packaged fonts standing in for 宋体 and its kin (`reports.fonts.fontconfig`),
+so a PDF made on a server looks like the form printed in an office: one Song face for Chinese,
+letters and digits.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+
+from cuiban.reports.fonts import fontconfig
 
 CONVERTERS = ("soffice", "libreoffice")
 TIMEOUT_S = 180
@@ -20,7 +28,13 @@ def converter() -> str | None:
 
 
 def docx_to_pdf(docx: Path, out: Path) -> None:
-    """Convert with a throwaway LibreOffice profile (two conversions at once do not share a lock)."""
+    """The Word report `docx` as PDF (see `to_pdf`)."""
+    to_pdf(docx, out)
+
+
+def to_pdf(source: Path, out: Path) -> None:
+    """Convert a .docx or .xlsx with a throwaway LibreOffice profile (two conversions at once do not
+    share a lock) and the packaged fonts for the forms' Chinese font names."""
     program = converter()
     if program is None:
         raise NoConverter(
@@ -30,6 +44,8 @@ def docx_to_pdf(docx: Path, out: Path) -> None:
         )
     with tempfile.TemporaryDirectory(prefix="cuiban-pdf-") as work:
         profile = Path(work) / "profile"
+        fonts = Path(work) / "fonts.conf"
+        fonts.write_text(fontconfig(Path(work) / "font-cache"), encoding="utf-8")
         result = subprocess.run(
             [
                 program,
@@ -39,14 +55,15 @@ def docx_to_pdf(docx: Path, out: Path) -> None:
                 "pdf",
                 "--outdir",
                 work,
-                str(docx),
+                str(source),
             ],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,
             check=False,
+            env={**os.environ, "FONTCONFIG_FILE": str(fonts)},
         )
-        produced = Path(work) / (docx.stem + ".pdf")
+        produced = Path(work) / (source.stem + ".pdf")
         if result.returncode != 0 or not produced.is_file():
-            raise RuntimeError(f"LibreOffice could not convert {docx.name} to PDF: {result.stderr.strip()}")
+            raise RuntimeError(f"LibreOffice could not convert {source.name} to PDF: {result.stderr.strip()}")
         shutil.move(str(produced), out)

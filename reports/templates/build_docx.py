@@ -3,6 +3,13 @@
 The shipped .docx files are this script's output; an admin copies one into the plan's
 `templates` folder and edits it in Word or LibreOffice (docs/reports.md). Run
 `python -m cuiban.reports.templates.build_docx` after changing a layout here.
+
+They are print-ready: every table has all its borders set on the table itself (a style's
+borders are not drawn by every program: LibreOffice left 附表4's bottom edge open), 附表5's
+correction rows are at least 8 mm high to write in by hand, and every run is set in 宋体 for
+Latin letters and digits as well as Chinese (Word's default pairs Chinese with a Latin font, and
+digits came out in a serif beside sans Chinese). 附表3 is landscape with an address column wide
+enough that an address never wraps mid-word (a break inserted at `@` would be copied with it).
 """
 
 from __future__ import annotations
@@ -10,26 +17,62 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import Table
 
 HERE = Path(__file__).resolve().parent
-EAST_ASIAN_FONT = "SimSun"
+FONT = "宋体"
+"""Every script's font (w:rFonts ascii, hAnsi, eastAsia, cs), the one the xlsx forms use."""
+WRITING_ROW = Mm(8.5)
+"""A row someone writes in by hand: at least 8 mm."""
 
 
-def _document() -> Document:
+def _fonts(element) -> None:  # noqa: ANN001 (an lxml element of python-docx)
+    """Set every script's font on a w:rPr's w:rFonts, dropping the theme fonts that would override it."""
+    fonts = element.get_or_add_rFonts()
+    for name in list(fonts.attrib):
+        if name.endswith("Theme") or name.endswith("theme"):
+            del fonts.attrib[name]
+    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{script}"), FONT)
+
+
+def _document(landscape: bool = False) -> Document:
     document = Document()
     section = document.sections[0]
     section.page_height, section.page_width = Mm(297), Mm(210)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_height, section.page_width = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(20)
     section.top_margin = section.bottom_margin = Mm(18)
     style = document.styles["Normal"]
     style.font.size = Pt(11)
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+    _fonts(style.element.get_or_add_rPr())
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    _fonts(defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")))
     return document
+
+
+def _borders(table: Table) -> None:
+    """All six borders (top, left, bottom, right, inside both ways) on the table itself."""
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        line = OxmlElement(f"w:{edge}")
+        line.set(qn("w:val"), "single")
+        line.set(qn("w:sz"), "6")  # eighths of a point: 3/4 pt
+        line.set(qn("w:space"), "0")
+        line.set(qn("w:color"), "000000")
+        borders.append(line)
+    properties = table._tbl.tblPr
+    for old in properties.findall(qn("w:tblBorders")):
+        properties.remove(old)
+    properties.append(borders)
 
 
 def _tag(document: Document, text: str) -> None:
@@ -51,6 +94,7 @@ def _table(document: Document, rows: list[list[str]], widths: list[int] | None =
     table = document.add_table(rows=len(rows), cols=len(rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _borders(table)
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
             table.cell(r, c).text = value
@@ -167,7 +211,7 @@ def teacher_sheet() -> Document:
     sign = document.add_paragraph("签字：　　　　　　　　")
     sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     document.add_paragraph("信息修改").alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _table(
+    corrections = _table(
         document,
         [
             ["序号", "更改项目", "原始信息", "变更后信息", "变更原因"],
@@ -177,6 +221,8 @@ def teacher_sheet() -> Document:
         ],
         [15, 35, 45, 45, 30],
     )
+    row = corrections.rows[2]  # the repeated row: every correction line
+    row.height, row.height_rule = WRITING_ROW, WD_ROW_HEIGHT_RULE.AT_LEAST
     document.add_paragraph("如果有需要修改的信息项请填写，信息变更请用黑色签字笔填写。")
     document.add_paragraph("备注：工号 {{ t.staff_id }}")
     _tag(document, "{%p endfor %}")
@@ -184,7 +230,7 @@ def teacher_sheet() -> Document:
 
 
 def working_group() -> Document:
-    document = _document()
+    document = _document(landscape=True)
     _title(document, "附表3", "全国教师管理信息系统联合工作组名单")
     document.add_paragraph("设区市(高校)（公章）：{{ institution }}")
     _table(
@@ -203,7 +249,7 @@ def working_group() -> Document:
             ],
             ["{%tr endfor %}", "", "", "", "", "", ""],
         ],
-        [24, 16, 24, 22, 24, 16, 44],
+        [34, 18, 34, 40, 34, 30, 67],
     )
     for who in ("contact", "technical_contact"):
         document.add_paragraph(
