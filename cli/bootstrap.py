@@ -29,8 +29,8 @@ from cuiban.cli.errors import BUSY_TIMEOUT, DATABASE, EXIT_INVALID, URL_HINT, Re
 from cuiban.cli.errors import sqlite_file as sqlite_file_of
 from cuiban.cli.settings import DEFAULT_PLAN, Settings, from_process
 from cuiban.models.database import BUSY_TIMEOUT_S, CACHE_MIB, DEFAULT_URL, SERVE_CACHE_MIB, open_engine
-from cuiban.notifications.render import Renderer
-from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport
+from cuiban.notifications.render import Renderer, contact_of
+from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport, mail_identity
 from cuiban.planfile.loader import LoadedPlan, read_plan
 from cuiban.services.tick_and_send import Delivery
 from cuiban.web.context import WebContext, dev_host_problem, moving_clock
@@ -94,8 +94,8 @@ class Application:
 
     @cached_property
     def renderer(self) -> Renderer:
-        """The plan's language, with its `templates` folder overriding."""
-        return Renderer(self.plan.language, self.templates_folder)
+        """The plan's language, with its `templates` folder overriding; footers name the coordinator."""
+        return Renderer(self.plan.language, self.templates_folder, contact_of(self.plan))
 
     def use_packaged_plan_if_none(self) -> None:
         """The demo's plan when no other is named: ./config/plan.yaml, else the one shipped in the package."""
@@ -114,6 +114,7 @@ class Application:
         """The database, migrated on first use. The plan is checked first, as every command that
         opens the database always has: a broken plan stops the command before it touches the data."""
         _ = self.loaded
+        _ = self.transport  # a sender SMTP cannot use (none, or on localhost) is refused before the database
         source = "--db" if self.db_option else "$CUIBAN_DB" if self.settings.db else "the default database"
         return self.open_database(self.database_url, source)
 
@@ -142,9 +143,11 @@ class Application:
 
     @cached_property
     def transport(self) -> Transport:
-        """SMTP when CUIBAN_SMTP_HOST is set, else .eml files in $CUIBAN_OUTBOX_DIR (default ./outbox)."""
-        smtp = self.settings.smtp
-        return SmtpTransport(smtp) if smtp else FileTransport(self.settings.outbox_dir)
+        """SMTP when CUIBAN_SMTP_HOST is set, else .eml files in $CUIBAN_OUTBOX_DIR (default ./outbox); the
+        sender and reply-to from CUIBAN_MAIL_FROM and CUIBAN_MAIL_REPLY_TO, else the plan's `mail`."""
+        identity = mail_identity(self.plan, self.settings.mail_from, self.settings.mail_reply_to)
+        smtp = self.settings.smtp_as(identity)
+        return SmtpTransport(smtp) if smtp else FileTransport.for_identity(self.settings.outbox_dir, identity)
 
     def delivery(self, budget: float | None = None, late_after: float | None = None) -> Delivery:
         """The provider's rate ($CUIBAN_SMTP_RATE) and how long one run may send (seconds)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cuiban.cli.errors import SettingsError
-from cuiban.notifications.transports import SmtpSettings
+from cuiban.notifications.transports import SENDER_NAME, MailIdentity, SmtpSettings, local_domain
 
 WHERE = "fix it in the environment (for the service: its EnvironmentFile)"
 SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -43,6 +43,9 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_security: str = "ssl"
     mail_from: str | None = None
+    """CUIBAN_MAIL_FROM: who messages come from (wins over the plan's `mail.sender`)."""
+    mail_reply_to: str | None = None
+    """CUIBAN_MAIL_REPLY_TO: where replies go (wins over the plan's `mail.reply_to`)."""
     send_rate: int | None = None
     """CUIBAN_SMTP_RATE: at most this many messages a minute (None: no limit)."""
     busy_timeout: float | None = None
@@ -64,11 +67,8 @@ class Settings:
             return (environ.get(name) or "").strip() or None
 
         host, sender = get("CUIBAN_SMTP_HOST"), get("CUIBAN_MAIL_FROM")
-        if host and not sender:
-            raise SettingsError(
-                "CUIBAN_SMTP_HOST is set but CUIBAN_MAIL_FROM is not: set CUIBAN_MAIL_FROM to the address "
-                "messages come from (or unset CUIBAN_SMTP_HOST to write .eml files instead)"
-            )
+        if host and sender:
+            _deliverable(sender, "CUIBAN_MAIL_FROM")
         return cls(
             db=get("CUIBAN_DB"),
             plan=get("CUIBAN_PLAN"),
@@ -79,6 +79,7 @@ class Settings:
             smtp_password=environ.get("CUIBAN_SMTP_PASSWORD") or None,  # spaces may be part of it
             smtp_security=_security(get("CUIBAN_SMTP_SECURITY")),
             mail_from=_address(sender),
+            mail_reply_to=_address(get("CUIBAN_MAIL_REPLY_TO"), "CUIBAN_MAIL_REPLY_TO"),
             send_rate=_rate(get("CUIBAN_SMTP_RATE")),
             busy_timeout=_seconds(get("CUIBAN_DB_BUSY_TIMEOUT")),
             debug=_flag(get("CUIBAN_DEBUG")),
@@ -94,12 +95,29 @@ class Settings:
 
     @property
     def smtp(self) -> SmtpSettings | None:
-        """The SMTP server's settings when CUIBAN_SMTP_HOST is set (else messages go to files)."""
-        if self.smtp_host is None or self.mail_from is None:
+        """The SMTP server's settings when CUIBAN_SMTP_HOST is set (else messages go to files),
+        sending as CUIBAN_MAIL_FROM (SettingsError without it)."""
+        sender = self.mail_from
+        return self.smtp_as(MailIdentity(sender, reply_to=self.mail_reply_to) if sender else None)
+
+    def smtp_as(self, identity: MailIdentity | None) -> SmtpSettings | None:
+        """The SMTP server's settings when CUIBAN_SMTP_HOST is set, sending as `identity` (the
+        environment's, else the plan's `mail`): a SettingsError (exit 2) when no sender was chosen
+        or it is on localhost, which no mail server outside this machine takes mail from."""
+        if self.smtp_host is None:
             return None
+        if identity is None or not identity.chosen:
+            raise SettingsError(
+                "CUIBAN_SMTP_HOST is set but CUIBAN_MAIL_FROM is not: set CUIBAN_MAIL_FROM (or the plan's "
+                "mail.sender) to the address messages come from (or unset CUIBAN_SMTP_HOST to write .eml "
+                "files instead)"
+            )
+        source = "CUIBAN_MAIL_FROM" if identity.sender == self.mail_from else "the plan's mail.sender"
+        _deliverable(identity.sender, source)
         port = self.smtp_port or SECURITY_PORTS[self.smtp_security]
         return SmtpSettings(
-            self.smtp_host, port, self.smtp_user, self.smtp_password, self.smtp_security, self.mail_from
+            self.smtp_host, port, self.smtp_user, self.smtp_password, self.smtp_security, identity.sender,
+            identity.sender_name or SENDER_NAME, reply_to=identity.reply_to,
         )
 
 
@@ -123,10 +141,20 @@ def _security(value: str | None) -> str:
     return value or "ssl"
 
 
-def _address(value: str | None) -> str | None:
+def _address(value: str | None, name: str = "CUIBAN_MAIL_FROM") -> str | None:
     if value is not None and "@" not in value:
-        raise SettingsError(f"CUIBAN_MAIL_FROM is {value!r}, not an e-mail address; {WHERE}")
+        raise SettingsError(f"{name} is {value!r}, not an e-mail address; {WHERE}")
     return value
+
+
+def _deliverable(sender: str, source: str) -> None:
+    """Refuse a sender on localhost when mail goes to a real server: it would be rejected or junked."""
+    if local_domain(sender):
+        where = WHERE if source.startswith("CUIBAN") else "fix it in the plan or set CUIBAN_MAIL_FROM"
+        raise SettingsError(
+            f"{source} is {sender!r}, an address on localhost, which no mail server accepts mail from "
+            f"while CUIBAN_SMTP_HOST is set: use the school's own address; {where}"
+        )
 
 
 def _rate(value: str | None) -> int | None:
