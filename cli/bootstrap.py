@@ -27,8 +27,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from cuiban.cli.console import print_problems
 from cuiban.cli.errors import BUSY_TIMEOUT, DATABASE, EXIT_INVALID, URL_HINT, Refused, shown_url
 from cuiban.cli.errors import sqlite_file as sqlite_file_of
-from cuiban.cli.settings import DEFAULT_PLAN, Settings, from_process
+from cuiban.cli.settings import DEFAULT_PLAN, WHERE, Settings, SettingsError, from_process
 from cuiban.models.database import BUSY_TIMEOUT_S, CACHE_MIB, DEFAULT_URL, SERVE_CACHE_MIB, open_engine
+from cuiban.notifications.bots import PLATFORM_NAMES, BotTarget, BotTransport, recipient
 from cuiban.notifications.render import Renderer, contact_of
 from cuiban.notifications.transports import FileTransport, SmtpTransport, Transport, mail_identity
 from cuiban.planfile.loader import LoadedPlan, read_plan
@@ -115,6 +116,7 @@ class Application:
         opens the database always has: a broken plan stops the command before it touches the data."""
         _ = self.loaded
         _ = self.transport  # a sender SMTP cannot use (none, or on localhost) is refused before the database
+        _ = self.bots  # a bot whose webhook is not set is refused before the database is touched
         source = "--db" if self.db_option else "$CUIBAN_DB" if self.settings.db else "the default database"
         return self.open_database(self.database_url, source)
 
@@ -153,7 +155,19 @@ class Application:
         """The provider's rate ($CUIBAN_SMTP_RATE) and how long one run may send (seconds)."""
         late = {"late_after": timedelta(seconds=late_after)} if late_after else {}
         spend = timedelta(seconds=budget) if budget else None
-        return Delivery(per_minute=self.settings.send_rate, budget=spend, **late)
+        return Delivery(per_minute=self.settings.send_rate, budget=spend, bots=self.bots, **late)
+
+    @cached_property
+    def bots(self) -> dict[str, Transport]:
+        """The plan's group bots by their outbox recipient (`wecom:news`), each posting to the
+        webhook (and signing with the secret) of the environment variables the plan names."""
+        names = PLATFORM_NAMES.get(self.plan.language, PLATFORM_NAMES["zh"])
+        return {
+            recipient(platform, unit_id): BotTransport(
+                platform, target, name=f"{self.plan.units[unit_id].name} {names[platform]}"
+            )
+            for (unit_id, platform), target in bot_targets(self.plan, self.settings).items()
+        }
 
     @property
     def links(self) -> Links:
@@ -189,6 +203,37 @@ class Application:
             evidence_dir=self.settings.evidence_dir, clock=moving_clock(start, self.plan.timezone), dev=dev,
             plan_file=self.plan_file,
         )
+
+
+def bot_targets(plan: Plan, settings: Settings) -> dict[tuple[str, str], BotTarget]:
+    """Each unit's bots' webhook (and 钉钉's secret) by (unit, platform), from the variables the plan
+    names; a SettingsError (exit 2) naming the first one unset or not a web address."""
+    found = {}
+    for unit_id, unit in plan.units.items():
+        for platform in dict.fromkeys(unit.bots):
+            spec = getattr(plan.bots, platform)
+            webhook = spec.variable(spec.webhook_env, unit_id)
+            url = settings.variable(webhook)
+            if url is None:
+                raise SettingsError(
+                    f"units.{unit_id}.bots lists {platform} but {webhook} is not set: set it to the group "
+                    f"bot's webhook address (or take {platform} off the unit's bots); {WHERE}"
+                )
+            if not url.startswith(("https://", "http://")):
+                raise SettingsError(  # the value is not shown: it may be the key itself
+                    f"{webhook} is set but is not a webhook address (one starting with https://); {WHERE}"
+                )
+            secret = None
+            if spec.secret_env:
+                secret_name = spec.variable(spec.secret_env, unit_id)
+                secret = settings.variable(secret_name)
+                if secret is None:
+                    raise SettingsError(
+                        f"units.{unit_id}.bots lists {platform} but {secret_name} is not set: set it to the "
+                        f"bot's signing secret (加签, SEC…); {WHERE}"
+                    )
+            found[(unit_id, platform)] = BotTarget(url, secret)
+    return found
 
 
 def packaged_plan() -> Path:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from cuiban.cli.errors import SettingsError
 from cuiban.notifications.transports import SENDER_NAME, MailIdentity, SmtpSettings, local_domain
@@ -58,6 +59,9 @@ class Settings:
     """CUIBAN_SECRET_KEY: signs the web sessions (at least 32 characters; `serve --dev` makes its own)."""
     evidence_dir: Path = Path(DEFAULT_EVIDENCE)
     """CUIBAN_EVIDENCE_DIR: where files handed in with tasks are kept (never served as a folder)."""
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment as it was read, frozen: the plan names the variables of its group bots'
+    webhooks and secrets (`bots`), known only once it is loaded (`variable`). Never shown."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -86,7 +90,12 @@ class Settings:
             base_url=_base_url(get("CUIBAN_BASE_URL")),
             secret_key=_secret(environ.get("CUIBAN_SECRET_KEY") or None),
             evidence_dir=Path(get("CUIBAN_EVIDENCE_DIR") or DEFAULT_EVIDENCE),
+            environment=MappingProxyType(dict(environ)),
         )
+
+    def variable(self, name: str) -> str | None:
+        """A variable the plan names (a group bot's webhook or secret); None when unset or empty."""
+        return (self.environment.get(name) or "").strip() or None
 
     @property
     def plan_path(self) -> str:

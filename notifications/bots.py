@@ -275,9 +275,18 @@ class BotTransport:
             status, answer = error.code, _read(error)
         except OSError as error:  # refused, reset, timed out, no route, no name (URLError is one)
             reason = getattr(error, "reason", error)
-            said = f"{self.platform} bot {where} did not answer: {masked(str(reason))}"
+            said = f"{self.platform} bot {where} did not answer: {self._hidden(str(reason))}"
             raise SenderPaused(said, OUTAGE_COOL_DOWN) from None
-        raise_for(self.platform, status, answer, where)
+        raise_for(self.platform, status, answer, where, self._hidden)
+
+    def _hidden(self, text: str) -> str:
+        """`text` without this bot's key, access token or secret, wherever they appear in it."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.target.url).query)
+        secrets = [v for k in ("key", "access_token") for v in query.get(k, [])]
+        for secret in [*secrets, self.target.secret or ""]:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return masked(text)
 
 
 def _read(error: urllib.error.HTTPError) -> bytes:
@@ -294,8 +303,11 @@ REFUSED = {93000, 300001, 300002, 310000, 400101, 40058, 460101, 40035, 40008, 4
 and 40014 bad key) or the message itself (40058 / 460101 too long, 40035 / 40008 bad JSON)."""
 
 
-def raise_for(platform: str, status: int, answer: bytes, where: str) -> None:
-    """Nothing when the bot took the message (HTTP 200, errcode 0); else the failure it stands for."""
+def raise_for(
+    platform: str, status: int, answer: bytes, where: str, hidden: Callable[[str], str] = masked
+) -> None:
+    """Nothing when the bot took the message (HTTP 200, errcode 0); else the failure it stands for
+    (its words passed through `hidden`, so that no key the platform echoes is kept)."""
     said = f"{platform} bot {where} answered HTTP {status}"
     try:
         found = json.loads(answer.decode("utf-8")) if answer else None
@@ -303,7 +315,7 @@ def raise_for(platform: str, status: int, answer: bytes, where: str) -> None:
         found = None
     if isinstance(found, dict) and "errcode" in found:
         code = found.get("errcode")
-        said += f", errcode {code}: {masked(str(found.get('errmsg', '')))[:200]}"
+        said += f", errcode {code}: {hidden(str(found.get('errmsg', '')))[:200]}"
         if status == 200 and code == 0:
             return
     else:

@@ -15,19 +15,31 @@ Who pays for a failure (see `notifications.transports`):
 
 Each outcome is committed as soon as the server answers, so a crash resends at most the
 messages in flight, with the Message-ID they were queued with.
+
+Group bots (企业微信, 钉钉; kind `bot`, recipient `wecom:news`) go through the same queue, claims,
+retries, backoff and give-up rule, each posted by its own transport (`bots`, by recipient), but
+they pause alone: a bot's rate limit or outage pauses that bot (`bot:wecom:news` in the pause
+table) and its messages wait, uncharged, while mail and the other bots go on; a mail pause lets
+the bots go on. Each bot is paced to `notifications.bots.PER_MINUTE` messages a minute through
+the same table: before each post the sender takes the bot's next turn (one every 3 s) in a
+transaction that holds the bot's lock, so two senders together stay within the limit, and a
+burst waits for its turns instead of failing. A bot message is marked sent only when the bot
+answered errcode 0; a crash after the post and before the outcome is recorded posts that one
+message again (the group then sees it twice; a webhook has no Message-ID to drop a copy by).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from cuiban.models import outbox_store
+from cuiban.models import locks, outbox_store
 from cuiban.models.unit_of_work import transaction
+from cuiban.notifications.bots import PER_MINUTE as BOT_PER_MINUTE
 from cuiban.notifications.message import Attachment, Outgoing
 from cuiban.notifications.transports import PermanentFailure, SenderPaused, TemporaryFailure, Transport
 from cuiban.services.holders import holder_is_dead, holder_name, host_now
@@ -47,7 +59,18 @@ LATE_AFTER = timedelta(hours=1)
 """A message sent later than its slot by more than this is late (`cuiban run` uses its tick interval)."""
 BATCH = 100
 SENDER = "smtp"
-"""The name of the sender's pause in the database (one sender per deployment today)."""
+"""The name of the sender's pause in the database (one mail sender per deployment today)."""
+BOT = "bot"
+"""The outbox kind of a group bot's message."""
+BOT_TURN = timedelta(seconds=60 / BOT_PER_MINUTE)
+"""One post per bot every 3 s: never more than 20 in any minute."""
+PACING = "pacing: one message every 3 seconds per bot"
+"""The reason of a bot's turn in the pause table (a turn, not a pause)."""
+
+
+def bot_pause(recipient: str) -> str:
+    """The name of a bot's pause and turns in the database: `bot:wecom:news`."""
+    return f"bot:{recipient}"
 
 
 @dataclass
@@ -61,6 +84,8 @@ class DispatchReport:
     """Messages a dead or expired sender had claimed, given back at the start."""
     paused: str | None = None
     """Why the sender stopped before the queue was empty (and until when)."""
+    bots_paused: dict[str, str] = field(default_factory=dict)
+    """Bots paused during this run (by recipient), and why: their messages wait, the rest went on."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -79,10 +104,15 @@ def dispatch(
     lease: timedelta = CLAIM_LEASE,
     sleep: Callable[[float], None] = time.sleep,
     kinds: tuple[str, ...] | None = None,
+    bots: Mapping[str, Transport] | None = None,
 ) -> DispatchReport:
     """Send what is due at `now` (a moment that then moves with real time, or a clock); of `kinds`
-    only, when given (a sign-in link goes out at once, the campaign's mail waits for `cuiban run`)."""
-    run = _Run(engine, transport, _clock(now), per_minute, budget, late_after, lease, sleep, kinds=kinds)
+    only, when given (a sign-in link goes out at once, the campaign's mail waits for `cuiban run`);
+    group bots' messages through `bots` (their transports by recipient, `wecom:news`)."""
+    run = _Run(
+        engine, transport, _clock(now), per_minute, budget, late_after, lease, sleep, kinds=kinds,
+        bots=dict(bots or {}),
+    )
     return run.drain(batch)
 
 
@@ -105,6 +135,13 @@ class _Run:
     lease: timedelta
     sleep: Callable[[float], None]
     kinds: tuple[str, ...] | None = None
+    bots: dict[str, Transport] = field(default_factory=dict)
+    booked: dict[str, datetime] = field(default_factory=dict)
+    """Per bot (pause name), the first of its turns this run has not given to a message yet."""
+    waiting: set[int] = field(default_factory=set)
+    """The messages this run put back for their bot's turn: when due again, they take it."""
+    turns: list[datetime] = field(default_factory=list)
+    """The turns messages were put back for in this run: the run waits for each once nothing else is due."""
     holder: str = field(default_factory=holder_name)
     report: DispatchReport = field(default_factory=DispatchReport)
     connected: bool = False
@@ -114,12 +151,14 @@ class _Run:
 
     def drain(self, batch: int) -> DispatchReport:
         started = self.clock()
-        if self._paused_or_release():
+        if self._paused_or_release() and not self._bots_only():
             return self.report
         try:
             while not self._out_of_time(started):
                 rows = self._claim(batch)
                 if not rows:
+                    if self._wait_for_turn(started):
+                        continue
                     break
                 if not self._send_batch(rows, started):
                     break
@@ -150,6 +189,14 @@ class _Run:
             return True
         return False
 
+    def _bots_only(self) -> bool:
+        """Mail is paused: go on with the group bots (each has its own pauses), if there are any to
+        send; False when there are none."""
+        if not self.bots or (self.kinds is not None and BOT not in self.kinds):
+            return False
+        self.kinds = (BOT,)
+        return True
+
     def _out_of_time(self, started: datetime) -> bool:
         return self.budget is not None and self.clock() - started >= self.budget
 
@@ -176,6 +223,10 @@ class _Run:
         for row in rows:
             if self._out_of_time(started):
                 return False
+            if row["kind"] == BOT:
+                self._renew_if_due()
+                self._send_to_bot(row)
+                continue
             if self.per_minute and self.sent_any:
                 self.sleep(60 / self.per_minute)
             self._renew_if_due()
@@ -184,7 +235,7 @@ class _Run:
                 self._send_one(row)
             except SenderPaused as error:
                 self._pause(error)
-                return False
+                return self._bots_only()
         return True
 
     def _connect(self) -> None:
@@ -209,12 +260,15 @@ class _Run:
             self._connect()
             self._attempt(row)
 
-    def _attempt(self, row: dict) -> None:
+    def _attempt(self, row: dict, transport: Transport | None = None) -> None:
+        """Send one row through `transport` (the mail's when None) and record the outcome; a
+        `SenderPaused` is the caller's to handle."""
         now = self.clock()
+        transport = transport or self.transport
         message = Outgoing(
             row["id"],
-            self.transport.sender,
-            self.transport.sender_name,
+            transport.sender,
+            transport.sender_name,
             row["recipient"],
             row["recipient_name"],
             row["subject"],
@@ -223,9 +277,9 @@ class _Run:
             row["attachments"],
             row["message_id"],
         )
-        self.sent_any = True
+        self.sent_any = self.sent_any or transport is self.transport
         try:
-            self.transport.send(message, now, f"{row['id']:06d}-{row['kind']}.eml")
+            transport.send(message, now, f"{row['id']:06d}-{row['kind']}.eml")
         except TemporaryFailure as error:
             self._defer(row, now, str(error))
             return
@@ -238,6 +292,80 @@ class _Run:
         self._finish(row, status="sent", sent_at=now, next_attempt_at=None, last_error=None, late=late)
         self.report.sent += 1
         self.report.late += late
+
+    # ── group bots ──
+
+    def _send_to_bot(self, row: dict) -> None:
+        """Post one bot message in the bot's turn; a paused bot's message waits, uncharged."""
+        name = bot_pause(row["recipient"])
+        bot = self.bots.get(row["recipient"])
+        if bot is None:  # its webhook is not in this process's settings (or the plan dropped the bot)
+            self._defer(row, self.clock(), f"no webhook for {row['recipient']} in the settings")
+            return
+        booked = self.booked.get(name)
+        if row["id"] not in self.waiting and booked is not None and booked > self.clock():
+            # this run gave the bot's next turns to the messages before this one: it waits for its own
+            self._wait_turn(row, name, booked)
+            return
+        busy = self._bot_turn(name)
+        if busy is not None:
+            if busy[1] == PACING:
+                self._wait_turn(row, name, busy[0])
+            else:
+                self._hold(row, busy[0], busy[1])
+            return
+        self.booked[name] = self.clock() + BOT_TURN
+        try:
+            bot.open()
+            self._attempt(row, bot)
+        except SenderPaused as error:
+            until = self.clock() + error.cool_down
+            with transaction(self.engine, bookkeeping=True) as connection:
+                outbox_store.set_pause(connection, name, until, str(error))
+            self.report.bots_paused[row["recipient"]] = _paused(str(error), until, 0).split(" (")[0]
+            self._hold(row, until, str(error))
+        finally:
+            bot.close()
+
+    def _bot_turn(self, name: str) -> tuple[datetime, str] | None:
+        """Take the bot's next turn now (None), or say until when it is not free and why.
+
+        Under the bot's lock, so two senders never take the same turn. A turn held by a clock
+        further ahead than one turn (a replay at another `--now`) is not waited for."""
+        now = self.clock()
+        with transaction(self.engine, bookkeeping=True) as connection:
+            locks.hold(connection, f"cuiban.{name}")
+            pause = outbox_store.pause_until(connection, name)
+            if pause and pause[0] > now and not (pause[1] == PACING and pause[0] - now > BOT_TURN):
+                return pause[0], pause[1]
+            outbox_store.set_pause(connection, name, now + BOT_TURN, PACING)
+        return None
+
+    def _wait_turn(self, row: dict, name: str, turn: datetime) -> None:
+        """Put a bot's message back until its turn (the next free one of its bot), so the run goes on
+        with the others meanwhile; the run waits for the earliest such turn once nothing else is due."""
+        self.booked[name] = turn + BOT_TURN
+        self.waiting.add(row["id"])
+        self.turns.append(turn)
+        self._finish(row, status="queued", next_attempt_at=turn)
+
+    def _wait_for_turn(self, started: datetime) -> bool:
+        """Nothing else is due: sleep until the earliest bot turn this run put a message back for,
+        if the run's budget reaches it; False when there is none to wait for."""
+        now = self.clock()
+        self.turns = [t for t in self.turns if t > now]  # those due now were claimed already, or by others
+        if not self.turns:
+            return False
+        turn = min(self.turns)
+        if self.budget is not None and turn - started >= self.budget:
+            return False
+        self.sleep(max((turn - self.clock()).total_seconds(), 0.0))
+        return True
+
+    def _hold(self, row: dict, until: datetime, reason: str) -> None:
+        """Put a bot's message back until the bot is free again, uncharged: it is not to blame."""
+        self.report.retried += 1
+        self._finish(row, status="queued", last_error=reason, next_attempt_at=until)
 
     def _defer(self, row: dict, now: datetime, error: str) -> None:
         attempts = row["attempts"] + 1

@@ -9,8 +9,8 @@ safe to overlap anyway (claims are atomic), so it runs outside the lease.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -44,6 +44,8 @@ class Delivery:
     per_minute: int | None = None
     budget: timedelta | None = None
     late_after: timedelta = LATE_AFTER
+    bots: Mapping[str, Transport] = field(default_factory=dict)
+    """The group bots' transports by recipient (`wecom:news`): their messages go there, not by mail."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def tick_and_send(
         per_minute=delivery.per_minute,
         budget=delivery.budget,
         late_after=delivery.late_after,
+        bots=delivery.bots,
     )
     return TickAndSendReport(report, sent)
 
