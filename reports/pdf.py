@@ -33,13 +33,21 @@ def docx_to_pdf(docx: Path, out: Path) -> None:
 
 
 def to_pdf(source: Path, out: Path) -> None:
-    """Convert a .docx or .xlsx with a throwaway LibreOffice profile (two conversions at once do not
-    share a lock) and the packaged fonts for the forms' Chinese font names."""
+    """`source` (.docx or .xlsx) as the PDF `out`."""
+    with tempfile.TemporaryDirectory(prefix="cuiban-pdf-out-") as folder:
+        (produced,) = to_pdfs([source], Path(folder))
+        shutil.move(str(produced), out)
+
+
+def to_pdfs(sources: list[Path], folder: Path) -> list[Path]:
+    """Convert .docx and .xlsx files into `folder` (each as its stem + .pdf) in one LibreOffice run
+    (starting LibreOffice is most of a conversion's time), with a throwaway profile (two conversions
+    at once do not share a lock) and the packaged fonts for the forms' Chinese font names."""
     program = converter()
     if program is None:
         raise NoConverter(
             "PDF output needs LibreOffice, which is not installed here "
-            "(Debian: apt install libreoffice-writer-nogui fonts-wqy-zenhei). "
+            "(Debian: apt install libreoffice-writer-nogui libreoffice-calc-nogui fonts-wqy-zenhei). "
             "Use --format docx, xlsx or html instead."
         )
     with tempfile.TemporaryDirectory(prefix="cuiban-pdf-") as work:
@@ -55,7 +63,7 @@ def to_pdf(source: Path, out: Path) -> None:
                 "pdf",
                 "--outdir",
                 work,
-                str(source),
+                *(str(source) for source in sources),
             ],
             capture_output=True,
             text=True,
@@ -63,7 +71,12 @@ def to_pdf(source: Path, out: Path) -> None:
             check=False,
             env={**os.environ, "FONTCONFIG_FILE": str(fonts)},
         )
-        produced = Path(work) / (source.stem + ".pdf")
-        if result.returncode != 0 or not produced.is_file():
-            raise RuntimeError(f"LibreOffice could not convert {source.name} to PDF: {result.stderr.strip()}")
-        shutil.move(str(produced), out)
+        written = []
+        for source in sources:
+            produced = Path(work) / (source.stem + ".pdf")
+            if result.returncode != 0 or not produced.is_file():
+                problem = result.stderr.strip() or result.stdout.strip()
+                raise RuntimeError(f"LibreOffice could not convert {source.name} to PDF: {problem}")
+            folder.mkdir(parents=True, exist_ok=True)
+            written.append(Path(shutil.move(str(produced), folder / produced.name)))
+        return written

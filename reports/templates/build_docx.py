@@ -249,7 +249,7 @@ def working_group() -> Document:
             ],
             ["{%tr endfor %}", "", "", "", "", "", ""],
         ],
-        [34, 18, 34, 40, 34, 30, 67],
+        [32, 18, 32, 38, 34, 22, 81],
     )
     for who in ("contact", "technical_contact"):
         document.add_paragraph(
