@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +74,16 @@ def attachment_name(plan: Plan, month: str, fmt: str) -> str:
     return f"附表4_{plan.institution}_{month}.{fmt}"
 
 
-def monthly_attachments(connection: Connection, plan: Plan, now: datetime) -> tuple[dict[str, Any], ...]:
+def monthly_attachments(
+    connection: Connection, plan: Plan, now: datetime, due: date | None = None
+) -> tuple[dict[str, Any], ...]:
     """The filled 附表4 as an xlsx and a docx, each an outbox attachment (filename, content_type,
-    content, content_id None), with the progress chart the command's copy has."""
+    content, content_id None), with the progress chart the command's copy has. The figures are
+    those of `now`; the 年月 is the month of the occurrence `due` (the 12-01 report is 2016年12月's,
+    as `cuiban report monthly --send` on that day writes it, even in a reminder of 11-29)."""
     report = monthly_figures(connection, plan, now)
+    if due is not None:
+        report = replace(report, month=month_label(due))
     context = monthly_context(report)
     chart = progress_png(report_store.progress(connection, plan, now))
     files = []

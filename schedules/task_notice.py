@@ -122,7 +122,8 @@ def notice(
         link=links.unit(task.unit_id),
     )
     if milestone.report == "monthly":
-        found = replace(found, attachments=monthly_attachments(connection, plan, timetable.now))
+        files = monthly_attachments(connection, plan, timetable.now, decided.due.date())
+        found = replace(found, attachments=files)
     if not (is_derived(milestone) and unit.kind == "department"):
         return found
     reached = states_at_least(milestone.teachers_at_least or "")

@@ -82,14 +82,14 @@ def test_the_monthly_reminder_carries_the_filled_form_4(sqlite_engine, tmp_path:
     assert "附件为已填好的附表4（xlsx、docx 各一份），核对后可直接转发至河北省教育厅人事处" in text
     assert "下一步：核对附件中的附表4，确认无误后转发省教育厅人事处" in text
     files = {part.get_filename(): part.get_content() for part in monthly.iter_attachments()}
-    assert set(files) == {"附表4_河北传媒学院_2016年11月.xlsx", "附表4_河北传媒学院_2016年11月.docx"}
-    sheet = openpyxl.load_workbook(io.BytesIO(files["附表4_河北传媒学院_2016年11月.xlsx"])).active
+    assert set(files) == {"附表4_河北传媒学院_2016年12月.xlsx", "附表4_河北传媒学院_2016年12月.docx"}
+    sheet = openpyxl.load_workbook(io.BytesIO(files["附表4_河北传媒学院_2016年12月.xlsx"])).active
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
-    assert "河北传媒学院" in cells and "2016年11月" in cells and "程兴" in cells
-    document = Document(io.BytesIO(files["附表4_河北传媒学院_2016年11月.docx"]))
+    assert "河北传媒学院" in cells and "2016年12月" in cells and "程兴" in cells
+    document = Document(io.BytesIO(files["附表4_河北传媒学院_2016年12月.docx"]))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     words = "\n".join([p.text for p in document.paragraphs] + cells)
-    assert "河北传媒学院" in words and "程兴" in words and "2016年11月" in words
+    assert "河北传媒学院" in words and "程兴" in words and "2016年12月" in words
     # the legacy parser reads the same names (RFC 2047 on Content-Type for the clients that need it)
     legacy = email.message_from_bytes(monthly.as_bytes(), policy=email.policy.compat32)
     names = {p.get_filename() for p in legacy.walk() if p.get_content_disposition() == "attachment"}
