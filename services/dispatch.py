@@ -299,8 +299,8 @@ class _Run:
         """Post one bot message in the bot's turn; a paused bot's message waits, uncharged."""
         name = bot_pause(row["recipient"])
         bot = self.bots.get(row["recipient"])
-        if bot is None:  # its webhook is not in this process's settings (or the plan dropped the bot)
-            self._defer(row, self.clock(), f"no webhook for {row['recipient']} in the settings")
+        if bot is None:
+            self._no_bot(row)
             return
         booked = self.booked.get(name)
         if row["id"] not in self.waiting and booked is not None and booked > self.clock():
@@ -326,6 +326,18 @@ class _Run:
             self._hold(row, until, str(error))
         finally:
             bot.close()
+
+    def _no_bot(self, row: dict) -> None:
+        """A bot message this run has no transport for: a sender started without the bots (the
+        wiring's job), or the plan no longer lists the bot. It waits a minute, uncharged — a run
+        with the bots will post it — and fails once a day old, so a dropped bot's messages end."""
+        now, error = self.clock(), f"no webhook for {row['recipient']} in this sender's settings"
+        if now - row["created_at"] >= GIVE_UP_AGE:
+            self.report.failed += 1
+            self.report.errors.append(f"{row['recipient']}: {error}")
+            self._finish(row, status="failed", last_error=error, failed_at=now, next_attempt_at=None)
+            return
+        self._hold(row, now + BACKOFF[0], error)
 
     def _bot_turn(self, name: str) -> tuple[datetime, str] | None:
         """Take the bot's next turn now (None), or say until when it is not free and why.

@@ -492,3 +492,24 @@ def test_the_markdown_fits_each_platform_and_counts_the_teachers_left_out() -> N
     assert 0 < shown < 100 and f"……另有 {100 - shown + 250} 人" in wecom_text
     assert dingtalk_text.count("- 0") == 100 and "……另有 250 人" in dingtalk_text  # 20000 bytes hold them all
     assert "逾期 2 个工作日" in wecom_text and title == "【催办】甲学院：填报"
+
+
+def test_a_sender_without_the_bots_leaves_their_messages_uncharged_and_a_dropped_bots_end_in_a_day(
+    sqlite_engine, tmp_path: Path
+) -> None:
+    start = local(2016, 12, 12, 9)
+    queue_messages(sqlite_engine, [bot_message(1, "wecom:dept_a"), mail(1)], start)
+    mailbox = FileTransport(tmp_path / "mail")
+    report = dispatch(sqlite_engine, mailbox, lambda: start)  # no bots given: the mail only
+    assert (report.sent, report.failed) == (1, 0)
+    [row] = outbox_rows(sqlite_engine, kind="bot")
+    assert (row["status"], row["attempts"], row["next_attempt_at"]) == (
+        "queued",
+        0,
+        start + timedelta(minutes=1),
+    )
+    assert not list((tmp_path / "mail").glob("*-bot.eml"))  # never mailed instead
+    report = dispatch(sqlite_engine, mailbox, lambda: start + timedelta(hours=24))
+    [row] = outbox_rows(sqlite_engine, kind="bot")
+    assert (report.failed, row["status"], row["attempts"]) == (1, "failed", 0)
+    assert row["last_error"] == "no webhook for wecom:dept_a in this sender's settings"
