@@ -168,7 +168,7 @@ def form_note(plan: Plan, report: str | None, unit_id: str, links: Links) -> str
         return f"所需报表：{zh}，总协调人可在催办网页「报表下载」中下载已填好的报表。"
     if english:
         return f"Form: {en}, filled in, to download from the web page: {link}"
-    return f"所需报表：{zh}，已按当前数据填好，可在网页上下载：{link}"
+    return f"所需报表：{zh}，已按当前数据填好，可在网页上下载 {link}"  # a space: mail programs link it
 
 
 def form_link(links: Links, report: str, unit_id: str | None) -> str | None:

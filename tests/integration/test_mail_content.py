@@ -23,9 +23,11 @@ from cuiban.notifications.samples import SAMPLES
 from cuiban.notifications.transports import FileTransport, mail_identity
 from cuiban.planfile.loader import load_plan
 from cuiban.services.tick_and_send import tick_and_send
+from cuiban.workflow.links import NO_LINKS, Links
 from tests.conftest import MINIMAL_PLAN, SHIPPED_PLAN
 
 TZ = "Asia/Shanghai"
+BASE = "https://cuiban.hebcm.example"
 CONTACT_ZH = "联系人：程兴（cheng.xing@hebcm.example，办公电话 0311-80000000）"
 CONTACT_EN = "Contact: 程兴 (cheng.xing@hebcm.example, office phone 0311-80000000)"
 NO_REPLY = {"zh": "本邮件由催办系统自动发送，请勿直接回复。", "en": "please do not reply to it"}
@@ -57,9 +59,12 @@ def test_every_kind_of_message_ends_with_the_contact_and_no_reply(language: str)
     assert NO_REPLY[language] in bare.text and "0311" not in bare.text
 
 
-def _send(engine, plan, calendar, folder: Path, day: str, **identity: str) -> list[EmailMessage]:  # type: ignore[no-untyped-def]
+def _send(  # type: ignore[no-untyped-def]
+    engine, plan, calendar, folder: Path, day: str, links: Links = NO_LINKS, **identity: str
+) -> list[EmailMessage]:
     transport = FileTransport.for_identity(folder, mail_identity(plan, **identity))
-    tick_and_send(engine, plan, calendar, Renderer("zh", contact=contact_of(plan)), transport, at(day))
+    renderer = Renderer("zh", contact=contact_of(plan))
+    tick_and_send(engine, plan, calendar, renderer, transport, at(day), links=links)
     return [
         email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         for path in sorted(folder.glob("*.eml"))
@@ -104,7 +109,7 @@ def test_no_mail_to_office_staff_holds_a_shell_command(sqlite_engine, tmp_path: 
     plan, calendar = load_plan(SHIPPED_PLAN)
     plan = plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
     for day in ("11-29", "12-01", "12-16", "12-19"):
-        _send(sqlite_engine, plan, calendar, tmp_path / "outbox", day)
+        _send(sqlite_engine, plan, calendar, tmp_path / "outbox", day, Links(BASE))
     with sqlite_engine.connect() as connection:
         rows = outbox_store.rows(connection)
     assert {r["kind"] for r in rows} >= {"reminder", "escalation", "digest"}
@@ -114,6 +119,8 @@ def test_no_mail_to_office_staff_holds_a_shell_command(sqlite_engine, tmp_path: 
         assert "请勿直接回复" in row["body_text"] and "联系人：程兴" in row["body_text"], row["key"]
     audit = [r for r in rows if r["key"].startswith("reminder|dept_audit_paper/news|")]
     assert audit and "所需报表：附表6《数据审核报表》" in audit[0]["body_text"]
+    download = f"{BASE}/reports/dept-audit?format=xlsx&amp;unit=news"  # the department's own file
+    assert f'<a href="{download}"' in audit[0]["body_html"]
     escalations = [r for r in rows if r["kind"] == "escalation"]
     assert all("下一步：" in r["body_text"] for r in escalations)
 
