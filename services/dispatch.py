@@ -322,7 +322,9 @@ class _Run:
             until = self.clock() + error.cool_down
             with transaction(self.engine, bookkeeping=True) as connection:
                 outbox_store.set_pause(connection, name, until, str(error))
-            self.report.bots_paused[row["recipient"]] = _paused(str(error), until, 0).split(" (")[0]
+            self.booked.pop(name, None)  # its next messages read the pause: none is waited for in this run
+            when = until.isoformat(timespec="minutes")
+            self.report.bots_paused[row["recipient"]] = f"{error} (paused until {when})"
             self._hold(row, until, str(error))
         finally:
             bot.close()

@@ -388,6 +388,7 @@ def test_a_limited_or_failing_bot_pauses_alone_and_its_messages_go_later_once(
         platforms.script[server_name] = [answer]
         mailbox = FileTransport(tmp_path / "mail")
         first = dispatch(engine, mailbox, clock, sleep=clock.sleep, bots=bots)
+        assert clock.now - start == timedelta(seconds=6)  # the other group's 3 turns; none for the paused bot
         statuses = Counter(
             (r["recipient"].split("@")[0], r["status"], r["attempts"]) for r in outbox_rows(engine)
         )
