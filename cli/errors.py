@@ -182,13 +182,14 @@ def explain(
     from cuiban.intake.tables import UnreadableFile
     from cuiban.planfile.loader import PlanInvalid
     from cuiban.services.rejection import FileRejected, Refusal, said
+    from cuiban.workflow.wording import say
 
     if isinstance(error, FileRejected):
         sentence = error.summary().say(language)
         return Explained(sentence, EXIT_INVALID, tuple(error.lines(language)))
     if isinstance(error, PlanInvalid):
-        errors = error.loaded.errors
-        sentence = f"{error.loaded.source}: the plan has {len(errors)} error(s); nothing was done."
+        errors, source = error.loaded.errors, error.loaded.source
+        sentence = say(error.loaded.language, "plan.invalid", file=source, count=len(errors))
         return Explained(sentence, EXIT_INVALID, tuple(str(p) for p in errors))
     if isinstance(error, Refusal | UnreadableFile):  # the services' refusals, each one sentence
         return Explained("\n".join(said(error, language)), EXIT_INVALID)

@@ -31,7 +31,7 @@ def _checked(path: str, warnings: bool = False) -> LoadedPlan:
     loaded = read_plan(path)
     print_problems(loaded.problems if warnings else loaded.errors)
     if not loaded.ok:
-        click.echo(f"{loaded.source}: {len(loaded.errors)} error(s); nothing done.", err=True)
+        click.echo(loaded.summary(), err=True)
         raise SystemExit(EXIT_INVALID)
     return loaded
 

@@ -24,23 +24,35 @@ from cuiban.workflow.plan.calendar_findings import calendar_findings
 from cuiban.workflow.plan.checks import KnownIds, check_plan
 from cuiban.workflow.plan.findings import Finding, dotted
 from cuiban.workflow.plan.schema import Plan, PlanModel
+from cuiban.workflow.wording import Words, say, words
 
 COLLECTIONS = ("people", "units", "milestones")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A finding placed in the file: what a person reads to fix the plan."""
+    """A finding placed in the file: what a person reads to fix the plan, in the plan's language."""
 
     file: str
     line: int
     column: int
     path: str
     message: str
+    """In English (what code compares); `said` is the message in the plan's language."""
     severity: str = "error"
+    words: Words | None = field(default=None, compare=False)
+    language: str = field(default="zh", compare=False)
+    """The plan's (zh when the plan could not be read far enough to know)."""
+
+    @property
+    def said(self) -> str:
+        return self.words.say(self.language) if self.words is not None else self.message
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.path}: {self.message}"
+        return say(
+            self.language, "plan.problem", file=self.file, line=self.line, column=self.column,
+            severity=words(f"plan.{self.severity}"), path=self.path, message=self.said,
+        )
 
 
 @dataclass
@@ -49,6 +61,12 @@ class LoadedPlan:
     plan: Plan | None = None
     calendar: WorkingCalendar | None = None
     problems: list[Problem] = field(default_factory=list)
+    language: str = "zh"
+    """The plan's `language` (zh unless en), as far as the file could be read; zh when it could not."""
+
+    def summary(self) -> str:
+        """The sentence after a broken plan's errors."""
+        return say(self.language, "plan.has_errors", file=self.source, count=len(self.errors))
 
     @property
     def errors(self) -> list[Problem]:
@@ -78,9 +96,9 @@ def read_plan(path: str | os.PathLike[str]) -> LoadedPlan:
     try:
         text = FilePath(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return _failed(source, "the plan file does not exist")
+        return _failed(source, words("plan.file_missing"))
     except UnicodeDecodeError:
-        return _failed(source, "the plan file is not UTF-8 text")
+        return _failed(source, words("plan.not_utf8"))
     return load_text(text, source)
 
 
@@ -92,16 +110,16 @@ def load_plan(path: str | os.PathLike[str]) -> tuple[Plan, WorkingCalendar]:
     return loaded.plan, loaded.calendar
 
 
-def _failed(source: str, message: str) -> LoadedPlan:
-    return LoadedPlan(source, problems=[Problem(source, 1, 1, "(file)", message)])
+def _failed(source: str, message: Words) -> LoadedPlan:
+    return LoadedPlan(source, problems=[Problem(source, 1, 1, "(file)", str(message), words=message)])
 
 
 def load_text(text: str, source: str) -> LoadedPlan:
     located = parse(text)
-    loaded = LoadedPlan(source)
+    loaded = LoadedPlan(source, language=_language(located.data))
     placed: list[tuple[Finding, Mark]] = list(located.problems)
     if located.data is not None and not isinstance(located.data, dict):
-        placed.append((Finding((), "the plan must be a mapping of keys"), (1, 1)))
+        placed.append((Finding((), words("plan.not_mapping")), (1, 1)))
     elif isinstance(located.data, dict):
         typed = _validate(located.data)
         findings = typed.findings
@@ -114,8 +132,13 @@ def load_text(text: str, source: str) -> LoadedPlan:
         unparsed = {f.path for f, _ in located.problems}
         findings = [f for f in findings if not _within(f.path, unparsed)]
         placed += [(f, located.mark(f.path, f.at_key)) for f in findings]
-    loaded.problems = _sorted_problems(source, placed)
+    loaded.problems = _sorted_problems(source, placed, loaded.language)
     return loaded
+
+
+def _language(data: Any) -> str:
+    """The language the plan asks for, as far as it can be read: en when it says so, else zh."""
+    return "en" if isinstance(data, dict) and data.get("language") == "en" else "zh"
 
 
 @dataclass(frozen=True)
@@ -193,8 +216,12 @@ def _known_ids(data: dict[str, Any]) -> KnownIds:
     return KnownIds(people=keys("people"), units=keys("units"), milestones=keys("milestones"))
 
 
-def _sorted_problems(source: str, placed: list[tuple[Finding, Mark]]) -> list[Problem]:
+def _sorted_problems(source: str, placed: list[tuple[Finding, Mark]], language: str) -> list[Problem]:
     problems = {
-        Problem(source, line, column, dotted(f.path), f.message, f.severity) for f, (line, column) in placed
+        Problem(
+            source, line, column, dotted(f.path), str(f.message), f.severity,
+            f.message if isinstance(f.message, Words) else None, language,
+        )
+        for f, (line, column) in placed
     }
     return sorted(problems, key=lambda p: (p.line, p.column, p.message))

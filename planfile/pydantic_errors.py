@@ -11,19 +11,20 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cuiban.workflow.plan.findings import Finding, Path
+from cuiban.workflow.wording import Words, words
 
 _EXPECTED = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "date_type": "a date written as YYYY-MM-DD",
-    "date_parsing": "a date written as YYYY-MM-DD",
-    "date_from_datetime_parsing": "a date written as YYYY-MM-DD",
-    "dict_type": "a mapping (key: value lines)",
-    "model_type": "a mapping (key: value lines)",
-    "list_type": "a list",
+    "string_type": "type.text",
+    "int_type": "type.whole_number",
+    "int_from_float": "type.whole_number",
+    "float_type": "type.number",
+    "bool_type": "type.true_false",
+    "date_type": "type.date",
+    "date_parsing": "type.date",
+    "date_from_datetime_parsing": "type.date",
+    "dict_type": "type.mapping",
+    "model_type": "type.mapping",
+    "list_type": "type.list",
 }
 
 
@@ -31,18 +32,20 @@ def findings_from(error: ValidationError, model: type[BaseModel]) -> list[Findin
     return [_finding(err, model) for err in error.errors()]
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any) -> Words:
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
+        return words("got.boolean", value=str(value).lower())
     if isinstance(value, int | float):
-        return f"the number {value}; put it in quotes if it is an identifier"
+        return words("got.number", value=value)
     if isinstance(value, date):
-        return f"the date {value}"
+        return words("got.date", value=value)
     if isinstance(value, dict):
-        return "a mapping"
+        return words("got.mapping")
     if isinstance(value, list):
-        return "a list"
-    return repr(value)
+        return words("got.list")
+    if isinstance(value, str):
+        return words("got.text", value=value)
+    return words("got.other", value=repr(value))
 
 
 def _finding(err: Any, model: type[BaseModel]) -> Finding:
@@ -50,33 +53,41 @@ def _finding(err: Any, model: type[BaseModel]) -> Finding:
     kind = err["type"]
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
-        return Finding(loc, f"{loc[-1]!r} is not a key allowed here", at_key=True)
+        return Finding(loc, words("type.key_not_allowed", key=loc[-1]), at_key=True)
     if kind == "missing":
-        return Finding(loc, f"the key `{loc[-1]}` is required here")
+        return Finding(loc, words("type.missing", key=loc[-1]))
     if kind == "extra_forbidden":
         return Finding(loc, _unknown_key(loc, model), at_key=True)
     if kind in _EXPECTED:
-        return Finding(loc, f"expected {_EXPECTED[kind]}, got {_describe(err['input'])}")
+        expected = words(_EXPECTED[kind])
+        return Finding(loc, words("type.expected", expected=expected, got=_describe(err["input"])))
     if kind == "literal_error":
-        return Finding(loc, f"expected {err['ctx']['expected']}, got {err['input']!r}")
+        given = _hashable(err["input"])
+        return Finding(loc, words("type.expected_one_of", expected=err["ctx"]["expected"], got=given))
     if kind == "value_error":
         return Finding(loc, str(err["ctx"]["error"]))
     if kind == "too_short":
-        return Finding(loc, "must not be empty")
+        return Finding(loc, words("type.not_empty"))
     if kind == "greater_than_equal":
-        return Finding(loc, f"must be at least {err['ctx']['ge']}, got {err['input']}")
+        return Finding(loc, words("type.at_least", limit=err["ctx"]["ge"], got=_hashable(err["input"])))
     if kind == "less_than_equal":
-        return Finding(loc, f"must be at most {err['ctx']['le']}, got {err['input']}")
+        return Finding(loc, words("type.at_most", limit=err["ctx"]["le"], got=_hashable(err["input"])))
     return Finding(loc, err["msg"])
 
 
-def _unknown_key(loc: Path, model: type[BaseModel]) -> str:
+def _unknown_key(loc: Path, model: type[BaseModel]) -> Words:
     allowed = _allowed_keys(loc[:-1], model)
-    message = f"unknown key `{loc[-1]}`"
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
     if close:
-        return f"{message}; did you mean `{close[0]}`?"
-    return f"{message}; allowed here: {', '.join(allowed)}" if allowed else message
+        return words("type.unknown_key_close", key=loc[-1], close=close[0])
+    if allowed:
+        return words("type.unknown_key_allowed", key=loc[-1], allowed=", ".join(allowed))
+    return words("type.unknown_key", key=loc[-1])
+
+
+def _hashable(value: Any) -> Any:
+    """A value shown in a sentence (kept in a set of problems): lists and mappings as their text."""
+    return value if isinstance(value, str | int | float | bool | date | None) else str(value)
 
 
 def _allowed_keys(path: Path, model: type[BaseModel]) -> list[str]:

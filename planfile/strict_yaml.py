@@ -25,6 +25,7 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cuiban.workflow.plan.findings import Finding, Path
+from cuiban.workflow.wording import Words, words
 
 Mark = tuple[int, int]
 
@@ -47,7 +48,11 @@ MAX_DEPTH = 100
 
 
 class ScalarProblem(ValueError):
-    """A plain scalar that would mean different things to different YAML tools."""
+    """A plain scalar that would mean different things to different YAML tools; `words` says which."""
+
+    def __init__(self, message: str, /, **fields: Any) -> None:
+        self.words = words(message, **fields)
+        super().__init__(str(self.words))
 
 
 @dataclass
@@ -78,31 +83,21 @@ def resolve_plain(text: str) -> Any:
     if _TRUE_FALSE.match(text):
         return text.lower() == "true"
     if _YAML11_BOOL.match(text):
-        raise ScalarProblem(
-            f"{text!r} means a boolean in YAML 1.1 but text in YAML 1.2; "
-            f"write true or false, or put it in quotes ('{text}') if you mean the text"
-        )
+        raise ScalarProblem("yaml.yes_no", text=text)
     if _INT.match(text):
         return int(text)
     if _LEADING_ZERO.match(text) or _OTHER_BASE.match(text):
-        raise ScalarProblem(
-            f"{text} looks like a number written with a leading zero or a base prefix "
-            f"(YAML 1.1 reads 012345 as an octal number); put it in quotes ('{text}') "
-            "if it is an identifier such as a staff ID, or drop the prefix"
-        )
+        raise ScalarProblem("yaml.leading_zero", text=text)
     if _SEXAGESIMAL.match(text):
         hint = f"0{text}" if re.match(r"^[1-9]:", text) else text
-        raise ScalarProblem(
-            f"YAML 1.1 reads {text} as a base-60 number; write a time of day "
-            f"in quotes with two-digit hours ('{hint}')"
-        )
+        raise ScalarProblem("yaml.base_60", text=text, hint=hint)
     if _FLOAT.match(text):
         return float(text)
     if _DATE.match(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise ScalarProblem(f"{text} is not a real calendar date") from None
+            raise ScalarProblem("yaml.not_real_date", text=text) from None
     if _DATETIME.match(text):
         return _aware_datetime(text)
     return text
@@ -112,9 +107,9 @@ def _aware_datetime(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
-        raise ScalarProblem(f"{text} is not an ISO 8601 datetime") from None
+        raise ScalarProblem("yaml.not_datetime", text=text) from None
     if moment.tzinfo is None:
-        raise ScalarProblem(f"{text} has no timezone offset; write e.g. {text}+08:00")
+        raise ScalarProblem("yaml.no_offset", text=text)
     return moment
 
 
@@ -124,7 +119,7 @@ class _PlainComposer(Composer):
 
     def __init__(self, loader: Any = None) -> None:
         super().__init__(loader)
-        self.refused: dict[int, list[str]] = {}
+        self.refused: dict[int, list[Words]] = {}
         """id(node) → why it is refused (the nodes stay alive with the tree)."""
         self.as_text: set[int] = set()
         """ids of plain scalars tagged !!str: text, whatever they look like."""
@@ -137,26 +132,19 @@ class _PlainComposer(Composer):
             tag = self.resolver.resolve(ScalarNode, "", (True, False))
             node = ScalarNode(tag, "", event.start_mark, event.end_mark)
             self.aliases.add(id(node))
-            self.refused[id(node)] = [
-                f"aliases (*{event.anchor}) are not allowed in a plan; write the value out in full"
-            ]
+            self.refused[id(node)] = [words("yaml.alias", anchor=event.anchor)]
             return node
         event = self.parser.peek_event()
         tag = getattr(event, "ctag", None)
         node = super().compose_node(parent, index)
         reasons = []
         if event.anchor is not None:
-            reasons.append(
-                f"anchors (&{event.anchor}) are not allowed in a plan; write each value out in full"
-            )
+            reasons.append(words("yaml.anchor", anchor=event.anchor))
         if tag is not None and str(tag) != "!":
             name = str(tag.value if hasattr(tag, "value") else tag)
             if name not in ALLOWED_TAGS:
                 shown = "!!" + name[len(_CORE) :] if name.startswith(_CORE) else name
-                reasons.append(
-                    f"the YAML tag {shown} is not allowed in a plan (a plan is plain data; tags like "
-                    "this make other YAML tools build objects or run code); remove it"
-                )
+                reasons.append(words("yaml.tag", tag=shown))
             elif name == _STR_TAG:
                 self.as_text.add(id(node))
         if reasons:
@@ -175,13 +163,13 @@ def parse(text: str) -> Located:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"this is not valid YAML: {exc.problem}"
+        message = words("yaml.invalid", problem=exc.problem)
         if isinstance(exc, MaxDepthExceededError):
-            message = f"values are nested more than {MAX_DEPTH} levels deep here; a plan needs a few"
+            message = words("yaml.too_deep", depth=MAX_DEPTH)
         located.problems.append((Finding((), message), (line, column)))
         return located
     if root is None:
-        located.problems.append((Finding((), "the file is empty"), (1, 1)))
+        located.problems.append((Finding((), words("yaml.empty")), (1, 1)))
         return located
     composer = yaml.composer
     located.data = _convert(root, (), located, composer)
@@ -209,7 +197,7 @@ def _convert(node: Node, path: Path, located: Located, composer: _PlainComposer)
     try:
         return resolve_plain(node.value)
     except ScalarProblem as problem:
-        located.problems.append((Finding(path, str(problem)), _mark(node)))
+        located.problems.append((Finding(path, problem.words), _mark(node)))
         return node.value
 
 
@@ -219,12 +207,12 @@ def _convert_mapping(
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, ScalarNode):
-            located.problems.append((Finding(path, "a key must be plain text"), _mark(key_node)))
+            located.problems.append((Finding(path, words("yaml.key_not_text")), _mark(key_node)))
             continue
         key = str(key_node.value)
         child = (*path, key)
         if key == "<<":
-            message = "merge keys (<<) are not supported; write the keys out"
+            message = words("yaml.merge_key")
             located.problems.append((Finding(child, message), _mark(key_node)))
             continue
         if id(key_node) in composer.refused:
@@ -234,7 +222,7 @@ def _convert_mapping(
             continue
         if key in result:
             first = located.keys[child][0]
-            message = f"duplicate key {key!r} (first given on line {first})"
+            message = words("yaml.duplicate_key", key=key, first=first)
             located.problems.append((Finding(child, message), _mark(key_node)))
             continue
         located.keys[child] = _mark(key_node)

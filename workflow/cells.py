@@ -39,7 +39,7 @@ class CellError(ValueError):
     """A cell whose value cannot be used; `words` says why (put into words in the plan's language
     where it is shown; str() is the English)."""
 
-    def __init__(self, message: str, **fields: Any) -> None:
+    def __init__(self, message: str, /, **fields: Any) -> None:
         self.words = words(message, **fields)
         super().__init__(str(self.words))
 

@@ -171,6 +171,231 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "sync.as_of_name": ("{moment}（文件名中的日期）", "{moment} (the date in its name)"),
     "sync.as_of_option": ("{moment}（--as-of 指定）", "{moment} (--as-of)"),
     "sync.as_of_modified": ("{moment}（文件的修改时间）", "{moment} (its modification time)"),
+    # ── the plan (plan check): where a problem is ──
+    "plan.problem": ("{file}:{line}:{column}: {severity}: {path}: {message}",
+                     "{file}:{line}:{column}: {severity}: {path}: {message}"),
+    "plan.error": ("错误", "error"),
+    "plan.warning": ("警告", "warning"),
+    "plan.has_errors": (
+        "{file}：共 {count} 处错误，未做任何操作。",
+        "{file}: {count} error(s); nothing done.",
+    ),
+    "plan.invalid": (
+        "{file}：计划有 {count} 处错误，未做任何操作。",
+        "{file}: the plan has {count} error(s); nothing was done.",
+    ),
+    "plan.file_missing": ("计划文件不存在", "the plan file does not exist"),
+    "plan.not_utf8": ("计划文件不是 UTF-8 文本", "the plan file is not UTF-8 text"),
+    "plan.not_mapping": ("计划必须是「键: 值」的映射", "the plan must be a mapping of keys"),
+    # ── the plan: its YAML ──
+    "yaml.invalid": ("这不是有效的 YAML：{problem}", "this is not valid YAML: {problem}"),
+    "yaml.too_deep": (
+        "这里的值嵌套超过了 {depth} 层；计划只需要几层",
+        "values are nested more than {depth} levels deep here; a plan needs a few",
+    ),
+    "yaml.empty": ("文件是空的", "the file is empty"),
+    "yaml.key_not_text": ("键必须是普通文字", "a key must be plain text"),
+    "yaml.merge_key": (
+        "不支持合并键（<<）；请把各个键完整写出",
+        "merge keys (<<) are not supported; write the keys out",
+    ),
+    "yaml.duplicate_key": (
+        "键「{key}」重复（第一次出现在第 {first} 行）",
+        "duplicate key {key!r} (first given on line {first})",
+    ),
+    "yaml.alias": (
+        "计划中不允许使用别名（*{anchor}）；请把值完整写出",
+        "aliases (*{anchor}) are not allowed in a plan; write the value out in full",
+    ),
+    "yaml.anchor": (
+        "计划中不允许使用锚点（&{anchor}）；请把每个值完整写出",
+        "anchors (&{anchor}) are not allowed in a plan; write each value out in full",
+    ),
+    "yaml.tag": (
+        "计划中不允许使用 YAML 标签 {tag}（计划只是普通数据；"
+        "这类标签会让其他 YAML 工具创建对象或执行代码）；请删除",
+        "the YAML tag {tag} is not allowed in a plan (a plan is plain data; tags like this make other YAML "
+        "tools build objects or run code); remove it",
+    ),
+    "yaml.yes_no": (
+        "「{text}」在 YAML 1.1 中是布尔值，在 YAML 1.2 中却是文字；"
+        "请写 true 或 false，如果指的是文字，请加上引号（'{text}'）",
+        "{text!r} means a boolean in YAML 1.1 but text in YAML 1.2; write true or false, or put it in quotes "
+        "('{text}') if you mean the text",
+    ),
+    "yaml.leading_zero": (
+        "{text} 看起来是以 0 开头或带进制前缀的数字（YAML 1.1 会把 012345 当作八进制数）；"
+        "如果它是工号之类的编号，请加上引号（'{text}'），否则请去掉前缀",
+        "{text} looks like a number written with a leading zero or a base prefix (YAML 1.1 reads 012345 as "
+        "an octal number); put it in quotes ('{text}') if it is an identifier such as a staff ID, or drop "
+        "the prefix",
+    ),
+    "yaml.base_60": (
+        "YAML 1.1 会把 {text} 当作六十进制数；时刻请加引号并把小时写成两位（'{hint}'）",
+        "YAML 1.1 reads {text} as a base-60 number; write a time of day in quotes with two-digit hours "
+        "('{hint}')",
+    ),
+    "yaml.not_real_date": ("{text} 不是日历上真实存在的日期", "{text} is not a real calendar date"),
+    "yaml.not_datetime": ("{text} 不是 ISO 8601 格式的日期时间", "{text} is not an ISO 8601 datetime"),
+    "yaml.no_offset": (
+        "{text} 没有时区偏移；请写成例如 {text}+08:00",
+        "{text} has no timezone offset; write e.g. {text}+08:00",
+    ),
+    # ── the plan: types ──
+    "type.key_not_allowed": ("「{key}」不是这里允许的键", "{key!r} is not a key allowed here"),
+    "type.missing": ("这里必须有 `{key}` 这个键", "the key `{key}` is required here"),
+    "type.unknown_key": ("未知的键 `{key}`", "unknown key `{key}`"),
+    "type.unknown_key_close": (
+        "未知的键 `{key}`；是不是想写 `{close}`？",
+        "unknown key `{key}`; did you mean `{close}`?",
+    ),
+    "type.unknown_key_allowed": (
+        "未知的键 `{key}`；这里允许的有：{allowed}",
+        "unknown key `{key}`; allowed here: {allowed}",
+    ),
+    "type.expected": ("这里应为{expected}，实际是{got}", "expected {expected}, got {got}"),
+    "type.expected_one_of": ("这里应为 {expected}，实际是「{got}」", "expected {expected}, got {got!r}"),
+    "type.not_empty": ("不能为空", "must not be empty"),
+    "type.at_least": ("至少应为 {limit}，实际是 {got}", "must be at least {limit}, got {got}"),
+    "type.at_most": ("至多应为 {limit}，实际是 {got}", "must be at most {limit}, got {got}"),
+    "type.text": ("文字", "text"),
+    "type.whole_number": ("整数", "a whole number"),
+    "type.number": ("数字", "a number"),
+    "type.true_false": (" true 或 false", "true or false"),
+    "type.date": ("按 YYYY-MM-DD 写的日期", "a date written as YYYY-MM-DD"),
+    "type.mapping": ("映射（「键: 值」的多行）", "a mapping (key: value lines)"),
+    "type.list": ("列表", "a list"),
+    "got.boolean": ("布尔值 {value}", "the boolean {value}"),
+    "got.number": (
+        "数字 {value}；如果它是编号，请加上引号",
+        "the number {value}; put it in quotes if it is an identifier",
+    ),
+    "got.date": ("日期 {value}", "the date {value}"),
+    "got.mapping": ("一个映射", "a mapping"),
+    "got.list": ("一个列表", "a list"),
+    "got.text": ("「{value}」", "{value!r}"),
+    "got.other": ("{value}", "{value}"),
+    # ── the plan: references, timing, cycles, the roster ──
+    "plan.unknown_unit": ("未知的单位「{ref}」（已有：{known}）", "unknown unit {ref!r} (known: {known})"),
+    "plan.unknown_person": (
+        "未知的人员「{ref}」（已有：{known}）",
+        "unknown person {ref!r} (known: {known})",
+    ),
+    "plan.unknown_milestone": (
+        "未知的节点「{ref}」（已有：{known}）",
+        "unknown milestone {ref!r} (known: {known})",
+    ),
+    "plan.not_recipient": (
+        "「{ref}」既不是 `people` 中的人员，也不是以下角色之一：{roles}",
+        "{ref!r} is neither a person of `people` nor one of: {roles}",
+    ),
+    "plan.timezone": (
+        "未知的时区「{zone}」；例如 Asia/Shanghai",
+        "unknown timezone {zone!r}; e.g. Asia/Shanghai",
+    ),
+    "plan.campaign_dates": (
+        "采集工作的结束日期（{end}）早于开始日期（{start}）",
+        "the campaign ends ({end}) before it starts ({start})",
+    ),
+    "plan.real_address": (
+        "这不是 .example 下的占位地址；请确认这就是要使用的真实地址",
+        "this is not a placeholder under .example; make sure it is the real address you mean",
+    ),
+    "plan.no_collector": (
+        "{name} 还没有信息采集员；它的提醒将发给负责人",
+        "{name} has no collector (信息采集员) yet; its reminders go to its head",
+    ),
+    "plan.ladder_order": (
+        "催办升级必须一级比一级晚：{after} 个工作日并不晚于上一级的 {previous} 个工作日",
+        "escalation levels must come later and later: {after} working days is not after the previous "
+        "level's {previous}",
+    ),
+    "plan.offset_twice": ("同一个提前天数列了两次", "a reminder offset is listed twice"),
+    "plan.timing": (
+        "`due`（日期；日期未定时写 null）、`after`（相对于另一个节点）和 `monthly` 必须给出且只能给出一个；"
+        "现在给出的是：{found}",
+        "give exactly one of `due` (a date, or null while the date is to be announced), `after` (relative "
+        "to another milestone) or `monthly`; found {found}",
+    ),
+    "plan.timing_none": ("一个也没有", "none of them"),
+    "plan.start_needs_due": (
+        "有 `start` 时还需要 `due` 日期，才能构成时间窗口",
+        "`start` needs a `due` date to make a window",
+    ),
+    "plan.window": (
+        "时间窗口的结束日期 {due} 早于开始日期 {start}",
+        "the window ends on {due}, before it starts on {start}",
+    ),
+    "plan.after_itself": ("一个节点不能以它自己为基准", "a milestone cannot be due after itself"),
+    "plan.monthly_dates": (
+        "每月任务的结束日期（{until}）早于开始日期（{start}）",
+        "monthly occurrences end ({until}) before they start ({start})",
+    ),
+    "plan.derived_needs_state": (
+        "`completion: derived` 需要用 `teachers_at_least: <状态>` 说明何时算完成",
+        "a derived completion needs `teachers_at_least: <state>` to say when it holds",
+    ),
+    "plan.state_only_derived": (
+        "`teachers_at_least` 只在 `completion: derived` 时适用",
+        "`teachers_at_least` only applies with `completion: derived`",
+    ),
+    "plan.cycle": ("依赖关系形成了循环：{chain}", "dependencies form a cycle: {chain}"),
+    "plan.sync_column": ("状态导出必须映射 `{name}` 列", "the status export must map the `{name}` column"),
+    "plan.retention": (
+        "名单映射了 {fields}，但计划没有设置 `retention`：这些数据会一直保存，直到有人手动删除；"
+        "请添加例如 `retention: {{days_after_end: 180}}`（见 docs/data-retention.md）",
+        "the roster maps {fields} but the plan sets no `retention`: they would be kept until removed by "
+        "hand; add e.g. `retention: {{days_after_end: 180}}` (docs/data-retention.md)",
+    ),
+    "plan.roster_column": ("名单必须映射 `{name}` 列", "the roster must map the `{name}` column"),
+    "plan.header_twice": (
+        "表头「{header}」已经映射给了 `{other}`",
+        "header {header!r} is already mapped to `{other}`",
+    ),
+    "plan.scope_one_op": (
+        "每条范围规则必须有且只能有 at_least、at_most、in、not_in 中的一个",
+        "a scope rule needs exactly one of at_least, at_most, in, not_in",
+    ),
+    "plan.scope_unmapped": (
+        "`{field}` 没有在 roster.columns 中映射",
+        "`{field}` is not mapped under roster.columns",
+    ),
+    "plan.scope_text": (
+        "`{field}` 是文字；at_least/at_most 需要数字",
+        "`{field}` is text; at_least/at_most need a number",
+    ),
+    # ── the plan: days off ──
+    "plan.uncovered_year": (
+        "官方节假日日历还没有 {year} 年的数据：目前只把周末当作休息日；"
+        "公布后请把当年的节假日和调休上班日写在 calendar.extra_holidays 和 calendar.extra_workdays 下",
+        "the official holiday calendar has no data for {year} yet: weekends only are days off; list that "
+        "year's holidays and make-up workdays under calendar.extra_holidays and calendar.extra_workdays "
+        "once announced",
+    ),
+    "plan.holiday": (
+        "{day}（{weekday}）是节假日，不是工作日",
+        "{day} ({weekday}) is a holiday, not a working day",
+    ),
+    "plan.weekend": (
+        "{day}（{weekday}）是周末，不是工作日",
+        "{day} ({weekday}) is a weekend day, not a working day",
+    ),
+    "plan.deadline_off": (
+        "截止日期 {day_off}；最后一次工作日提醒在 {earlier} 发出",
+        "the deadline {day_off}; its last working-day reminder goes out on {earlier}",
+    ),
+    "plan.occurrence_off": ("这一次的日期 {day_off}", "the occurrence {day_off}"),
+    "plan.reminder_off": (
+        "提前 {offset} 天的提醒落在 {day_off}",
+        "the reminder {offset} days before falls on {day_off}",
+    ),
+    "weekday.0": ("星期一", "Monday"),
+    "weekday.1": ("星期二", "Tuesday"),
+    "weekday.2": ("星期三", "Wednesday"),
+    "weekday.3": ("星期四", "Thursday"),
+    "weekday.4": ("星期五", "Friday"),
+    "weekday.5": ("星期六", "Saturday"),
+    "weekday.6": ("星期日", "Sunday"),
 }
 
 SEPARATOR = {"zh": "、", "en": ", "}
@@ -195,14 +420,14 @@ class Words:
         return self.say("en")
 
 
-def words(message: str, **fields: Any) -> Words:
+def words(message: str, /, **fields: Any) -> Words:
     """The message `message` with its fields; an id not in the catalogue is a programming error."""
     if message not in CATALOGUE:
         raise KeyError(f"no message {message!r} in the catalogue")
     return Words(message, tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in fields.items()))
 
 
-def say(language: str, message: str, **fields: Any) -> str:
+def say(language: str, message: str, /, **fields: Any) -> str:
     """The message `message` in `language` (zh unless en), its fields filled in."""
     language = "en" if language == "en" else "zh"
     template = CATALOGUE[message][1 if language == "en" else 0]

@@ -119,3 +119,29 @@ def test_a_bad_status_export_is_refused_in_the_plans_language_naming_the_same_ce
     assert zh == en == [(str(path), 2, "填报状态", "审核中"), (str(path), 3, "工号", "")]
     assert "不是可识别的状态（可识别的有：未填报、填报中、已提交" in said["zh"]
     assert "unknown status (known: 未填报、填报中、已提交" in said["en"]
+
+
+def test_plan_check_speaks_the_plans_language_at_the_same_places(tmp_path: Path) -> None:
+    """The same two mistakes (a person no one declared, a key misspelt) in each language; a plan that
+    cannot be read far enough to know its language is answered in Chinese."""
+    said = {}
+    for language in ("zh", "en"):
+        text = plan_in(language, tmp_path).read_text(encoding="utf-8")
+        text = text.replace("coordinator: cheng_xing", "coordinator: nobody", 1)
+        text = text.replace("timezone:", "timezon:", 1)
+        path = tmp_path / "broken.yaml"
+        path.write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(cuiban, ["plan", "check", str(path)], catch_exceptions=False)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        said[language] = result.stderr.strip().splitlines()
+    where = {language: [line.split(": ", 3)[0::2] for line in lines[:-1]] for language, lines in said.items()}
+    assert where["zh"] == where["en"] and len(where["zh"]) >= 2  # file:line:column and key path
+    assert any("未知的人员「nobody」（已有：" in line for line in said["zh"])
+    assert any("unknown person 'nobody' (known: " in line for line in said["en"])
+    assert any("未知的键 `timezon`；是不是想写 `timezone`？" in line for line in said["zh"])
+    assert said["zh"][-1] == f"{path}：共 {len(where['zh'])} 处错误，未做任何操作。"
+    assert said["en"][-1] == f"{path}: {len(where['en'])} error(s); nothing done."
+    unreadable = tmp_path / "unreadable.yaml"
+    unreadable.write_text("language: en\ntitle: [unclosed\n", encoding="utf-8")
+    result = CliRunner().invoke(cuiban, ["plan", "check", str(unreadable)], catch_exceptions=False)
+    assert ": 错误: (top level): 这不是有效的 YAML：" in result.stderr

@@ -24,7 +24,7 @@ def test_check_prints_ok_with_counts_and_the_warnings() -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith(f"OK {SHIPPED_PLAN}: cycle 2016, 12 milestones")
     assert "12 departments" in result.stdout
-    assert "2016-12-25 (Sunday)" in result.stderr
+    assert "截止日期 2016-12-25（星期日）是周末，不是工作日" in result.stderr
 
 
 def test_check_exits_2_with_located_errors(write_plan, minimal_plan_text: str) -> None:
@@ -32,7 +32,7 @@ def test_check_exits_2_with_located_errors(write_plan, minimal_plan_text: str) -
     result = run("plan", "check", str(path))
     assert result.exit_code == 2
     assert f"{path}:" in result.stderr
-    assert "milestones.roster.owners[0]: 'nobody' is neither a person" in result.stderr
+    assert "错误: milestones.roster.owners[0]: 「nobody」既不是 `people` 中的人员" in result.stderr
     assert result.stdout == ""
 
 
@@ -161,7 +161,7 @@ def test_roll_into_a_year_without_holiday_data_warns(tmp_path: Path) -> None:
     out = tmp_path / "plan-2027.yaml"
     result = run("plan", "roll", str(SHIPPED_PLAN), "--to-cycle", "2027", "-o", str(out))
     assert result.exit_code == 0, result.stderr
-    assert "no data for 2027" in result.stderr
+    assert "官方节假日日历还没有 2027 年的数据" in result.stderr
     assert "plan check: OK" in result.stdout
 
 

@@ -105,7 +105,7 @@ def test_an_unreadable_plan_is_refused_with_its_errors(tmp_path: Path) -> None:
     done = cuiban(tmp_path, "plan", "diff", str(SHIPPED_PLAN), str(broken), "--now", NOW)
 
     assert done.returncode == 2
-    assert f"{broken}:" in done.stderr and "nothing done" in done.stderr
+    assert f"{broken}:" in done.stderr and "未做任何操作" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

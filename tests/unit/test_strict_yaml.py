@@ -61,12 +61,12 @@ def test_duplicate_keys_point_at_the_second_one() -> None:
     located = parse("a: 1\nb: 2\na: 3\n")
     [(finding, mark)] = located.problems
     assert mark == (3, 1)
-    assert "duplicate key 'a' (first given on line 1)" in finding.message
+    assert "duplicate key 'a' (first given on line 1)" in str(finding.message)
     assert located.data == {"a": 1, "b": 2}
 
 
 def test_syntax_error_is_one_located_problem() -> None:
     located = parse("a: [1, 2\nb: 3\n")
     [(finding, mark)] = located.problems
-    assert "not valid YAML" in finding.message
+    assert "not valid YAML" in str(finding.message)
     assert mark[0] >= 2

@@ -13,8 +13,7 @@ from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.plan.findings import Finding
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.plan.timeline import monthly_occurrences
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+from cuiban.workflow.wording import Words, words
 
 
 def calendar_findings(plan: Plan, calendar: WorkingCalendar) -> list[Finding]:
@@ -33,16 +32,14 @@ def _uncovered_years(plan: Plan, calendar: WorkingCalendar) -> Iterator[Finding]
     for year in calendar.uncovered_years(_plan_dates(plan)):
         yield Finding(
             ("calendar", "kind"),
-            f"the official holiday calendar has no data for {year} yet: weekends only are "
-            "days off; list that year's holidays and make-up workdays under "
-            "calendar.extra_holidays and calendar.extra_workdays once announced",
+            words("plan.uncovered_year", year=year),
             "warning",
         )
 
 
-def _describe(day: date, calendar: WorkingCalendar) -> str:
-    reason = "a holiday" if day in calendar.holidays else "a weekend day"
-    return f"{day} ({WEEKDAYS[day.weekday()]}) is {reason}, not a working day"
+def _describe(day: date, calendar: WorkingCalendar) -> Words:
+    reason = "plan.holiday" if day in calendar.holidays else "plan.weekend"
+    return words(reason, day=day, weekday=words(f"weekday.{day.weekday()}"))
 
 
 def _days_off(plan: Plan, calendar: WorkingCalendar) -> Iterator[Finding]:
@@ -52,13 +49,13 @@ def _days_off(plan: Plan, calendar: WorkingCalendar) -> Iterator[Finding]:
             earlier = calendar.previous_working_day(milestone.due)
             yield Finding(
                 (*path, "due"),
-                f"the deadline {_describe(milestone.due, calendar)}; "
-                f"its last working-day reminder goes out on {earlier}",
+                words("plan.deadline_off", day_off=_describe(milestone.due, calendar), earlier=earlier),
                 "warning",
             )
         for day in monthly_occurrences(milestone):
             if not calendar.is_working_day(day):
-                yield Finding((*path, "monthly"), f"the occurrence {_describe(day, calendar)}", "warning")
+                off = words("plan.occurrence_off", day_off=_describe(day, calendar))
+                yield Finding((*path, "monthly"), off, "warning")
         yield from _reminders_off(plan, mid, calendar)
 
 
@@ -72,6 +69,6 @@ def _reminders_off(plan: Plan, mid: str, calendar: WorkingCalendar) -> Iterator[
         if not calendar.is_working_day(day):
             yield Finding(
                 ("milestones", mid, "reminders"),
-                f"the reminder {offset} days before falls on {_describe(day, calendar)}",
+                words("plan.reminder_off", offset=offset, day_off=_describe(day, calendar)),
                 "warning",
             )

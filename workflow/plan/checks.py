@@ -25,6 +25,7 @@ from cuiban.workflow.plan.schema import (
     Milestone,
     Plan,
 )
+from cuiban.workflow.wording import words
 
 NUMERIC_ROSTER_FIELDS = frozenset({"contract_months"})
 
@@ -66,28 +67,28 @@ def check_plan(plan: Plan, known: KnownIds, unusable: frozenset[str] = frozenset
 
 def _unknown(kind: str, ref: str, known: frozenset[str], path: Path) -> Finding:
     hint = ", ".join(sorted(known)[:12])
-    return Finding(path, f"unknown {kind} {ref!r} (known: {hint})")
+    return Finding(path, words(f"plan.unknown_{kind}", ref=ref, known=hint))
 
 
 def _check_recipient(ref: str, path: Path, known: KnownIds) -> Iterator[Finding]:
     if ref in known.people or ref in UNIT_ROLES or ref in PLAN_ROLES:
         return
-    words = ", ".join((*UNIT_ROLES, *PLAN_ROLES))
-    yield Finding(path, f"{ref!r} is neither a person of `people` nor one of: {words}")
+    roles = ", ".join((*UNIT_ROLES, *PLAN_ROLES))
+    yield Finding(path, words("plan.not_recipient", ref=ref, roles=roles))
 
 
 def _check_timezone(plan: Plan) -> Iterator[Finding]:
     try:
         pendulum.timezone(plan.timezone)
     except ValueError:
-        yield Finding(("timezone",), f"unknown timezone {plan.timezone!r}; e.g. Asia/Shanghai")
+        yield Finding(("timezone",), words("plan.timezone", zone=plan.timezone))
 
 
 def _check_campaign(plan: Plan) -> Iterator[Finding]:
     if plan.campaign.end < plan.campaign.start:
         yield Finding(
             ("campaign", "end"),
-            f"the campaign ends ({plan.campaign.end}) before it starts ({plan.campaign.start})",
+            words("plan.campaign_dates", end=plan.campaign.end, start=plan.campaign.start),
         )
 
 
@@ -95,7 +96,7 @@ def _check_province(plan: Plan) -> Iterator[Finding]:
     if plan.province.email and not plan.province.email.endswith(".example"):
         yield Finding(
             ("province", "email"),
-            "this is not a placeholder under .example; make sure it is the real address you mean",
+            words("plan.real_address"),
             "warning",
         )
 
@@ -118,7 +119,7 @@ def _check_units(plan: Plan, known: KnownIds) -> Iterator[Finding]:
         if unit.kind == "department" and unit.collector is None:
             yield Finding(
                 ("units", uid),
-                f"{unit.name} has no collector (信息采集员) yet; its reminders go to its head",
+                words("plan.no_collector", name=unit.name),
                 "warning",
             )
 
@@ -149,8 +150,7 @@ def _check_ladder(ladder: list, path: Path, known: KnownIds) -> Iterator[Finding
         if step.after <= previous:
             yield Finding(
                 (*path, i, "after"),
-                f"escalation levels must come later and later: {step.after} working days "
-                f"is not after the previous level's {previous}",
+                words("plan.ladder_order", after=step.after, previous=previous),
             )
         previous = step.after
         for j, ref in enumerate(step.to):
@@ -175,38 +175,33 @@ def _check_milestones(plan: Plan, known: KnownIds, with_reminders: bool = True) 
         own = milestone.reminders.before if milestone.reminders else None
         before = plan.reminder_policy(mid).before if with_reminders else (own or [])
         if len(set(before)) != len(before):
-            yield Finding((*path, "reminders", "before"), "a reminder offset is listed twice")
+            yield Finding((*path, "reminders", "before"), words("plan.offset_twice"))
 
 
 def _check_timing(mid: str, milestone: Milestone, known: KnownIds) -> Iterator[Finding]:
     path: Path = ("milestones", mid)
     given = [key for key in ("due", "after", "monthly") if key in milestone.model_fields_set]
     if len(given) != 1:
-        found = ", ".join(given) or "none of them"
-        yield Finding(
-            path,
-            "give exactly one of `due` (a date, or null while the date is to be announced), "
-            f"`after` (relative to another milestone) or `monthly`; found {found}",
-        )
+        found = ", ".join(given) or words("plan.timing_none")
+        yield Finding(path, words("plan.timing", found=found))
     if milestone.start is not None:
         if milestone.due is None:
-            yield Finding((*path, "start"), "`start` needs a `due` date to make a window")
+            yield Finding((*path, "start"), words("plan.start_needs_due"))
         elif milestone.due < milestone.start:
             yield Finding(
                 (*path, "due"),
-                f"the window ends on {milestone.due}, before it starts on {milestone.start}",
+                words("plan.window", due=milestone.due, start=milestone.start),
             )
     if milestone.after is not None:
         anchor = milestone.after.milestone
         if anchor == mid:
-            yield Finding((*path, "after", "milestone"), "a milestone cannot be due after itself")
+            yield Finding((*path, "after", "milestone"), words("plan.after_itself"))
         elif anchor not in known.milestones:
             yield _unknown("milestone", anchor, known.milestones, (*path, "after", "milestone"))
     if milestone.monthly is not None and milestone.monthly.until < milestone.monthly.from_:
         yield Finding(
             (*path, "monthly", "until"),
-            f"monthly occurrences end ({milestone.monthly.until}) "
-            f"before they start ({milestone.monthly.from_})",
+            words("plan.monthly_dates", until=milestone.monthly.until, start=milestone.monthly.from_),
         )
 
 
@@ -214,12 +209,12 @@ def _check_completion(milestone: Milestone, path: Path) -> Iterator[Finding]:
     if milestone.completion == "derived" and milestone.teachers_at_least is None:
         yield Finding(
             (*path, "completion"),
-            "a derived completion needs `teachers_at_least: <state>` to say when it holds",
+            words("plan.derived_needs_state"),
         )
     if milestone.completion == "manual" and milestone.teachers_at_least is not None:
         yield Finding(
             (*path, "teachers_at_least"),
-            "`teachers_at_least` only applies with `completion: derived`",
+            words("plan.state_only_derived"),
         )
 
 
@@ -241,7 +236,7 @@ def _check_cycles(plan: Plan, known: KnownIds) -> Iterator[Finding]:
             key = "depends_on" if plan.milestones[first].depends_on else "after"
             yield Finding(
                 ("milestones", first, key),
-                "dependencies form a cycle: " + " → ".join([*rotated, first]),
+                words("plan.cycle", chain=" → ".join([*rotated, first])),
             )
 
 
@@ -267,7 +262,7 @@ def _check_sync(plan: Plan) -> Iterator[Finding]:
         return
     for name in ("staff_id", "status"):
         if name not in plan.sync.columns:
-            yield Finding(("sync", "columns"), f"the status export must map the `{name}` column")
+            yield Finding(("sync", "columns"), words("plan.sync_column", name=name))
 
 
 SENSITIVE_ROSTER_FIELDS = ("id_card", "phone")
@@ -279,8 +274,7 @@ def _check_retention(plan: Plan) -> Iterator[Finding]:
     if mapped and plan.retention is None:
         yield Finding(
             ("roster", "columns", mapped[0]),
-            f"the roster maps {' and '.join(mapped)} but the plan sets no `retention`: they would be kept "
-            "until removed by hand; add e.g. `retention: {days_after_end: 180}` (docs/data-retention.md)",
+            words("plan.retention", fields=" and ".join(mapped)),
             "warning",
         )
 
@@ -289,22 +283,22 @@ def _check_roster(plan: Plan) -> Iterator[Finding]:
     columns = plan.roster.columns
     for name in REQUIRED_ROSTER_FIELDS:
         if name not in columns:
-            yield Finding(("roster", "columns"), f"the roster must map the `{name}` column")
+            yield Finding(("roster", "columns"), words("plan.roster_column", name=name))
     seen: dict[str, str] = {}
     for name, header in columns.items():
         if header in seen:
             yield Finding(
                 ("roster", "columns", name),
-                f"header {header!r} is already mapped to `{seen[header]}`",
+                words("plan.header_twice", header=header, other=seen[header]),
             )
         seen[header] = name
     for i, rule in enumerate(plan.roster.scope):
         path: Path = ("roster", "scope", i)
         ops = [op for op in ("at_least", "at_most", "in_", "not_in") if getattr(rule, op) is not None]
         if len(ops) != 1:
-            yield Finding(path, "a scope rule needs exactly one of at_least, at_most, in, not_in")
+            yield Finding(path, words("plan.scope_one_op"))
         if rule.field not in columns:
-            yield Finding((*path, "field"), f"`{rule.field}` is not mapped under roster.columns")
+            yield Finding((*path, "field"), words("plan.scope_unmapped", field=rule.field))
         numeric = {"at_least", "at_most"} & set(ops)
         if numeric and rule.field not in NUMERIC_ROSTER_FIELDS:
-            yield Finding((*path, "field"), f"`{rule.field}` is text; at_least/at_most need a number")
+            yield Finding((*path, "field"), words("plan.scope_text", field=rule.field))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from cuiban.workflow.wording import Words
+
 Path = tuple[str | int, ...]
 
 
@@ -19,7 +21,8 @@ def dotted(path: Path) -> str:
 @dataclass(frozen=True)
 class Finding:
     path: Path
-    message: str
+    message: Words | str
+    """Words said in the plan's language where shown; text as written (a schema check's own sentence)."""
     severity: Literal["error", "warning"] = "error"
     at_key: bool = False
     """Point at the key itself (e.g. an unknown or duplicate key) rather than its value."""
