@@ -9,12 +9,14 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pendulum
 import pytest
 from click.testing import CliRunner
 
 from cuiban.cli.main import cuiban
 from tests.conftest import SHIPPED_PLAN
 from tests.factories import ROSTER_HEADER, roster, write_csv
+from tests.web_support import make_env
 
 NOW = "--now=2016-12-06T10:00+08:00"
 ZH_LINE = re.compile(r"^(.+?)：第 (\d+) 行「([^」]*)」列(?:的值「([^」]*)」|为空)：(.+)$")
@@ -145,3 +147,21 @@ def test_plan_check_speaks_the_plans_language_at_the_same_places(tmp_path: Path)
     unreadable.write_text("language: en\ntitle: [unclosed\n", encoding="utf-8")
     result = CliRunner().invoke(cuiban, ["plan", "check", str(unreadable)], catch_exceptions=False)
     assert ": 错误: (top level): 这不是有效的 YAML：" in result.stderr
+
+
+def test_the_upload_page_gives_the_command_lines_reasons(bad_roster: Path, tmp_path: Path) -> None:
+    """The same catalogue serves the web: each bad cell's reason on the preview page is the command line's."""
+    said = refused_in_both(tmp_path, "roster", "import", str(bad_roster), NOW)["zh"]
+    reasons = [line.split("：", 2)[-1] for line in said.strip().splitlines()[:-1]]
+    env = make_env(tmp_path / "web.sqlite3", tmp_path, pendulum.datetime(2016, 12, 6, 10, tz="Asia/Shanghai"))
+    try:
+        env.sign_in("cheng_xing")
+        with bad_roster.open("rb") as handle:
+            upload = {"file": (bad_roster.name, handle)}
+            answer = env.post("/uploads/roster", files=upload, form_page="/uploads")
+        assert answer.status_code == 400
+        listed = re.findall(r"<td>([^<]*)</td></tr>", answer.text)
+        assert listed == reasons and len(listed) == 4
+        assert teachers(tmp_path / "web.sqlite3") == 0
+    finally:
+        env.engine.dispose()
