@@ -20,7 +20,7 @@ import pendulum
 from sqlalchemy import Engine
 
 from cuiban.notifications.render import Renderer
-from cuiban.notifications.transports import FileTransport
+from cuiban.notifications.transports import FileTransport, mail_identity
 from cuiban.services.digest_preview import preview
 from cuiban.services.rejection import Refusal
 from cuiban.services.replay import HEADER, day_line, outbox_lines, progress_by_day, read_done, replay
@@ -98,8 +98,9 @@ def run_demo(
     progress = progress_by_day(sorted((sample / "status").glob("status-*.csv")))
     done = read_done(sample / "tasks.csv")
     outbox = out / "outbox"
+    transport = FileTransport.for_identity(outbox, mail_identity(plan))
     replay(
-        engine, plan, calendar, renderer, FileTransport(outbox), FIRST, LAST, progress, done,
+        engine, plan, calendar, renderer, transport, FIRST, LAST, progress, done,
         on_day=lambda row: say(day_line(row)), links=links,
     )
     end = pendulum.datetime(2016, 12, 30, 18, tz=plan.timezone)

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from cuiban.models import as_of_store, report_store, teacher_store
+from cuiban.schedules.monthly_form import monthly_figures
 from cuiban.services.rejection import Refusal
 from cuiban.workflow.clock import local_date
 from cuiban.workflow.forms import (
@@ -27,7 +28,6 @@ from cuiban.workflow.forms import (
     Stage,
     TeacherSheet,
     auditor_of,
-    month_label,
 )
 from cuiban.workflow.plan.schema import Plan
 
@@ -112,26 +112,8 @@ def dept_audits(
 
 
 def monthly(connection: Connection, plan: Plan, now: datetime) -> MonthlyReport:
-    """附表4 for the month of `now`, for the whole school."""
-    filler = plan.people[plan.roles.coordinator]
-    current = as_of_store.is_current(connection, now)
-    if current:
-        counts = teacher_store.unit_state_counts(connection)
-    else:
-        counts = as_of_store.unit_state_counts_then(connection, now)
-    school: Counter[str] = Counter()
-    for by_state in counts.values():
-        school.update(by_state)
-    today = local_date(now, plan.timezone)
-    if current:
-        entry = _stage(connection, plan, ENTERED, None, school)
-        review = _stage(connection, plan, REVIEWED, None, school)
-    else:
-        entry = _stage_then(connection, plan, now, ENTERED, None, school)
-        review = _stage_then(connection, plan, now, REVIEWED, None, school)
-    return MonthlyReport(
-        plan.institution, month_label(today), filler.name, filler.office_phone or "", today, entry, review
-    )
+    """附表4 for the month of `now`, for the whole school: the same figures a monthly reminder attaches."""
+    return monthly_figures(connection, plan, now)
 
 
 def teacher_sheets(

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cuiban.notifications.render import Renderer
-from cuiban.notifications.transports import FileTransport
+from cuiban.notifications.transports import FileTransport, mail_identity
 from cuiban.services.cycles import sent_so_far, start_on_copy
 from cuiban.services.rejection import Refusal
 from cuiban.services.replay import HEADER, day_line, outbox_lines, progress_by_day, read_done, replay
@@ -82,7 +82,7 @@ def simulate(
     before = sent_so_far(engine)  # what the copy had queued already is not this simulation's
     say(HEADER)
     done = read_done(asked.done_file) if asked.done_file else []
-    transport = FileTransport(folder / "outbox")
+    transport = FileTransport.for_identity(folder / "outbox", mail_identity(plan))
     replay(
         engine, plan, calendar, renderer, transport, asked.first, asked.last, by_day, done,
         on_day=lambda row: say(day_line(row)), links=links,

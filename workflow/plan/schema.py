@@ -90,7 +90,8 @@ class Person(PlanModel):
     staff_id: str | None = None
     title: str | None = None
     office_phone: str | None = None
-    """A work line printed on the forms that ask for one (附表3, 附表4, 附表6); never in emails."""
+    """A work line printed on the forms that ask for one (附表3, 附表4, 附表6) and, for the
+    coordinator, in every message's footer (联系人): an office line, never a personal mobile."""
 
 
 class Unit(PlanModel):
@@ -195,9 +196,10 @@ class Milestone(PlanModel):
     reminders: ReminderOverride | None = None
     escalation: list[EscalationStep] | None = None
     report: Literal["dept-audit", "monthly", "teacher-sheet", "working-group"] | None = None
+    """The form (`cuiban report NAME`) that delivers this milestone: its reminders attach it (附表4)
+    or say where to download it."""
     next_step: str | None = None
     """What the recipient does next, in the reminders' 「下一步」 line (the title when absent)."""
-    """The form (`cuiban report NAME`) that delivers this milestone: its reminders name the command."""
     note: str | None = None
 
     @property
