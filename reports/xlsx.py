@@ -134,8 +134,8 @@ def _lines(value: Any, width: float, scale: float = 1.0) -> int:
     )
 
 
-def _fit_columns(sheet: Worksheet) -> None:
-    """Every column as wide as its content (within MIN_WIDTH…MAX_WIDTH; addresses never capped).
+def _fit_columns(sheet: Worksheet, widest: float = MAX_WIDTH) -> None:
+    """Every column as wide as its content (within MIN_WIDTH…`widest`; addresses never capped).
 
     Cells merged across columns do not widen a column: their rows grow instead (`_fit_rows`).
     """
@@ -155,7 +155,7 @@ def _fit_columns(sheet: Worksheet) -> None:
                 continue
             need = text_width(cell.value) * _scale(cell) * SLACK + 2
             if not (isinstance(cell.value, str) and EMAIL.search(cell.value)):
-                need = min(need, MAX_WIDTH)
+                need = min(need, widest)
             widths[cell.column] = max(widths.get(cell.column, MIN_WIDTH), need)
     for column in range(1, sheet.max_column + 1):
         sheet.column_dimensions[get_column_letter(column)].width = math.ceil(widths.get(column, MIN_WIDTH))
@@ -186,10 +186,11 @@ def _fit_rows(sheet: Worksheet) -> None:
         sheet.row_dimensions[number].height = max(asked, need)
 
 
-def print_ready(sheet: Worksheet, title_rows: int) -> None:
+def print_ready(sheet: Worksheet, title_rows: int, widest: float = MAX_WIDTH) -> None:
     """A4, one page wide, rows 1…`title_rows` repeated on every page, columns and rows fitted.
 
-    Call it once the sheet's rows are all written (it measures them).
+    Call it once the sheet's rows are all written (it measures them). `widest`: the widest a column
+    grows for its content; longer text wraps.
     """
     for row in sheet.iter_rows():
         for cell in row:
@@ -199,7 +200,7 @@ def print_ready(sheet: Worksheet, title_rows: int) -> None:
                 cell.alignment = Alignment(
                     wrap_text=True, horizontal=cell.alignment.horizontal, vertical="center"
                 )
-    _fit_columns(sheet)
+    _fit_columns(sheet, widest)
     _fit_rows(sheet)
     wide = _width_of(sheet, 1, sheet.max_column) > PORTRAIT_WIDTH
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -252,7 +253,7 @@ def dept_audit(context: dict[str, Any], out: Path) -> None:
         _stage_rows(sheet, "本部门教职工信息录入情况", entry, "未完成教职工姓名", a["report_date"])
         _stage_rows(sheet, "本部门教职工信息审核情况", review, "未审核教职工姓名", a["report_date"])
         sheet.freeze_panes = "A4"
-        print_ready(sheet, 3)
+        print_ready(sheet, 3, widest=20)  # the long headings wrap: a department's page stays portrait
     workbook.save(out)
 
 

@@ -249,7 +249,7 @@ def working_group() -> Document:
             ],
             ["{%tr endfor %}", "", "", "", "", "", ""],
         ],
-        [32, 18, 32, 38, 34, 22, 81],
+        [36, 18, 30, 42, 32, 20, 79],
     )
     for who in ("contact", "technical_contact"):
         document.add_paragraph(
