@@ -25,6 +25,7 @@ from cuiban.intake.header import data_rows, locate
 from cuiban.intake.tables import UnreadableFile, read_rows
 from cuiban.models import task_store, teacher_store
 from cuiban.models.unit_of_work import gc_paused, transaction
+from cuiban.notifications.labels import state_label
 from cuiban.schedules.completion import refresh_derived
 from cuiban.services.cycles import writable
 from cuiban.services.rejection import FileRejected, Refusal
@@ -36,7 +37,7 @@ from cuiban.workflow.roster import RowProblem
 from cuiban.workflow.status_export import StatusValidator
 from cuiban.workflow.teacher_machine import sync_path
 from cuiban.workflow.teacher_states import OUT_OF_SCOPE
-from cuiban.workflow.wording import Words, words
+from cuiban.workflow.wording import Words, say, words
 
 
 class NoSyncSection(Refusal):
@@ -159,7 +160,8 @@ def sync_statuses(
         for current, target, count in teacher_store.staged_pairs(connection):
             if current is None:
                 unknown += [
-                    (r, f"row {r}: {sid}") for r, sid in teacher_store.staged_rows(connection, None, target)
+                    (r, say(plan.language, "sync.unknown_id", row=r, staff_id=sid))
+                    for r, sid in teacher_store.staged_rows(connection, None, target)
                 ]
                 continue
             if current == target:
@@ -168,7 +170,7 @@ def sync_statuses(
             steps = None if current in OUT_OF_SCOPE else sync_path(current, target)
             if steps is None:
                 conflicts += [
-                    (r, f"row {r}: {sid} is {current}; no legal path to {target}")
+                    (r, _conflict(plan.language, r, sid, current, target))
                     for r, sid in teacher_store.staged_rows(connection, current, target)
                 ]
                 continue
@@ -183,6 +185,14 @@ def sync_statuses(
         task_store.ensure(connection, plan, calendar, now)
         refresh_derived(connection, plan, now, "sync")
     return report
+
+
+def _conflict(language: str, row: int, staff_id: str, current: str, target: str) -> str:
+    """A record the export would move where its machine cannot go: said in the plan's language (the report's
+    lists are shown as they are, on the command line and the upload page), states by their Chinese names."""
+    if language != "en":
+        current, target = state_label("zh", current), state_label("zh", target)
+    return say(language, "sync.conflict", row=row, staff_id=staff_id, current=current, target=target)
 
 
 def _stale(shown: str, stamp: AsOf, last: dict[str, Any] | None, tz: str, force: bool) -> bool:

@@ -168,6 +168,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the newer export stands and nothing was applied (give --as-of if the file's time is wrong, or "
         "--force to apply the older one anyway)",
     ),
+    "sync.conflict": (
+        "第 {row} 行：{staff_id} 目前是「{current}」，按流程无法变为「{target}」",
+        "row {row}: {staff_id} is {current}; no legal path to {target}",
+    ),
+    "sync.unknown_id": ("第 {row} 行：{staff_id}", "row {row}: {staff_id}"),
     "sync.as_of_name": ("{moment}（文件名中的日期）", "{moment} (the date in its name)"),
     "sync.as_of_option": ("{moment}（--as-of 指定）", "{moment} (--as-of)"),
     "sync.as_of_modified": ("{moment}（文件的修改时间）", "{moment} (its modification time)"),

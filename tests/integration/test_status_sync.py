@@ -96,8 +96,8 @@ def test_conflicts_and_unknown_ids_are_reported_not_applied(imported, tmp_path) 
         _export(tmp_path, {"000001": "填报中", "000002": "已提交", "999999": "已提交"}, "b.csv"),
         NOW.add(days=1),
     )
-    assert report.conflicts == ["row 2: 000001 is reported; no legal path to filling"]
-    assert report.unknown == ["row 4: 999999"]
+    assert report.conflicts == ["第 2 行：000001 目前是「已上报」，按流程无法变为「填报中」"]
+    assert report.unknown == ["第 4 行：999999"]
     assert report.changed == 1
     assert _states(engine)["000001"] == "reported"
 
