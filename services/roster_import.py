@@ -25,6 +25,7 @@ from cuiban.models import log_store, reference_store, task_store, teacher_store
 from cuiban.models.bulk import bound, insert_tuples
 from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import gc_paused, transaction
+from cuiban.notifications.labels import state_label
 from cuiban.schedules.completion import refresh_derived
 from cuiban.services.background import in_background
 from cuiban.services.cycles import writable
@@ -40,7 +41,7 @@ from cuiban.workflow.roster import (
     duplicate_staff_id,
 )
 from cuiban.workflow.scope import Step, scope_move
-from cuiban.workflow.wording import words
+from cuiban.workflow.wording import say, words
 
 BATCH = 5000
 PARTS = 2
@@ -106,7 +107,7 @@ def import_roster(
         writable(connection, plan, now)  # the plan's cycle, or refused
         reference_store.copy_from_plan(connection, plan)
         first = teacher_store.count(connection) == 0
-        writing = _Writing(source_name or path.name, actor, first, _filled_columns(plan))
+        writing = _Writing(source_name or path.name, actor, first, _filled_columns(plan), plan.language)
         for item in _in_file_order(parts):
             if isinstance(item, set):
                 seen |= item
@@ -135,6 +136,8 @@ class _Writing:
     first_import: bool
     columns: tuple[str, ...]
     """The teacher columns this plan's roster fills (unmapped ones stay NULL)."""
+    language: str = "zh"
+    """The plan's: the report's lists are said in it."""
 
     @property
     def pick(self) -> Callable[[dict[str, Any]], tuple]:
@@ -269,7 +272,7 @@ def _apply(
             report.imported += state == "pending"
             continue
         changes = {k: [old[k], row.values[k]] for k in COMPARED if old[k] != row.values[k]}
-        steps = _scope_steps(old["state"], row, report)
+        steps = _scope_steps(old["state"], row, report, writing.language)
         if not changes and not steps:
             report.unchanged += 1
             continue
@@ -332,7 +335,7 @@ def _insert(connection: Connection, inserts: list[tuple], now: datetime, writing
     )
 
 
-def _scope_steps(state: str, row: RosterRow, report: ImportReport) -> tuple[Step, ...]:
+def _scope_steps(state: str, row: RosterRow, report: ImportReport, language: str) -> tuple[Step, ...]:
     """Events that bring a known record in line with the new roster row (`workflow.scope`), counted."""
     move = scope_move(state, bool(row.excluded_by))
     report.rejoined += move.has("rejoin")
@@ -340,7 +343,8 @@ def _scope_steps(state: str, row: RosterRow, report: ImportReport) -> tuple[Step
     report.included += move.has("include")
     if move.kept:
         sid, current = row.values["staff_id"], move.target(state)
-        report.kept.append(f"{sid}: out of scope ({row.excluded_by}) but already {current}")
+        shown = current if language == "en" else state_label("zh", current)
+        report.kept.append(say(language, "roster.kept", staff_id=sid, rule=row.excluded_by, state=shown))
     return move.steps
 
 

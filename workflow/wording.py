@@ -151,6 +151,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "more than the {limit} that --mark-missing-left marks as left without --force; nothing was written "
         "(check that this is the whole roster, or add --force)",
     ),
+    "roster.kept": (
+        "{staff_id}：已不在采集范围（{rule}），但已经是「{state}」，保持不变",
+        "{staff_id}: out of scope ({rule}) but already {state}",
+    ),
     "sync.no_section": (
         "计划中没有 `sync` 部分，无法知道导出文件中该读哪些列和状态",
         "the plan has no `sync` section saying which columns and statuses to read",
