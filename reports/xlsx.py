@@ -53,8 +53,9 @@ SLACK = 1.15
 wider than the unit's digit): a column is this much wider than its text's count, plus padding."""
 LINE_HEIGHT = 15.0
 """Points per line of 11 pt text (with leading)."""
-WRITING_ROW = 24.0
-"""Points (8.5 mm): a row someone writes in by hand (附表5's corrections), at least 8 mm."""
+WRITING_ROW = 26.0
+"""Points (9.2 mm): a row someone writes in by hand (附表5's corrections), at least 8 mm on paper
+also once the sheet is shrunk to fit the page's width (by some 6 % for 附表5)."""
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 

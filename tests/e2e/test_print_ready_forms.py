@@ -15,6 +15,7 @@ import subprocess
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +102,17 @@ def forms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def _pages(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, str]]]]:
-    """Each page's width, height and words (xMin, xMax, text), from pdftotext's bounding boxes."""
+def _pages(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, str]]]]:
+    """Each page's width, height and words (xMin, xMax, yMin, text), from pdftotext's bounding boxes."""
     html = subprocess.run(
         ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     pages = []
     for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.DOTALL):
         words = [
-            (float(x0), float(x1), text)
-            for x0, x1, text in re.findall(
-                r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', page[3]
+            (float(x0), float(x1), float(y0), text)
+            for x0, y0, x1, text in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]*)<', page[3]
             )
         ]
         pages.append((float(page[1]), float(page[2]), words))
@@ -133,7 +134,7 @@ def test_each_form_is_on_a4_one_page_wide_within_the_printable_width(forms: dict
     for width, height, words in pages:
         assert sorted((round(width, 1), round(height, 1))) == sorted(A4)
         assert words, "an empty page"
-        past = [text for x0, x1, text in words if x0 < MARGIN or x1 > width - MARGIN]
+        past = [text for x0, x1, _, text in words if x0 < MARGIN or x1 > width - MARGIN]
         assert past == [], f"{key}: words past the printable width: {past}"
 
 
@@ -192,6 +193,10 @@ def test_correction_rows_are_at_least_8_mm_high(forms: dict[str, Any]) -> None:
         heights = [sheet.row_dimensions[r].height for r in range(first, first + 6)]
         assert [sheet.cell(r, 1).value for r in range(first, first + 6)] == [1, 2, 3, 4, 5, 6]
         assert min(heights) >= WRITING_ROW_PT
+    for fmt in ("xlsx", "docx"):  # on paper too, once fitted to the page: the numbers' lines are 8 mm apart
+        _, _, words = _pages(forms["pdfs"][f"teacher-sheet-{fmt}"])[0]
+        tops = [y for _, _, y, text in words if text in "123456" and len(text) == 1][-6:]
+        assert len(tops) == 6 and min(b - a for a, b in pairwise(tops)) >= WRITING_ROW_PT, fmt
     xml = zipfile.ZipFile(forms["sources"]["teacher-sheet-docx"]).read("word/document.xml").decode()
     heights = re.findall(r'<w:trHeight w:val="(\d+)" w:hRule="(atLeast|exact)"/>', xml)
     assert len(heights) == 23 * 6 and all(int(v) >= 8 * 1440 / 25.4 for v, _ in heights)  # twips
