@@ -64,6 +64,7 @@ BOT = "bot"
 """The outbox kind of a group bot's message."""
 BOT_TURN = timedelta(seconds=60 / BOT_PER_MINUTE)
 """One post per bot every 3 s: never more than 20 in any minute."""
+STALE_TURN = timedelta(minutes=1)
 PACING = "pacing: one message every 3 seconds per bot"
 """The reason of a bot's turn in the pause table (a turn, not a pause)."""
 
@@ -344,13 +345,14 @@ class _Run:
     def _bot_turn(self, name: str) -> tuple[datetime, str] | None:
         """Take the bot's next turn now (None), or say until when it is not free and why.
 
-        Under the bot's lock, so two senders never take the same turn. A turn held by a clock
-        further ahead than one turn (a replay at another `--now`) is not waited for."""
+        Under the bot's lock, so two senders never take the same turn. A turn taken on a clock more
+        than a minute ahead (a replay at another `--now`) is not waited for; senders' clocks a few
+        milliseconds apart are the same clock here."""
         now = self.clock()
         with transaction(self.engine, bookkeeping=True) as connection:
             locks.hold(connection, f"cuiban.{name}")
             pause = outbox_store.pause_until(connection, name)
-            if pause and pause[0] > now and not (pause[1] == PACING and pause[0] - now > BOT_TURN):
+            if pause and pause[0] > now and not (pause[1] == PACING and pause[0] - now > STALE_TURN):
                 return pause[0], pause[1]
             outbox_store.set_pause(connection, name, now + BOT_TURN, PACING)
         return None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pendulum
 import pytest
 
 from cuiban.cli.bootstrap import Application
@@ -514,3 +515,26 @@ def test_a_sender_without_the_bots_leaves_their_messages_uncharged_and_a_dropped
     [row] = outbox_rows(sqlite_engine, kind="bot")
     assert (report.failed, row["status"], row["attempts"]) == (1, "failed", 0)
     assert row["last_error"] == "no webhook for wecom:dept_a in this sender's settings"
+
+
+def test_two_senders_at_once_keep_to_one_post_every_3_seconds_per_bot(engine, tmp_path: Path) -> None:
+    """Real time, two senders in parallel taking one message at a time: the turns are the database's."""
+    start = pendulum.now("Asia/Shanghai")
+    platforms = Platforms(lambda: pendulum.now("Asia/Shanghai"))
+    queue_messages(engine, [bot_message(n, "wecom:dept_a") for n in range(4)], start)
+    with serving(platforms) as port:
+        bots = {"wecom:dept_a": wecom(port)}
+        reports = []
+
+        def send() -> None:
+            reports.append(dispatch(engine, FileTransport(tmp_path / "mail"), start, batch=1, bots=bots))
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(60)
+    moments = [p.at for p in platforms.accepted()]
+    assert len(moments) == 4 and sum(r.sent for r in reports) == 4  # each once
+    gaps = [(b - a).total_seconds() for a, b in zip(moments, moments[1:], strict=False)]
+    assert min(gaps) > 2.5, gaps  # 3 s apart, less the jitter between taking a turn and posting
