@@ -45,8 +45,10 @@ HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
 WRAP = Alignment(wrap_text=True, vertical="center")
 
 PORTRAIT_WIDTH = 92
-"""Column width units (characters of the default font, about 1.9 mm each) that fit the
-printable width of a portrait A4 page (210 mm less 15 mm margins); wider sheets print landscape."""
+"""Column width units (characters of the default font, about 2.1 mm each as LibreOffice prints
+them) up to which a sheet prints portrait: the printable width of a portrait A4 page (210 mm less
+15 mm margins) holds some 83, so a portrait sheet is shrunk by at most a tenth; wider sheets print
+landscape."""
 MIN_WIDTH, MAX_WIDTH = 6, 40
 SLACK = 1.15
 """Printed text is wider than the column unit's count suggests (a Latin letter of the Song face is
