@@ -8,7 +8,12 @@ Delivery works like a mail server's queue:
 - a claim names its holder (`host:pid:token`) and expires on the host's real clock unless
   renewed; a claim whose holder is dead (same host and its PID gone) or expired is given
   back, so a crash resends at most the messages in flight, with their Message-ID;
-- rows are claimed in send order: digests, then escalations and reports, then reminders.
+- rows are claimed in send order: digests, then escalations and reports, then reminders, then
+  the teachers' own reminders.
+
+A combined mail (one per person per day) carries several tasks' reminders and escalations; each
+is an `outbox_part` under the key its own message would have had, and every question about what
+was sent (`existing_keys`, `keys_since`, `reminded`) reads the parts as well as the messages.
 """
 
 from __future__ import annotations
@@ -23,13 +28,15 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 
 from cuiban.models.bulk import bound, placeholder
 from cuiban.models.cycle_store import CYCLE, in_cycle
-from cuiban.models.tables import DeliveryPause, Outbox, OutboxAttachment
+from cuiban.models.tables import DeliveryPause, Outbox, OutboxAttachment, OutboxPart
 
 OUTBOX = Outbox.__table__
 ATTACHMENT = OutboxAttachment.__table__
 PAUSE = DeliveryPause.__table__
-PRIORITY = {"sign_in": 0, "digest": 0, "escalation": 1, "report": 1}
-"""Send order by kind; anything else (reminders) after these."""
+PART = OutboxPart.__table__
+PRIORITY = {"sign_in": 0, "digest": 0, "escalation": 1, "report": 1, "teacher": 3}
+"""Send order by kind; anything else (reminders, combined mails) after these, the teachers' last:
+a department's thousands of teacher mails never hold up an office's reminder."""
 COLUMNS = (
     "key",
     "kind",
@@ -56,19 +63,25 @@ COLUMNS = (
 def existing_keys(connection: Connection, keys: Sequence[str], cycle: int | None = None) -> set[str]:
     """Which of `keys` are queued already in `cycle` (None: the current one)."""
     found: set[str] = set()
-    mine = in_cycle(OUTBOX.c.cycle, cycle)
-    for start in range(0, len(keys), 1000):
-        chunk = list(keys[start : start + 1000])
-        query = select(OUTBOX.c.key).where(OUTBOX.c.key.in_(chunk), mine)
-        found.update(connection.execute(query).scalars())
+    for table in (OUTBOX, PART):
+        mine = in_cycle(table.c.cycle, cycle)
+        for start in range(0, len(keys), 1000):
+            chunk = list(keys[start : start + 1000])
+            query = select(table.c.key).where(table.c.key.in_(chunk), mine)
+            found.update(connection.execute(query).scalars())
     return found
 
 
 def keys_since(connection: Connection, since: datetime, cycle: int | None = None) -> set[str]:
     """Keys of messages of `cycle` (None: the current one) decided since `since`: what a tick need not
-    decide again."""
-    query = select(OUTBOX.c.key).where(OUTBOX.c.created_at >= since, in_cycle(OUTBOX.c.cycle, cycle))
-    return set(connection.execute(query).scalars())
+    decide again (the parts of combined mails too)."""
+    found: set[str] = set()
+    for table in (OUTBOX, PART):
+        query = select(table.c.key).where(table.c.created_at >= since, in_cycle(table.c.cycle, cycle))
+        if table is OUTBOX:  # a teacher's own reminders (thousands a day) are no task's memory
+            query = query.where(OUTBOX.c.kind != "teacher")
+        found.update(connection.execute(query).scalars())
+    return found
 
 
 def new_message_id(domain: str) -> str:
@@ -80,25 +93,29 @@ def reminded(
     connection: Connection, since: datetime, cycle: int | None = None
 ) -> dict[str, tuple[datetime, datetime]]:
     """Per task of `cycle` (None: the current one), the newest reminder slot sent and when the last
-    reminder was decided (since `since`)."""
-    query = (
-        select(OUTBOX.c.task_key, func.max(OUTBOX.c.due_at), func.max(OUTBOX.c.created_at))
-        .where(
-            OUTBOX.c.kind == "reminder",
-            OUTBOX.c.created_at >= since,
-            OUTBOX.c.due_at.is_not(None),
-            in_cycle(OUTBOX.c.cycle, cycle),
-        )
-        .group_by(OUTBOX.c.task_key)
-    )
+    reminder was decided (since `since`), whether it went out alone or in a combined mail."""
     utc = OUTBOX.c.due_at.type
-    found = {}
-    for task_key, due_at, created_at in connection.execute(query):
-        # max() loses the column type on SQLite: read the values back as aware UTC
-        found[task_key] = (
-            utc.process_result_value(_moment(due_at), connection.dialect),
-            utc.process_result_value(_moment(created_at), connection.dialect),
+    found: dict[str, tuple[datetime, datetime]] = {}
+    for table in (OUTBOX, PART):
+        query = (
+            select(table.c.task_key, func.max(table.c.due_at), func.max(table.c.created_at))
+            .where(
+                table.c.kind == "reminder",
+                table.c.created_at >= since,
+                table.c.due_at.is_not(None),
+                in_cycle(table.c.cycle, cycle),
+            )
+            .group_by(table.c.task_key)
         )
+        for task_key, due_at, created_at in connection.execute(query):
+            # max() loses the column type on SQLite: read the values back as aware UTC
+            moments = (
+                utc.process_result_value(_moment(due_at), connection.dialect),
+                utc.process_result_value(_moment(created_at), connection.dialect),
+            )
+            if task_key in found:
+                moments = (max(found[task_key][0], moments[0]), max(found[task_key][1], moments[1]))
+            found[task_key] = moments
     return found
 
 
@@ -116,7 +133,8 @@ def queue(
     """Insert messages whose key is new in `cycle` (None: the current one); the number inserted.
 
     A message may come already failed (`status: failed` with `last_error`: its template
-    could not be rendered); it is kept, so the digest can say so, and never sent.
+    could not be rendered); it is kept, so the digest can say so, and never sent. A combined
+    mail's `parts` (key, kind, task_key, slot, due_at) are recorded with it, once.
     """
     if not messages:
         return 0
@@ -158,7 +176,9 @@ def queue(
         for m in messages
     ]
     before = count(connection)
-    known = existing_keys(connection, [m["key"] for m in messages if m.get("attachments")], cycle)
+    known = existing_keys(
+        connection, [m["key"] for m in messages if m.get("attachments") or m.get("parts")], cycle
+    )
     columns = ("cycle", *COLUMNS)
     connection.exec_driver_sql(
         f"INSERT INTO outbox ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
@@ -180,6 +200,18 @@ def queue(
     ]
     if files:
         connection.execute(ATTACHMENT.insert(), files)
+    parts = [
+        (cycle, p["key"], key, p["kind"], p["task_key"], p["slot"], when(p.get("due_at")), stamp)
+        for key, m in first.items()
+        if key not in known
+        for p in m.get("parts", ())
+    ]
+    if parts:
+        connection.exec_driver_sql(
+            "INSERT INTO outbox_part (cycle, key, outbox_key, kind, task_key, slot, due_at, created_at) "
+            f"VALUES ({', '.join([mark] * 8)}) ON CONFLICT (cycle, key) DO NOTHING",
+            parts,
+        )
     return count(connection) - before
 
 
@@ -480,6 +512,20 @@ def failed_since(connection: Connection, since: datetime, cycle: int | None = No
         .order_by(OUTBOX.c.id)
     )
     return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def queued_between(
+    connection: Connection, kind: str, since: datetime, until: datetime, cycle: int | None = None
+) -> int:
+    """How many messages of `kind` of `cycle` (None: the current one) were queued after `since` up to
+    `until`: the digest's count of the teachers' own reminders since the last digest (a day before)."""
+    query = select(func.count()).where(
+        OUTBOX.c.kind == kind,
+        OUTBOX.c.created_at > since,
+        OUTBOX.c.created_at <= until,
+        in_cycle(OUTBOX.c.cycle, cycle),
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 def late_since(connection: Connection, since: datetime, cycle: int | None = None) -> int:

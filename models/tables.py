@@ -164,6 +164,31 @@ class Outbox(SQLModel, table=True):
     )
 
 
+class OutboxPart(SQLModel, table=True):
+    """One task's reminder or escalation sent inside a combined mail (one mail per person per day):
+    its own key (`reminder|task|email|slot`, `escalation|…|level-N`) stays the memory of what was
+    sent, as if it had been a message of its own, so nothing is decided twice and the catch-up
+    rule (`outbox_store.reminded`) reads it like a reminder row."""
+
+    __tablename__ = "outbox_part"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: int | None = None
+    key: str = Field(max_length=400)
+    outbox_key: str = Field(max_length=400, index=True)
+    """The combined message it went out in."""
+    kind: str = Field(max_length=16)
+    task_key: str = Field(max_length=200)
+    slot: str = Field(max_length=64)
+    due_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    created_at: datetime = Field(sa_column=_stamp())
+
+    __table_args__ = (
+        UniqueConstraint("cycle", "key", name="uq_outbox_part_cycle_key"),
+        Index("ix_outbox_part_created_at", "created_at"),
+    )
+
+
 class DeliveryPause(SQLModel, table=True):
     """The sender's pause after a provider's rate limit or an outage: nothing is sent until then."""
 

@@ -252,3 +252,27 @@ def state_counts_of_unit(connection: Connection, unit_id: str) -> dict[str, int]
         .group_by(TEACHER.c.state)
     )
     return {state: int(number) for state, number in connection.execute(query)}
+
+
+def to_remind(
+    connection: Connection, unit_id: str, states: Sequence[str], after: str = "", limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The next `limit` teachers of a unit in one of `states` with an email address, after staff ID
+    `after` (staff ID order): a department's thousands are read a chunk at a time, each chunk one
+    range of the (unit_id, state) index. Staff ID, name, state and email only."""
+    query = (
+        select(TEACHER.c.staff_id, TEACHER.c.name, TEACHER.c.state, TEACHER.c.email)
+        .where(
+            TEACHER.c.unit_id == unit_id,
+            TEACHER.c.state.in_(list(states)),
+            TEACHER.c.staff_id > after,
+            TEACHER.c.email.is_not(None),
+            TEACHER.c.email != "",
+        )
+        .order_by(TEACHER.c.staff_id)
+        .limit(limit)
+    )
+    return [
+        {"staff_id": sid, "name": name, "state": state, "email": email}
+        for sid, name, state, email in connection.execute(query).all()
+    ]

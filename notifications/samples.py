@@ -8,7 +8,8 @@ and teachers (and more than the list shows) and a manual task with `counts` None
 milestone with a form to write and one without; a digest with every section filled
 and one with every section empty, with and without the chart; and each kind with a link
 to the web pages (`link`: a unit's page, the dashboard) and without one (None: no
-CUIBAN_BASE_URL).
+CUIBAN_BASE_URL); a combined mail with reminders and escalations of level 1 and 2, with and
+without counts and links; a teacher's own reminder with days left and due today.
 
 `tests/integration/test_template_samples.py` compares these with the contexts a real
 tick builds, so the two cannot drift apart: a field added to `schedules/tick.py` or
@@ -157,6 +158,7 @@ _FULL_DIGEST = {
         }
     ],
     "late_messages": 4,
+    "teacher_reminders": 37,
 }
 _EMPTY_DIGEST = {
     **_FULL_DIGEST,
@@ -168,6 +170,7 @@ _EMPTY_DIGEST = {
     "behind": [],
     "failed_messages": [],
     "late_messages": 0,
+    "teacher_reminders": 0,
 }
 DIGESTS = [
     Sample(
@@ -209,7 +212,78 @@ SIGN_INS = (
 )
 """A sign-in link (services.sign_in): not from a tick, so test_template_samples compares it with nothing."""
 
-SAMPLES: tuple[Sample, ...] = (*REMINDERS, *ESCALATIONS, *DIGESTS, *SIGN_INS)
+
+def _section(context: dict[str, Any], reminder: bool, level: int) -> dict[str, Any]:
+    """A section of a combined mail (schedules.combined_mail.combined_context): a task's fields."""
+    fields = {k: v for k, v in context.items() if k not in ("plan", "recipient", "level")}
+    return {**fields, "reminder": reminder, "level": level}
+
+
+COMBINED = [
+    Sample(
+        "combined: a reminder with teachers, an overdue reminder told at level 1, a manual task",
+        "combined",
+        {
+            "plan": PLAN,
+            "recipient": {"name": "王立新"},
+            "sections": [
+                _section(_task_context(_task()), True, 0),
+                _section(_task_context(_OVERDUE), True, 1),
+                _section(_task_context(_MANUAL, manual=True, link=None), True, 0),
+            ],
+            "overdue": 1,
+            "earliest_due": "2016-12-15",
+        },
+    ),
+    Sample(
+        "combined: two escalations, due today and without links",
+        "combined",
+        {
+            "plan": PLAN,
+            "recipient": {"name": "程兴"},
+            "sections": [
+                _section(
+                    {**_task_context(_task(working_days_left=0, report=None), link=None), "more": 0}, False, 2
+                ),
+                _section(_task_context(_MANUAL, manual=True, link=None), False, 1),
+            ],
+            "overdue": 0,
+            "earliest_due": "2016-12-15",
+        },
+    ),
+]
+
+
+def _teacher_context(working_days_left: int) -> dict[str, Any]:
+    """A teacher's own reminder (schedules.teacher_mail): name and staff ID, what to do, by when."""
+    return {
+        "plan": PLAN,
+        "task": {
+            "title": "组织教师上网填报信息，督促检查，按时完成填报",
+            "next_step": "登录全国教师管理信息系统，填写并提交本人基础信息",
+            "unit_name": "新闻传播学院",
+            "due": "2016-12-15 23:59",
+            "due_date": "2016-12-15",
+            "working_days_left": working_days_left,
+        },
+        "recipient": {"name": "张伟"},
+        "teacher": {"name": "张伟", "staff_id": "010023", "state": "填报中"},
+    }
+
+
+TEACHER_REMINDERS = [
+    Sample("teacher reminder, 3 working days left", "teacher", _teacher_context(3)),
+    Sample("teacher reminder, due today", "teacher", _teacher_context(0)),
+]
+
+SAMPLES: tuple[Sample, ...] = (
+    *REMINDERS,
+    *ESCALATIONS,
+    *DIGESTS,
+    *SIGN_INS,
+    *COMBINED,
+    *TEACHER_REMINDERS,
+)
 
 
 def samples_of(kind: str) -> list[Sample]:

@@ -3,7 +3,8 @@
 Per department the fields of 附表6 (教职工数, 完成数, 未完成数, 审核完成数, 审核未完成数)
 and their change since the previous digest; milestones due today and this week;
 overdue and escalated tasks; the units furthest behind; messages that could not be
-delivered. Documented in docs/notifications.md; keys are English and stable.
+delivered; how many teachers were sent their own reminder since the last digest
+(`teachers.remind`). Documented in docs/notifications.md; keys are English and stable.
 
 As of `now`: when nothing was logged after `now` (the tick, the live dashboard) the tables are
 read as they are; for a past `now` (`digest --now 2016-12-16` on a later database) the teachers'
@@ -103,6 +104,10 @@ def digest_data(
         failed = as_of_store.failed_between(connection, since, now, plan.cycle)
         late = as_of_store.late_between(connection, since, now, plan.cycle)
     tasks = _task_lines(open_tasks, plan, calendar, local)
+    # the teachers' own reminders since the last digest (a day ago); none read when the plan has none
+    teacher_mails = 0
+    if plan.teachers.remind is not None:
+        teacher_mails = outbox_store.queued_between(connection, "teacher", since, now, plan.cycle)
     week_end = today + timedelta(days=6 - today.weekday())
     return {
         "date": today.isoformat(),
@@ -134,6 +139,7 @@ def digest_data(
             for m in failed
         ],
         "late_messages": late,
+        "teacher_reminders": teacher_mails,
     }
 
 

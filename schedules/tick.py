@@ -23,10 +23,13 @@ from sqlalchemy import Connection, Engine
 from cuiban.models import locks, outbox_store, task_store, teacher_store, tick_marks
 from cuiban.models.unit_of_work import transaction
 from cuiban.notifications.render import Renderer
+from cuiban.schedules.bot_mail import bot_messages
+from cuiban.schedules.combined_mail import person_messages
 from cuiban.schedules.completion import refresh_derived
 from cuiban.schedules.digest_mail import digests
-from cuiban.schedules.task_mail import task_messages
+from cuiban.schedules.task_mail import Due, task_dues, task_messages
 from cuiban.schedules.task_notice import notice
+from cuiban.schedules.teacher_mail import TeacherTask, teacher_messages, teacher_task
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
@@ -46,7 +49,16 @@ class TickReport:
     opened: int = 0
     overdue: int = 0
     escalated: int = 0
-    queued: dict[str, int] = field(default_factory=lambda: {"reminder": 0, "escalation": 0, "digest": 0})
+    queued: dict[str, int] = field(
+        default_factory=lambda: {
+            "reminder": 0,
+            "escalation": 0,
+            "digest": 0,
+            "bot": 0,
+            "combined": 0,
+            "teacher": 0,
+        }
+    )
     template_failures: int = 0
     """Messages queued as failed because an admin's template could not render them."""
 
@@ -81,8 +93,11 @@ def run_tick(
         refresh_derived(connection, plan, now, "tick")
         timetable = Timetable(plan, calendar, now, tick_marks.seen_until(connection, cycle))
         tick_marks.saw(connection, now, cycle)
-        messages = _task_messages(connection, timetable, renderer, links, report, since)
+        teachers: list[TeacherTask] = []
+        messages = _task_messages(connection, timetable, renderer, links, report, since, teachers)
         _queue(connection, report, messages, now, message_domain, cycle)  # first: the digest lists failures
+        for chunk in teacher_messages(connection, timetable, renderer, teachers):  # the digest counts them
+            _queue(connection, report, chunk, now, message_domain, cycle)
         daily = digests(connection, plan, calendar, renderer, now, links)
         _queue(connection, report, daily, now, message_domain, cycle)
     return report
@@ -95,8 +110,11 @@ def _task_messages(
     links: Links,
     report: TickReport,
     since: datetime,
+    teachers: list[TeacherTask],
 ) -> list[dict[str, Any]]:
-    """Every unfinished task decided, its changes saved, its messages rendered (in task order)."""
+    """Every unfinished task decided, its changes saved, its messages rendered (in task order): with
+    `reminders.combine` one mail per person (`combined_mail`), else one per task and person; the
+    tasks whose teachers are reminded today are added to `teachers` (none unless `teachers.remind`)."""
     plan, now = timetable.plan, timetable.now
     known = outbox_store.keys_since(connection, since, plan.cycle)
     counts = teacher_store.unit_state_counts(connection)  # one scan per tick
@@ -106,16 +124,26 @@ def _task_messages(
         reminded = {key: Reminded(*when) for key, when in sent.items()}
     changed: list[tuple[TaskState, UnitTask]] = []
     messages: list[dict[str, Any]] = []
+    dues: list[Due] = []
+    combine, remind_teachers = plan.reminders.combine, plan.teachers.remind is not None
     for task in task_store.states(connection, cycle=plan.cycle):
         if task.milestone_id not in plan.milestones or task.state in FINISHED:
             continue
         decided = decide(task, timetable, reminded.get(task.key))
         report.count(decided)
+        if remind_teachers and (found := teacher_task(decided, timetable)) is not None:
+            teachers.append(found)
         if decided.events:
             changed.append((task, _fired(decided, now)))
         # most tasks send nothing: the notice is gathered only when a message needs it
         once = cache(partial(notice, connection, timetable, links, decided, counts))
-        messages += task_messages(decided, once, renderer, known)
+        if combine:
+            dues += task_dues(decided, once, known)
+        else:
+            messages += task_messages(decided, once, renderer, known)
+        messages += bot_messages(decided, once, timetable.plan, known)
+    if dues:
+        messages = person_messages(dues, renderer, plan.timezone, known) + messages
     task_store.save_many(connection, changed, now, "tick")
     return messages
 

@@ -4,6 +4,9 @@ After downtime a task gets at most one reminder a day, for the latest slot that 
 never for a slot older than one already sent; a message sent well after its slot is
 marked late and counted in the next digest; after the campaign's end nobody is reminded
 or told (a plan may extend reminders with `campaign.remind_until`).
+
+One message per task (`reminders.combine: false`): the tables are each task's own messages; the
+catch-up rule reads a combined mail's parts the same way (tests/e2e/test_combined_mail.py).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from tests.integration.test_tick_campaign import EMAIL_TO_ID, at
 
 def _setup(engine, tmp_path: Path, plan_text: str | None = None):
     path = tmp_path / "plan.yaml"
-    path.write_text(plan_text or MINIMAL_PLAN.read_text(encoding="utf-8"), encoding="utf-8")
+    text = plan_text or MINIMAL_PLAN.read_text(encoding="utf-8")
+    text = text.replace("repeat_while_overdue: true}", "repeat_while_overdue: true, combine: false}", 1)
+    path.write_text(text, encoding="utf-8")
     plan, calendar = load_plan(path)
     import_minimal_roster(engine, plan, calendar, tmp_path, ["甲学院", "乙学院"], 3, at("11-21"))
     write_csv(tmp_path / "export.csv", ["工号", "填报状态"], [[f"{n:06d}", "已提交"] for n in (1, 2, 3)])

@@ -6,6 +6,10 @@ and of `notifications.samples` must be the same, and every type a real field hol
 be one the samples show. A field added to schedules/tick.py or schedules/digest.py and
 not to the samples (or the other way round) fails here. The later ticks run with a base
 URL, so the real contexts hold `link` both as None and as an address.
+
+The campaign runs twice: with `reminders.combine: false` (a message per task: reminders and
+escalations) and with mails combined per person and the teachers reminded themselves (combined
+mails, teachers' own reminders, and a reminder alone where a person has one item).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import Any
 import pendulum
 
 from cuiban.models import outbox_store
+from cuiban.models.database import open_engine
 from cuiban.notifications.render import Rendered, Renderer
 from cuiban.notifications.samples import SAMPLES
 from cuiban.schedules.tick import run_tick
 from cuiban.services.roster_import import import_roster
 from cuiban.services.status_sync import sync_statuses
 from cuiban.workflow.links import Links
+from cuiban.workflow.plan.schema import Plan, TeacherReminders, TeacherSpec
 from tests.factories import roster, write_csv
 
 TZ = "Asia/Shanghai"
@@ -64,10 +70,27 @@ def fields(contexts: list[dict[str, Any]]) -> dict[str, set[str]]:
     return dict(found)
 
 
+def one_mail_per_task(plan: Plan) -> Plan:
+    return plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
+
+
+def teachers_reminded(plan: Plan) -> Plan:
+    """Mails combined (the default) and the teachers reminded by their own mail, from the roster's
+    email column."""
+    remind = TeacherReminders(before=[3, 1, 0], states=["pending", "account_issued", "filling"])
+    columns = {**plan.roster.columns, "email": "电子邮箱"}
+    return plan.model_copy(
+        update={
+            "teachers": TeacherSpec(remind=remind),
+            "roster": plan.roster.model_copy(update={"columns": columns}),
+        }
+    )
+
+
 def real_contexts(engine, minimal_plan, tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
     plan, calendar = minimal_plan
-    rows = [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 3)]
-    write_csv(tmp_path / "roster.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
+    rows = [[r[0], r[1], r[4], "36", r[9]] for r in roster(["甲学院", "乙学院"], 3)]
+    write_csv(tmp_path / "roster.csv", ["工号", "姓名", "所属部门", "合同期限(月)", "电子邮箱"], rows)
     import_roster(engine, plan, calendar, tmp_path / "roster.csv", at("11-21"))
     write_csv(tmp_path / "export.csv", ["工号", "填报状态"], [[f"{n:06d}", "已提交"] for n in (1, 2, 3, 4)])
     renderer = Recording()
@@ -93,8 +116,17 @@ def real_contexts(engine, minimal_plan, tmp_path: Path) -> dict[str, list[dict[s
 def test_the_samples_have_exactly_the_fields_of_real_contexts(
     sqlite_engine, minimal_plan, tmp_path: Path
 ) -> None:
-    real = real_contexts(sqlite_engine, minimal_plan, tmp_path)
+    plan, calendar = minimal_plan
+    real = real_contexts(sqlite_engine, (one_mail_per_task(plan), calendar), tmp_path)
     assert set(real) == {"reminder", "escalation", "digest"}
+    (tmp_path / "combined").mkdir()
+    second = open_engine(f"sqlite:///{tmp_path / 'combined' / 'cuiban.sqlite3'}")
+    combined = real_contexts(second, (teachers_reminded(plan), calendar), tmp_path / "combined")
+    second.dispose()
+    assert set(combined) == {"reminder", "combined", "teacher", "digest"}
+    assert any(c["digest"]["teacher_reminders"] for c in combined["digest"])
+    for kind, contexts in combined.items():
+        real[kind] = real.get(kind, []) + contexts
     digests = real["digest"]
     assert any(d["digest"]["failed_messages"] and d["digest"]["late_messages"] == 1 for d in digests)
     assert any(c["counts"] is None for c in real["reminder"]) and any(c["teachers"] for c in real["reminder"])

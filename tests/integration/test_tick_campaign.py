@@ -5,6 +5,9 @@ at 09:00 and every working day while overdue; escalation after 1 working day to 
 collector, after 2 to the head and the coordinator; the digest at 08:30 to the
 coordinator. 甲学院 (collector c_a) submits everything on 12-14; 乙学院 (head and
 collector h_b) never does; the roster task is marked done on 11-25.
+
+One message per task (`reminders.combine: false`): the tables below are each task's own messages,
+what a person's combined mail carries as its parts (tests/e2e/test_combined_mail.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from cuiban.schedules.tick import run_tick
 from cuiban.services.roster_import import import_roster
 from cuiban.services.status_sync import sync_statuses
 from cuiban.services.tasks import mark_done
+from cuiban.workflow.plan.schema import Plan
 from tests.factories import roster, write_csv
 
 TZ = "Asia/Shanghai"
@@ -67,6 +71,11 @@ EMAIL_TO_ID = {
 }
 
 
+def one_mail_per_task(plan: Plan) -> Plan:
+    """The plan with `reminders.combine: false`: a message per task and person, as before combined mails."""
+    return plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
+
+
 def at(day: str, clock: str = "09:30") -> pendulum.DateTime:
     return pendulum.parse(f"2016-{day}T{clock}:00", tz=TZ)
 
@@ -74,6 +83,7 @@ def at(day: str, clock: str = "09:30") -> pendulum.DateTime:
 @pytest.fixture
 def campaign(engine, tmp_path: Path, minimal_plan):
     plan, calendar = minimal_plan
+    plan = one_mail_per_task(plan)
     rows = [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 3)]
     write_csv(tmp_path / "roster.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
     import_roster(engine, plan, calendar, tmp_path / "roster.csv", at("11-21"))
