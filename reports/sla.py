@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from cuiban.reports.html import render_html
-from cuiban.reports.xlsx import FONT, _append, _row, _widths
+from cuiban.reports.xlsx import FONT, _append, _row, _widths, print_ready
 from cuiban.workflow.clock import local_iso
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.sla import LATE, ON_TIME, OVERDUE, PENDING, SlaFigures, Tally
@@ -92,6 +92,7 @@ def write_xlsx(context: dict[str, Any], out: Path) -> None:
             _row(sheet, values)
         sheet.freeze_panes = "B4"
         _widths(sheet, widths)
+        print_ready(sheet, 3)  # A4, one page wide, the title and header on every page
     workbook.save(out)
 
 
