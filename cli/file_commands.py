@@ -15,6 +15,7 @@ from cuiban.cli.options import by_option, db_option, now_option, plan_option
 from cuiban.services.roster_import import ImportReport, import_roster
 from cuiban.services.status_sync import SyncReport, sync_statuses
 from cuiban.workflow.clock import NaiveDatetimeError, parse_moment
+from cuiban.workflow.wording import say, words
 
 LARGE_FILE = 2_000_000  # bytes: show a progress line above this size
 SHOWN = 20
@@ -30,13 +31,13 @@ def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
         yield None
 
 
-def _listed(title: str, items: list[str]) -> None:
+def _listed(language: str, title: str, items: list[str]) -> None:
     if items:
-        click.echo(f"{title} ({len(items)}):")
+        click.echo(say(language, "done.listed", title=words(title), count=len(items)))
         for item in items[:SHOWN]:
             click.echo(f"  {item}")
         if len(items) > SHOWN:
-            click.echo(f"  … and {len(items) - SHOWN} more")
+            click.echo(say(language, "done.more", count=len(items) - SHOWN))
 
 
 @click.group()
@@ -44,18 +45,13 @@ def roster() -> None:
     """HR's roster (教师用户导入模板): import it into teacher records."""
 
 
-def _print_import(report: ImportReport, dry_run: bool, mark_missing_left: bool) -> None:
-    prefix = "dry run, nothing written: " if dry_run else ""
-    click.echo(
-        f"{prefix}{report.rows} rows: {report.imported} imported, {report.excluded} excluded, "
-        f"{report.updated} updated, {report.unchanged} unchanged, {report.included} back in scope, "
-        f"{report.rejoined} rejoined, {report.marked_left} marked left"
-    )
-    _listed(
-        "missing from this roster" + ("" if mark_missing_left else " (use --mark-missing-left)"),
-        report.missing,
-    )
-    _listed("out of scope but kept", report.kept)
+def _print_import(report: ImportReport, dry_run: bool, mark_missing_left: bool, language: str) -> None:
+    """What the import did, in the plan's language."""
+    prefix = words("done.dry_run") if dry_run else ""
+    figures = ("rows", "imported", "excluded", "updated", "unchanged", "included", "rejoined", "marked_left")
+    click.echo(say(language, "roster.summary", prefix=prefix, **{k: getattr(report, k) for k in figures}))
+    _listed(language, "roster.missing" if mark_missing_left else "roster.missing_hint", report.missing)
+    _listed(language, "roster.kept_title", report.kept)
 
 
 @roster.command("import")
@@ -86,7 +82,7 @@ def import_(
             engine, plan, calendar, file, now, dry_run=dry_run, mark_missing_left=mark_missing_left,
             force=force, actor=actor, progress=progress,
         )
-    _print_import(report, dry_run, mark_missing_left)
+    _print_import(report, dry_run, mark_missing_left, plan.language)
 
 
 def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> pendulum.DateTime | None:
@@ -132,16 +128,20 @@ def sync(
             engine, plan, calendar, file, now, dry_run=dry_run, actor=actor, progress=progress,
             as_of=as_of, force=force,
         )
-    _print_sync(report, dry_run)
+    _print_sync(report, dry_run, plan.language)
 
 
-def _print_sync(report: SyncReport, dry_run: bool) -> None:
-    prefix = "dry run, nothing written: " if dry_run else ""
+def _print_sync(report: SyncReport, dry_run: bool, language: str) -> None:
+    """What the sync did, in the plan's language."""
+    prefix = words("done.dry_run") if dry_run else ""
     click.echo(
-        f"{prefix}{report.rows} rows: {report.changed} changed ({report.steps} steps logged), "
-        f"{report.unchanged} unchanged, {len(report.conflicts)} conflicts, {len(report.unknown)} unknown"
+        say(
+            language, "sync.summary", prefix=prefix, rows=report.rows, changed=report.changed,
+            steps=report.steps, unchanged=report.unchanged, conflicts=len(report.conflicts),
+            unknown=len(report.unknown),
+        )
     )
     for move, count in sorted(report.moves.items()):
         click.echo(f"  {move}: {count}")
-    _listed("conflicts, not applied", report.conflicts)
-    _listed("unknown staff IDs", report.unknown)
+    _listed(language, "sync.conflicts_title", report.conflicts)
+    _listed(language, "sync.unknown_title", report.unknown)

@@ -143,6 +143,30 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{file}: the header row (row {row}) has no column {header}; add the column, or map the header "
         "the file uses under the plan's columns",
     ),
+    # ── what an import or a sync did (the command line's summary) ──
+    "done.dry_run": ("试运行，未写入任何数据：", "dry run, nothing written: "),
+    "done.listed": ("{title}（{count}）：", "{title} ({count}):"),
+    "done.more": ("  ……另有 {count} 条", "  … and {count} more"),
+    "roster.summary": (
+        "{prefix}共 {rows} 行：新导入 {imported}，排除 {excluded}，更新 {updated}，未变 {unchanged}，"
+        "重新纳入范围 {included}，重新入职 {rejoined}，标为离职 {marked_left}",
+        "{prefix}{rows} rows: {imported} imported, {excluded} excluded, {updated} updated, {unchanged} "
+        "unchanged, {included} back in scope, {rejoined} rejoined, {marked_left} marked left",
+    ),
+    "roster.missing": ("不在这份名单中", "missing from this roster"),
+    "roster.missing_hint": (
+        "不在这份名单中（可用 --mark-missing-left 标为离职）",
+        "missing from this roster (use --mark-missing-left)",
+    ),
+    "roster.kept_title": ("已不在采集范围但保持不变", "out of scope but kept"),
+    "sync.summary": (
+        "{prefix}共 {rows} 行：变更 {changed}（记录 {steps} 步），未变 {unchanged}，"
+        "冲突 {conflicts}，未知 {unknown}",
+        "{prefix}{rows} rows: {changed} changed ({steps} steps logged), {unchanged} unchanged, "
+        "{conflicts} conflicts, {unknown} unknown",
+    ),
+    "sync.conflicts_title": ("冲突，未应用", "conflicts, not applied"),
+    "sync.unknown_title": ("未知工号", "unknown staff IDs"),
     # ── refusals of a roster import or a status export as a whole ──
     "roster.too_many_missing": (
         "{file}：现有 {current} 条记录中有 {missing} 条（{share}）不在这份名单里，超过了 --mark-missing-left "

@@ -33,7 +33,7 @@ def loaded(env, tmp_path: Path) -> dict[str, str]:
     )
     result = run(env, "roster", "import", str(path), NOW)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("6 rows: 6 imported, 0 excluded")
+    assert result.stdout.startswith("共 6 行：新导入 6，排除 0")
     return env
 
 
@@ -55,8 +55,8 @@ def test_sync_then_events_then_history(loaded, tmp_path: Path) -> None:
     )
     result = run(loaded, "sync", str(export), NOW)
     assert result.exit_code == 0
-    assert "2 changed (5 steps logged)" in result.stdout and "pending → submitted: 1" in result.stdout
-    assert "0 changed" in run(loaded, "sync", str(export), NOW).stdout
+    assert "变更 2（记录 5 步）" in result.stdout and "pending → submitted: 1" in result.stdout
+    assert "变更 0（" in run(loaded, "sync", str(export), NOW).stdout
 
     refused = run(loaded, "teacher", "event", "000002", "confirm", NOW)
     assert refused.exit_code == 2
