@@ -64,8 +64,9 @@ def _finding(err: Any, model: type[BaseModel]) -> Finding:
     if kind == "literal_error":
         given = _hashable(err["input"])
         return Finding(loc, words("type.expected_one_of", expected=err["ctx"]["expected"], got=given))
-    if kind == "value_error":
-        return Finding(loc, str(err["ctx"]["error"]))
+    if kind == "value_error":  # a validator's own sentence: its words when it has them (WordedValueError)
+        refused = err["ctx"]["error"]
+        return Finding(loc, getattr(refused, "words", None) or str(refused))
     if kind == "too_short":
         return Finding(loc, words("type.not_empty"))
     if kind == "greater_than_equal":

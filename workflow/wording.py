@@ -289,6 +289,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "type.expected": ("这里应为{expected}，实际是{got}", "expected {expected}, got {got}"),
     "type.expected_one_of": ("这里应为 {expected}，实际是「{got}」", "expected {expected}, got {got!r}"),
     "type.not_empty": ("不能为空", "must not be empty"),
+    "type.time_of_day": (
+        "「{value}」不是按 HH:MM 写的时刻，例如 \"08:30\"",
+        "{value!r} is not a time of day written as HH:MM, e.g. \"08:30\"",
+    ),
+    "type.email": ("「{value}」不是电子邮箱地址", "{value!r} is not an email address"),
     "type.at_least": ("至少应为 {limit}，实际是 {got}", "must be at least {limit}, got {got}"),
     "type.at_most": ("至多应为 {limit}，实际是 {got}", "must be at most {limit}, got {got}"),
     "type.text": ("文字", "text"),
@@ -451,6 +456,15 @@ class Words:
 
     def __str__(self) -> str:
         return self.say("en")
+
+
+class WordedValueError(ValueError):
+    """A validator's refusal as Words (pydantic keeps the exception, so the plan check can say it in the
+    plan's language); str() is the English."""
+
+    def __init__(self, message: Words) -> None:
+        self.words = message
+        super().__init__(str(message))
 
 
 def words(message: str, /, **fields: Any) -> Words:
