@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from datetime import date
@@ -62,8 +63,9 @@ def _finding(err: Any, model: type[BaseModel]) -> Finding:
         expected = words(_EXPECTED[kind])
         return Finding(loc, words("type.expected", expected=expected, got=_describe(err["input"])))
     if kind == "literal_error":
-        given = _hashable(err["input"])
-        return Finding(loc, words("type.expected_one_of", expected=err["ctx"]["expected"], got=given))
+        given, expected = _hashable(err["input"]), err["ctx"]["expected"]
+        choices = re.split(r", | or ", expected)  # pydantic's "'a', 'b' or 'c'", listed in Chinese as a、b、c
+        return Finding(loc, words("type.expected_one_of", expected=expected, choices=choices, got=given))
     if kind == "value_error":  # a validator's own sentence: its words when it has them (WordedValueError)
         refused = err["ctx"]["error"]
         return Finding(loc, getattr(refused, "words", None) or str(refused))

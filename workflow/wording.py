@@ -287,7 +287,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "unknown key `{key}`; allowed here: {allowed}",
     ),
     "type.expected": ("这里应为{expected}，实际是{got}", "expected {expected}, got {got}"),
-    "type.expected_one_of": ("这里应为 {expected}，实际是「{got}」", "expected {expected}, got {got!r}"),
+    "type.expected_one_of": ("这里应为 {choices} 之一，实际是「{got}」", "expected {expected}, got {got!r}"),
     "type.not_empty": ("不能为空", "must not be empty"),
     "type.time_of_day": (
         "「{value}」不是按 HH:MM 写的时刻，例如 \"08:30\"",
