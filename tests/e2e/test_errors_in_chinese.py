@@ -167,3 +167,25 @@ def test_the_upload_page_gives_the_command_lines_reasons(bad_roster: Path, tmp_p
         assert teachers(tmp_path / "web.sqlite3") == 0
     finally:
         env.engine.dispose()
+
+
+def test_every_message_the_code_names_is_in_the_catalogue_in_both_languages() -> None:
+    """A message id typed in the code but missing from the catalogue would fail only when that problem
+    occurs; the Chinese and English of each message fill in the same fields (but an empty cell's Chinese
+    leaves out the empty value, and a fixed set of values is listed in Chinese from pydantic's words)."""
+    from string import Formatter
+
+    from cuiban.workflow.wording import CATALOGUE
+
+    root = SHIPPED_PLAN.parent.parent
+    call = r"(?:words|say|CellError|ScalarProblem)\((?:[a-z_.]+, )?"
+    named = re.compile(call + r"""f?["']([a-z_]+\.[a-z_0-9{}.()]+)["']""")
+    used = set()
+    for folder in ("workflow", "planfile", "intake", "services", "cli", "web"):
+        for source in (root / folder).rglob("*.py"):
+            used |= set(named.findall(source.read_text(encoding="utf-8")))
+    fixed = {name for name in used if "{" not in name}
+    assert len(fixed) > 60 and fixed <= set(CATALOGUE), sorted(fixed - set(CATALOGUE))
+    for name, (zh, en) in CATALOGUE.items():
+        fields = [{f for _, f, _, _ in Formatter().parse(text) if f} for text in (zh, en)]
+        assert fields[0] == fields[1] or name in ("file.row_problem_empty", "type.expected_one_of"), name
