@@ -7,6 +7,10 @@ mail a day besides escalations of level 3 and higher (the digest aside), and the
 same things: every task reminder or escalation of the one-per-task run is, in the combined run,
 the same message (a person with only that item due) or a part of that person's combined mail
 whose section says the same facts.
+
+Then the scripted campaign of tests/integration/test_tick_campaign.py with mails combined, on SQLite
+and PostgreSQL: each task is told exactly what its table says, in one mail a day per person; a
+tick run again the same day adds nothing; a task finished before a tick is in none of its mails.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ from cuiban.models.database import open_engine
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import FileTransport
 from cuiban.planfile.loader import load_plan
+from cuiban.schedules.tick import run_tick
 from cuiban.services.replay import progress_by_day, read_done, replay
 from cuiban.services.roster_import import import_roster
+from cuiban.services.status_sync import sync_statuses
+from cuiban.services.tasks import mark_done
 from cuiban.workflow.plan.schema import Plan
+from tests.factories import roster, write_csv
+from tests.integration.test_tick_campaign import EMAIL_TO_ID, EXPECTED, _play, at
 from tests.web_support import SAMPLE, TZ
 
 FIRST, LAST = date(2016, 11, 28), date(2016, 12, 30)
@@ -163,3 +172,81 @@ def test_each_section_says_what_the_tasks_own_message_says(runs) -> None:
             assert f"第 {part['slot'].removeprefix('level-')} 级通报" in section
         checked += 1
     assert checked == len(runs["parts"]) > 0
+
+
+# ── the scripted campaign of tests/integration/test_tick_campaign.py, combined, on both backends ──
+
+
+@pytest.fixture
+def scripted(engine, tmp_path: Path, minimal_plan):
+    plan, calendar = minimal_plan
+    assert plan.reminders.combine
+    rows = [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 3)]
+    write_csv(tmp_path / "roster.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
+    import_roster(engine, plan, calendar, tmp_path / "roster.csv", at("11-21"))
+    write_csv(tmp_path / "export.csv", ["工号", "填报状态"], [[f"{n:06d}", "已提交"] for n in (1, 2, 3)])
+    return engine, plan, calendar, tmp_path
+
+
+def _told(engine) -> tuple[dict[str, set], Counter]:
+    """Per day what was told, task by task (a message alone, or a part of a combined mail), and the
+    mails per person and day (digests aside)."""
+    told: dict[str, set] = {}
+    mails: Counter = Counter()
+    with engine.connect() as connection:
+        rows = outbox_store.rows(connection)
+        parts = [dict(r._mapping) for r in connection.execute(text("SELECT * FROM outbox_part"))]
+    by_key = {r["key"]: r for r in rows}
+    for r in rows:
+        if r["kind"] == "digest":
+            continue
+        day, person = _day(r)[5:], EMAIL_TO_ID[r["recipient"]]
+        mails[(person, day)] += 1
+        if r["kind"] != "combined":
+            told.setdefault(day, set()).add((r["kind"], r["task_key"], person, r["slot"]))
+    for p in parts:
+        mail = by_key[p["outbox_key"]]
+        told.setdefault(_day(mail)[5:], set()).add(
+            (p["kind"], p["task_key"], EMAIL_TO_ID[mail["recipient"]], p["slot"])
+        )
+    return told, mails
+
+
+def test_the_scripted_campaign_combined_tells_each_task_as_before_in_one_mail_a_day(scripted) -> None:
+    engine, plan, calendar, _ = scripted
+    _play(scripted, [at(day).date() for day in EXPECTED])  # the days something is due
+    renderer = Renderer("zh")
+    for moment in (at("12-20"), at("12-20", "18:00")):  # again the same day: nothing new
+        assert sum(run_tick(engine, plan, calendar, renderer, moment).queued.values()) == 0
+    told, mails = _told(engine)
+    assert told == EXPECTED
+    assert max(mails.values()) == 1
+    assert mails[("h_b", "12-19")] == 1 and len(EXPECTED["12-19"]) == 5  # h_b: three items in one mail
+
+
+def test_a_task_finished_before_the_tick_is_left_out_and_a_later_tick_adds_nothing(scripted) -> None:
+    engine, plan, calendar, folder = scripted
+    _play(scripted, [at(day).date() for day in ("11-25", "12-12", "12-14", "12-15")])
+    mark_done(engine, plan, calendar, "audit", "dept_b", at("12-16", "09:10"))
+    renderer = Renderer("zh")
+    run_tick(engine, plan, calendar, renderer, at("12-16"))
+    write_csv(folder / "all.csv", ["工号", "填报状态"], [[f"{n:06d}", "已提交"] for n in range(1, 7)])
+    sync_statuses(engine, plan, calendar, folder / "all.csv", at("12-16", "10:00"))  # 乙学院 done too
+    later = run_tick(engine, plan, calendar, renderer, at("12-16", "18:00"))
+    assert sum(later.queued.values()) == 0
+    told, mails = _told(engine)
+    assert told["12-16"] == {
+        ("reminder", "filling/dept_b", "h_b", "overdue-2016-12-16"),
+        ("escalation", "filling/dept_b", "h_b", "level-1"),
+        ("reminder", "audit/dept_a", "c_a", "before-1"),
+    }
+    with engine.connect() as connection:
+        rows = [r for r in outbox_store.rows(connection) if _day(r) == "2016-12-16" and r["kind"] != "digest"]
+    kinds = {EMAIL_TO_ID[r["recipient"]]: r["kind"] for r in rows}
+    assert kinds == {"h_b": "combined", "c_a": "reminder"}  # one item alone: the task's own message
+    combined = next(r for r in rows if r["kind"] == "combined")
+    assert combined["subject"] == "催办：您今天有 1 项待办（其中 1 项已逾期）"
+    assert "审核表" not in combined["body_text"] and "【逾期通报·第1级】乙学院：填报" in combined["body_text"]
+    run_tick(engine, plan, calendar, renderer, at("12-19"))  # filling/dept_b done: h_b hears of audit no more
+    told, _ = _told(engine)
+    assert {m[1] for m in told.get("12-19", set())} <= {"audit/dept_a"}
