@@ -250,3 +250,20 @@ def test_a_task_finished_before_the_tick_is_left_out_and_a_later_tick_adds_nothi
     run_tick(engine, plan, calendar, renderer, at("12-19"))  # filling/dept_b done: h_b hears of audit no more
     told, _ = _told(engine)
     assert {m[1] for m in told.get("12-19", set())} <= {"audit/dept_a"}
+
+
+def test_after_three_days_down_the_catch_up_rule_reads_the_parts(scripted) -> None:
+    """Down 12-12 to 12-14: on 12-15 only the latest slot goes out, and the overdue reminders after
+    it once a day, as each task's own table says, though they went out as parts of combined mails."""
+    engine, plan, calendar, folder = scripted
+    sync_statuses(
+        engine, plan, calendar, folder / "export.csv", at("12-14", "10:00")
+    )  # progress still arrives
+    days = [day for day in EXPECTED if day not in ("12-12", "12-14")]
+    _play(scripted, [at(day).date() for day in days])
+    told, mails = _told(engine)
+    assert told["12-15"] == {("reminder", "filling/dept_b", "h_b", "before-0")}
+    assert {d: m for d, m in told.items() if d > "12-15"} == {
+        d: m for d, m in EXPECTED.items() if d > "12-15"
+    }
+    assert max(mails.values()) == 1
