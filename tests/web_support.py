@@ -33,15 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "2016"
 TZ = "Asia/Shanghai"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
-_built: dict[date, Path] = {}
+_built: dict[tuple[date, bool], Path] = {}
 
 
-def campaign_file(folder: Path, day: date) -> Path:
-    """A SQLite file with the demo campaign replayed from 11-28 to `day` (built once per session)."""
-    if day in _built:
-        return _built[day]
+def campaign_file(folder: Path, day: date, combine: bool = True) -> Path:
+    """A SQLite file with the demo campaign replayed from 11-28 to `day` (built once per session);
+    `combine=False`: one mail per task, as before combined mails (and their outbox_part) existed."""
+    if (day, combine) in _built:
+        return _built[day, combine]
     plan, calendar = load_plan(packaged_plan())
-    path = folder / f"campaign-{day}.sqlite3"
+    if not combine:
+        plan = plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
+    path = folder / f"campaign-{day}{'' if combine else '-one-per-task'}.sqlite3"
     engine = open_engine(f"sqlite:///{path}")
     start = pendulum.datetime(2016, 11, 28, 8, tz=TZ)
     import_roster(engine, plan, calendar, SAMPLE / "roster.csv", start, actor="人事处")
@@ -50,7 +53,7 @@ def campaign_file(folder: Path, day: date) -> Path:
     replay(engine, plan, calendar, Renderer(plan.language), FileTransport(folder / f"mail-{day}"),
            date(2016, 11, 28), day, progress, done)
     engine.dispose()
-    _built[day] = path
+    _built[day, combine] = path
     return path
 
 

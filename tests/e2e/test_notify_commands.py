@@ -69,6 +69,7 @@ def test_digest_formats(env: dict[str, str]) -> None:
         "behind",
         "failed_messages",
         "late_messages",
+        "teacher_reminders",
     }
     news = next(u for u in doc["units"] if u["name"] == "新闻传播学院")
     assert (news["teachers"], news["filled"], news["not_filled"]) == (3, 0, 3)
@@ -90,7 +91,16 @@ def test_templates_check(env: dict[str, str], tmp_path: Path) -> None:
     assert result.exit_code == 2 and "digest.html:2:" in result.stderr
 
 
-def test_monthly_report_reminder_on_the_first_and_departments_see_only_their_own(env: dict[str, str]) -> None:
+def test_monthly_report_reminder_on_the_first_and_departments_see_only_their_own(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """One mail per task (`reminders.combine: false`): each task's own reminder is looked at alone
+    (tests/e2e/test_combined_mail.py shows the same sections in the combined mails)."""
+    plan = tmp_path / "one-per-task.yaml"
+    text = SHIPPED_PLAN.read_text(encoding="utf-8")
+    one_each = text.replace("  at: \"09:00\"", "  combine: false\n  at: \"09:00\"", 1)
+    plan.write_text(one_each, encoding="utf-8")
+    env = {**env, "CUIBAN_PLAN": str(plan)}
     run(env, "tick", "--now", "2016-12-01T09:30+08:00", "--no-send")
     listed = json.loads(run(env, "outbox", "list", "--format", "json", "--kind", "reminder").stdout)
     monthly = [m for m in listed if m["task_key"] == "monthly_report/tdc/2016-12-01"]

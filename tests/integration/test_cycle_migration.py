@@ -30,7 +30,7 @@ TABLES = ("task", "outbox", "sync_export", "transition_log", "teacher", "outbox_
 
 def _downgraded_copy(tmp_path) -> str:
     path = tmp_path / "before-cycles.sqlite3"
-    shutil.copy(campaign_file(tmp_path, date(2016, 12, 30)), path)
+    shutil.copy(campaign_file(tmp_path, date(2016, 12, 30), combine=False), path)  # as before 0012
     url = f"sqlite:///{path}"
     engine = create_engine(url)
     config = alembic_config()

@@ -34,15 +34,19 @@ def test_an_impossible_message_or_evidence_id_is_not_found(web_env: WebEnv, odd:
 
 
 def test_retrying_an_impossible_message_says_so_and_queues_nothing(web_env: WebEnv) -> None:
-    _sql(web_env, "UPDATE outbox SET status = 'failed', sent_at = NULL WHERE id = 182")
+    with web_env.engine.connect() as connection:
+        last = connection.execute(text("SELECT max(id) FROM outbox")).scalar_one()
+    _sql(web_env, f"UPDATE outbox SET status = 'failed', sent_at = NULL WHERE id = {last}")
     client = web_env.sign_in("cheng_xing")
-    for ids, shown in (([HUGE], HUGE), (["182", "0"], "0"), (["x"], "x"), (["182", "99999"], "99999")):
+    one = str(last)
+    for ids, shown in (([HUGE], HUGE), ([one, "0"], "0"), (["x"], "x"), ([one, "99999"], "99999")):
         answer = web_env.post("/outbox/retry", {"ids": ids}, client=client, form_page="/outbox")
         assert answer.status_code == 303 and answer.headers["location"] == "/outbox?status=failed"
         page = client.get(answer.headers["location"]).text
         assert f"没有编号为 {shown} 的邮件，未重发任何邮件" in page, ids
     with web_env.engine.connect() as connection:
-        assert connection.execute(text("SELECT status FROM outbox WHERE id = 182")).scalar_one() == "failed"
+        status = connection.execute(text(f"SELECT status FROM outbox WHERE id = {last}")).scalar_one()
+        assert status == "failed"
         sent = connection.execute(text("SELECT min(id) FROM outbox WHERE status = 'sent'")).scalar_one()
     answer = web_env.post("/outbox/retry", {"ids": [str(sent)]}, client=client, form_page="/outbox")
     assert "未重发任何邮件" in client.get(answer.headers["location"]).text  # already sent: a flash, not a 400

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from cuiban.workflow.teacher_states import PROGRESS_ORDER
+from cuiban.workflow.wording import WordedValueError, words
 
 ALL_DEPARTMENTS = "departments"
 """In a milestone's `units`: one task for every unit of kind department."""
@@ -53,7 +54,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _clock_time(value: object) -> object:
     if isinstance(value, str):
         if not _HH_MM.match(value):
-            raise ValueError(f'{value!r} is not a time of day written as HH:MM, e.g. "08:30"')
+            raise WordedValueError(words("type.time_of_day", value=value))
         hours, minutes = value.split(":")
         return time(int(hours), int(minutes))
     return value
@@ -61,7 +62,7 @@ def _clock_time(value: object) -> object:
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError(f"{value!r} is not an email address")
+        raise WordedValueError(words("type.email", value=value))
     return value
 
 
@@ -74,6 +75,7 @@ Email = Annotated[str, AfterValidator(_email)]
 Refs = Annotated[list[str], BeforeValidator(_one_or_many)]
 LaxDate = Annotated[date, Field(strict=False)]
 TeacherState = Literal[PROGRESS_ORDER]  # type: ignore[valid-type]
+RemindableState = Literal[(*PROGRESS_ORDER, "returned", "correction_requested")]  # type: ignore[valid-type]
 RosterField = Literal[ROSTER_FIELDS]  # type: ignore[valid-type]
 
 
@@ -251,7 +253,8 @@ class TeacherReminders(PlanModel):
     milestone is due, while in one of `states`; at most one a day."""
 
     before: list[Annotated[int, Field(ge=0)]] = Field(min_length=1)
-    states: list[TeacherState] = Field(min_length=1)
+    states: list[RemindableState] = Field(min_length=1)
+    """Any in-scope state, `returned` (sent back by review) among them; never excluded or left."""
     cc_collector: bool = False
     """Copy the teacher's department's collector on each teacher's mail."""
 
