@@ -50,12 +50,16 @@ class Outgoing:
     """The outbox row's own, fixed when it was queued: the same on every attempt."""
     reply_to: str | None = None
     """Where replies go (the plan's `mail.reply_to` or CUIBAN_MAIL_REPLY_TO); no header when None."""
+    cc: tuple[str, ...] = ()
+    """Addresses in copy (a teacher's reminder to their collector, when the plan says so)."""
 
 
 def build(message: Outgoing, sent_at, domain: str) -> EmailMessage:  # type: ignore[no-untyped-def]
     email = EmailMessage()
     email["From"] = _address(message.sender_name, message.sender)
     email["To"] = _address(message.recipient_name, message.recipient)
+    if message.cc:
+        email["Cc"] = [_address("", address) for address in message.cc]
     email["Subject"] = one_line(message.subject)
     if message.reply_to:
         email["Reply-To"] = _address("", message.reply_to)
@@ -156,11 +160,13 @@ def flatten(message: Outgoing, sent_at, domain: str) -> bytes:  # type: ignore[n
     if not (
         _PLAIN_ADDRESS.fullmatch(one_line(message.sender))
         and _PLAIN_ADDRESS.fullmatch(one_line(message.recipient))
+        and all(_PLAIN_ADDRESS.fullmatch(one_line(address)) for address in message.cc)
     ):
         return build(message, sent_at, domain).as_bytes(policy=SMTP)  # quoting left to the email package
     head = [
         _header("From", _mailbox(message.sender_name, message.sender)),
         _header("To", _mailbox(message.recipient_name, message.recipient)),
+        *([_header("Cc", _copies(message.cc))] if message.cc else []),
         _header("Subject", _phrase(one_line(message.subject), quoted=False)),
         *([_header("Reply-To", [f"<{one_line(message.reply_to)}>"])] if message.reply_to else []),
         f"Date: {format_datetime(sent_at)}",
@@ -176,6 +182,11 @@ def flatten(message: Outgoing, sent_at, domain: str) -> bytes:  # type: ignore[n
     if attached:
         entity = _multipart("mixed", [entity, *attached])
     return "\r\n".join(head).encode("ascii") + b"\r\n" + entity
+
+
+def _copies(addresses: tuple[str, ...]) -> list[str]:
+    """`<a>, <b>` as tokens `_header` may fold between."""
+    return [f"<{one_line(a)}>{',' if n < len(addresses) - 1 else ''}" for n, a in enumerate(addresses)]
 
 
 def _mailbox(name: str, address: str) -> list[str]:

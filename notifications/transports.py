@@ -248,11 +248,12 @@ class SmtpTransport:
         message = _replying(message, self.settings.reply_to)
         data = flatten(message, sent_at, self.domain)  # not build(): see notifications.message
         try:
-            refused = self._client.smtp.sendmail(self.sender, [one_line(message.recipient)], data)
+            to = one_line(message.recipient)
+            refused = self._client.smtp.sendmail(self.sender, [to, *map(one_line, message.cc)], data)
         except (smtplib.SMTPException, OSError) as error:
             raise _classified(error) from error
-        if refused:
-            code, reply = next(iter(refused.values()))
+        if to in refused:  # a copy's mailbox refusing is not the message's failure: its recipient has it
+            code, reply = refused[to]
             raise classify(code, reply)
 
     def close(self) -> None:

@@ -30,7 +30,8 @@ from cuiban.workflow.reminders import at_local
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 SYNC_AT, DONE_AT = time(8, 0), time(16, 0)
 HEADER = (
-    f"{'date':<12}{'synced':>7}{'done':>6}{'reminders':>11}{'escalations':>13}{'digests':>9}{'behind':>8}"
+    f"{'date':<12}{'synced':>7}{'done':>6}{'combined':>10}{'reminders':>11}{'escalations':>13}{'digests':>9}"
+    f"{'behind':>8}"
 )
 """The columns of a replay's narration, one `day_line` per day under it."""
 
@@ -40,6 +41,8 @@ class DayRow:
     day: date
     synced: int
     done: int
+    combined: int
+    """Mails that gather one person's reminders and escalations of the day (`reminders.combine`)."""
     reminders: int
     escalations: int
     digests: int
@@ -123,6 +126,7 @@ def replay(
             day,
             synced,
             finished,
+            report.queued.get("combined", 0),
             report.queued["reminder"],
             report.queued["escalation"],
             report.queued["digest"],
@@ -137,8 +141,8 @@ def replay(
 
 def day_line(row: DayRow) -> str:
     return (
-        f"{row.day.isoformat():<12}{row.synced:>7}{row.done:>6}{row.reminders:>11}{row.escalations:>13}"
-        f"{row.digests:>9}{row.behind:>8}"
+        f"{row.day.isoformat():<12}{row.synced:>7}{row.done:>6}{row.combined:>10}{row.reminders:>11}"
+        f"{row.escalations:>13}{row.digests:>9}{row.behind:>8}"
     )
 
 

@@ -89,7 +89,7 @@ def queued(sqlite_engine, tmp_path: Path):
     """The minimal plan with ID-card and phone columns mapped, a roster carrying them, one tick queued."""
     text = MINIMAL_PLAN.read_text(encoding="utf-8").replace(
         "合同期限(月)}", "合同期限(月), id_card: 身份证号, phone: 手机}"
-    )
+    ).replace("repeat_while_overdue: true}", "repeat_while_overdue: true, combine: false}")  # a mail each
     plan_path = tmp_path / "plan.yaml"
     plan_path.write_text(text, encoding="utf-8")
     plan, calendar = load_plan(plan_path)

@@ -155,6 +155,7 @@ def test_both_languages_render_every_digest_section() -> None:
             {"recipient": "a@x.example", "recipient_name": "甲", "subject": "s", "error": "550"}
         ],
         "late_messages": 2,
+        "teacher_reminders": 3,
         "totals": {"teachers": 3, "filled": 1, "reviewed": 0, "filled_percent": 33, "reviewed_percent": 0},
     }
     context = {
