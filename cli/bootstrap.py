@@ -162,9 +162,13 @@ class Application:
         """The plan's group bots by their outbox recipient (`wecom:news`), each posting to the
         webhook (and signing with the secret) of the environment variables the plan names."""
         names = PLATFORM_NAMES.get(self.plan.language, PLATFORM_NAMES["zh"])
+        first: dict[str, str] = {}  # units sharing a webhook share its limit: paced as the first of them
         return {
             recipient(platform, unit_id): BotTransport(
-                platform, target, name=f"{self.plan.units[unit_id].name} {names[platform]}"
+                platform,
+                target,
+                name=f"{self.plan.units[unit_id].name} {names[platform]}",
+                paced_as=first.setdefault(target.url, recipient(platform, unit_id)),
             )
             for (unit_id, platform), target in bot_targets(self.plan, self.settings).items()
         }

@@ -240,6 +240,7 @@ class BotTransport:
         target: BotTarget,
         *,
         name: str = "",
+        paced_as: str | None = None,
         timeout: float = TIMEOUT_S,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -247,6 +248,9 @@ class BotTransport:
             raise ValueError(f"unknown bot platform {platform!r}")
         self.platform, self.target, self.timeout, self.wall_clock = platform, target, timeout, wall_clock
         self.sender_name = name or platform
+        self.paced_as = paced_as
+        """The bot (outbox recipient) whose turns and pauses this one shares: units that list the same
+        webhook post to one bot, which has one limit (None: its own)."""
 
     def __repr__(self) -> str:
         return f"BotTransport({self.platform!r}, {masked(self.target.url)!r})"
