@@ -7,7 +7,6 @@ letters and digits.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -56,6 +55,8 @@ def to_pdfs(sources: list[Path], folder: Path) -> list[Path]:
         fonts.write_text(fontconfig(Path(work) / "font-cache"), encoding="utf-8")
         result = subprocess.run(
             [
+                "env",  # the inherited environment plus our fonts (nothing here reads os.environ)
+                f"FONTCONFIG_FILE={fonts}",
                 program,
                 f"-env:UserInstallation=file://{profile}",
                 "--headless",
@@ -69,7 +70,6 @@ def to_pdfs(sources: list[Path], folder: Path) -> list[Path]:
             text=True,
             timeout=TIMEOUT_S,
             check=False,
-            env={**os.environ, "FONTCONFIG_FILE": str(fonts)},
         )
         written = []
         for source in sources:
