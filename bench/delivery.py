@@ -163,7 +163,8 @@ def messages(samples: dict[str, list[dict[str, Any]]], n: int) -> Iterator[dict[
     """`n` messages for `outbox_store.queue`: the sample's, copied, each with its own key and recipient."""
     number = 0
     for kind, count in mix(n, len(samples["digest"])).items():
-        rows = samples[kind]
+        # mails combined per person (the default) stand in for the reminders and escalations they gather
+        rows = samples.get(kind) or samples["combined"]
         for i in range(count):  # spread over the sample: a few are as mixed as many
             row = rows[i % len(rows)] if count >= len(rows) else rows[i * len(rows) // count]
             local, _, domain = row["recipient"].partition("@")

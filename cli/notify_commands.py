@@ -33,6 +33,8 @@ def print_sent(report: DispatchReport) -> None:
     if report.released:
         line += f" ({report.released} given back from a sender that had died)"
     click.echo(line + (f" (paused: {report.paused})" if report.paused else ""))
+    for bot, why in report.bots_paused.items():
+        click.echo(f"  bot {bot} paused: {why}")
     for error in report.errors:
         click.echo(f"  failed: {error}", err=True)
 
@@ -102,7 +104,12 @@ def _outbox_table(docs: list[dict[str, Any]]) -> Table:
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
-@click.option("--kind", type=click.Choice(["reminder", "escalation", "digest", "report"]))
+@click.option(
+    "--kind",
+    type=click.Choice(
+        ["combined", "reminder", "escalation", "digest", "report", "teacher", "bot", "sign_in"]
+    ),
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -163,6 +170,7 @@ def outbox_send(app: Application, now: pendulum.DateTime, budget: float | None) 
     report = dispatch(
         app.engine, app.transport, now,
         per_minute=delivery.per_minute, budget=delivery.budget, late_after=delivery.late_after,
+        bots=delivery.bots,
     )
     print_sent(report)
 

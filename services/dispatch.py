@@ -30,6 +30,7 @@ message again (the group then sees it twice; a webhook has no Message-ID to drop
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -278,6 +279,7 @@ class _Run:
             row["body_html"],
             row["attachments"],
             row["message_id"],
+            cc=_copies(row),
         )
         self.sent_any = self.sent_any or transport is self.transport
         try:
@@ -419,3 +421,12 @@ class _Run:
 
 def _paused(reason: str, until: datetime, waiting: int) -> str:
     return f"{reason} (paused until {until.isoformat(timespec='minutes')}; {waiting} messages wait for it)"
+
+
+def _copies(row: dict) -> tuple[str, ...]:
+    """The addresses a queued message is copied to (a teacher's reminder: their collector, when the
+    plan's `teachers.remind.cc_collector` says so), kept in the row's `data`."""
+    data = row.get("data")
+    if isinstance(data, str):
+        data = json.loads(data)
+    return tuple(data.get("cc", ())) if isinstance(data, dict) else ()

@@ -61,10 +61,12 @@ def test_the_rules_these_tests_count_with() -> None:
 
 @pytest.fixture
 def campaign(tmp_path: Path):
-    """The minimal plan, 3 unfinished teachers in each of its 2 departments, and a tick-and-send step."""
+    """The minimal plan, 3 unfinished teachers in each of its 2 departments, and a tick-and-send step;
+    one mail per task (`reminders.combine: false`): the faults are counted message by message."""
 
     def start(engine):
         plan, calendar = load_plan(MINIMAL_PLAN)
+        plan = plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
         rows = [[r[0], r[1], r[4], "36"] for r in roster(["甲学院", "乙学院"], 3)]
         write_csv(tmp_path / "r.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
         import_roster(engine, plan, calendar, tmp_path / "r.csv", local(2016, 11, 21, 9))

@@ -56,7 +56,10 @@ def _link(row: dict) -> str:
 
 
 def test_each_message_links_to_its_page_and_says_nothing_else_new(minimal_plan, tmp_path: Path) -> None:
+    """One mail per task (`combine: false`), each compared with its plain twin; combined mails carry
+    each section's link (the next test)."""
     plan, calendar = minimal_plan
+    plan = plan.model_copy(update={"reminders": plan.reminders.model_copy(update={"combine": False})})
     linked_engine = _campaign(tmp_path / "linked.sqlite3", plan, calendar, tmp_path)
     plain_engine = _campaign(tmp_path / "plain.sqlite3", plan, calendar, tmp_path)
     linked = _messages(linked_engine, Links(BASE), plan, calendar)
@@ -115,6 +118,10 @@ def test_cuiban_tick_and_digest_take_the_address_from_cuiban_base_url(minimal_pl
     with engine.connect() as connection:
         rows = outbox_store.rows(connection)
     engine.dispose()
-    assert {row["kind"] for row in rows} == {"reminder", "escalation", "digest"}
+    assert {row["kind"] for row in rows} >= {"combined", "digest"}
     for row in rows:
+        if row["kind"] == "combined":  # one person's tasks: a link to each task's unit page
+            unit_page = f"{BASE}/units/"
+            assert unit_page in row["body_text"] and f'href="{unit_page}' in row["body_html"]
+            continue
         assert _link(row) in row["body_text"] and f'href="{_link(row)}"' in row["body_html"]

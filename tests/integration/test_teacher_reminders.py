@@ -9,10 +9,12 @@ collector in copy. A small campaign on the minimal plan shows the same on SQLite
 
 from __future__ import annotations
 
+import email
 import json
 import shutil
 from collections import Counter
 from datetime import date
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +177,12 @@ def test_off_no_teacher_is_read_or_mailed(engine, minimal_plan, tmp_path: Path) 
     write_csv(tmp_path / "roster.csv", ["工号", "姓名", "所属部门", "合同期限(月)"], rows)
     import_roster(engine, plan, calendar, tmp_path / "roster.csv", at("11-21"))
     assert run_tick(engine, plan, calendar, Renderer("zh"), at("12-12")).queued["teacher"] == 0
+
+
+def test_the_sent_mail_has_the_collector_in_copy(demo) -> None:
+    """The row's `data.cc` reaches the wire: the written message carries a Cc header."""
+    first = _teacher_mails(demo["rows"])[0]
+    [written] = (demo["folder"] / "mail").glob(f"{first['id']:06d}-teacher*.eml")
+    message = email.message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert [a.addr_spec for a in message["Cc"].addresses] == json.loads(first["data"])["cc"]
+    assert message["To"].addresses[0].addr_spec == first["recipient"]
