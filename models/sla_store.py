@@ -23,7 +23,9 @@ from sqlalchemy import Connection, and_, case, func, select
 from cuiban.models import cycle_store, task_store
 from cuiban.models.tables import Teacher, TransitionLog
 from cuiban.models.utc import UTCDateTime
-from cuiban.workflow.sla import SPANS, SpanCount, TaskAt
+from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.plan.schema import Plan
+from cuiban.workflow.sla import SPANS, SlaFigures, SpanCount, TaskAt, figures
 from cuiban.workflow.teacher_states import states_at_least
 
 LOG = TransitionLog.__table__
@@ -112,3 +114,12 @@ def span_counts(connection: Connection, within: Window) -> list[list[SpanCount]]
             if at[start] is not None and at[end] is not None:
                 spans[n].append(SpanCount(unit_id, at[start], at[end], int(teachers)))
     return spans
+
+
+def figures_at(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime) -> SlaFigures:
+    """The plan's cycle's SLA figures as of `now`: what `report sla`, the web page and the final
+    digest show, read here once so that all three say the same."""
+    within = window(connection, plan.cycle, now)
+    tasks = tasks_at(connection, plan.cycle, within)
+    spans = span_counts(connection, within)
+    return figures(tasks, spans, plan.departments(), now, calendar, plan.timezone)

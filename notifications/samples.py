@@ -182,6 +182,12 @@ DIGESTS = [
             "recipient": {"name": "程兴"},
             "chart_cid": "progress-chart@cuiban",
             "link": f"{BASE_URL}/dashboard",
+            "sla": [  # the campaign's last digest: its SLA lines (workflow.sla.digest_lines)
+                {"name": "新闻传播学院", "on_time": 6, "late": 1, "overdue": 0, "days_late": 2,
+                 "to_submitted": 3.5, "to_reviewed": 1.0},
+                {"name": "公共基础教研室", "on_time": 4, "late": 2, "overdue": 1, "days_late": 9,
+                 "to_submitted": None, "to_reviewed": None},
+            ],
         },
     ),
     Sample(
@@ -193,6 +199,7 @@ DIGESTS = [
             "recipient": {"name": "程兴"},
             "chart_cid": None,
             "link": None,
+            "sla": None,
         },
     ),
 ]

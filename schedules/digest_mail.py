@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection
 
-from cuiban.models import outbox_store, report_store
+from cuiban.models import outbox_store, report_store, sla_store
 from cuiban.notifications.render import Renderer, TemplateFailure
 from cuiban.schedules.digest import digest_context, digest_data
 from cuiban.workflow.calendar import WorkingCalendar
@@ -18,6 +18,7 @@ from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.recipients import Recipient, resolve
 from cuiban.workflow.reminders import at_local
+from cuiban.workflow.sla import digest_lines
 
 CHART_CID = "progress-chart@cuiban"
 """Content-ID of the digest's progress chart."""
@@ -52,9 +53,11 @@ def digests(
         return []
     data = digest_data(connection, plan, calendar, now)
     chart = _progress_chart(connection, plan, now)
+    sla = _final_sla(connection, plan, calendar, now) if today >= plan.campaign.end else None
     messages = []
     for r in recipients:
         context = digest_context(plan, data, r.name, CHART_CID, links.dashboard())
+        context["sla"] = sla
         try:
             rendered = renderer.render("digest", context)
         except TemplateFailure as failure:  # the coordinator must get the digest: in the built-in words
@@ -78,6 +81,15 @@ def digests(
             }
         )
     return messages
+
+
+def _final_sla(
+    connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime
+) -> list[dict[str, Any]]:
+    """The campaign's last digest sums it up per department, as `cuiban report sla` does (its rules:
+    docs/sla.md): on time, late and overdue tasks, and how long teachers took between stages."""
+    names = {uid: unit.name for uid, unit in plan.units.items()}
+    return digest_lines(sla_store.figures_at(connection, plan, calendar, now), names)
 
 
 def _progress_chart(connection: Connection, plan: Plan, now: datetime) -> dict[str, Any]:

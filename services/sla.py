@@ -19,7 +19,7 @@ from cuiban.services.rejection import Refusal
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import local_date
 from cuiban.workflow.plan.schema import Plan
-from cuiban.workflow.sla import SlaFigures, figures
+from cuiban.workflow.sla import SlaFigures
 
 FORMATS = ("xlsx", "html")
 TITLE = "SLA报表"
@@ -51,11 +51,8 @@ class SlaRequest:
 
 
 def read_figures(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime) -> SlaFigures:
-    """The plan's cycle's SLA figures as of `now` (the digest and the 附表4 narrative can call this too)."""
-    within = sla_store.window(connection, plan.cycle, now)
-    tasks = sla_store.tasks_at(connection, plan.cycle, within)
-    spans = sla_store.span_counts(connection, within)
-    return figures(tasks, spans, plan.departments(), now, calendar, plan.timezone)
+    """The plan's cycle's SLA figures as of `now` (the final digest reads the same: sla_store.figures_at)."""
+    return sla_store.figures_at(connection, plan, calendar, now)
 
 
 def sla_figures(engine: Engine, plan: Plan, calendar: WorkingCalendar, now: datetime) -> SlaFigures:

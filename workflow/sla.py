@@ -21,9 +21,10 @@ The rules (docs/sla.md says them for office staff):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pendulum
 
@@ -180,3 +181,23 @@ def figures(
         for uid in departments
     ]
     return SlaFigures(now, rows, dict(by_milestone))
+
+
+def digest_lines(found: SlaFigures, names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One plain line per department for the final digest (its template takes dicts): tasks on time,
+    late (and their working days late in all), still overdue; the median days of each stage span."""
+    lines = []
+    for department in found.departments:
+        counts = department.tasks.counts
+        lines.append(
+            {
+                "name": names.get(department.unit_id, department.unit_id),
+                "on_time": counts[ON_TIME],
+                "late": counts[LATE],
+                "overdue": counts[OVERDUE],
+                "days_late": department.tasks.late_sum,
+                "to_submitted": department.spans[0].median_days,
+                "to_reviewed": department.spans[1].median_days,
+            }
+        )
+    return lines
