@@ -41,12 +41,14 @@ def test_simulate_replays_on_a_copy_and_leaves_the_real_database_alone(tmp_path:
     result = run(env, *args)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["date", "synced", "done", "reminders", "escalations", "digests", "behind"]
+    header = ["date", "synced", "done", "combined", "reminders", "escalations", "digests", "behind"]
+    assert lines[0].split() == header
     days = [line.split() for line in lines[1:34]]
     assert [d[0] for d in days][0] == "2016-11-28" and days[-1][0] == "2016-12-30" and len(days) == 33
     assert days[2][1] == "276"  # 11-30: every account issued
-    assert int(days[-1][6]) == 1  # one department still behind at the end
-    assert "reminder: " in result.stdout and "escalation: " in result.stdout
+    assert int(days[-1][7]) == 1  # one department still behind at the end
+    assert sum(int(d[3]) for d in days) > 0  # people's mails combined (reminders.combine, the default)
+    assert "combined: " in result.stdout and "escalation: " in result.stdout
     assert _digest(tmp_path / "real.sqlite3") == before
     assert not (tmp_path / "outbox").exists()
 

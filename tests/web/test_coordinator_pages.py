@@ -122,8 +122,10 @@ def test_the_pages_speak_english_when_the_plan_does(web_env: WebEnv) -> None:
     assert "Staff ID" in teacher and "imported from the roster" in teacher and "not started" in teacher
     assert "Only the first 50" in client.get("/teachers", params={"q": "0"}).text
     outbox = client.get("/outbox").text
+    with web_env.engine.connect() as connection:
+        messages = connection.execute(text("SELECT count(*) FROM outbox")).scalar_one()
     assert (
-        "The newest 186 of 186." in outbox
+        f"The newest {messages} of {messages}." in outbox
         and "digest" in outbox
         and "Retry every failed message" not in outbox
     )
@@ -198,6 +200,13 @@ def _fail(env: WebEnv, *ids: int) -> None:
         )
 
 
+def _newest(env: WebEnv, n: int) -> list[int]:
+    """The ids of the `n` newest messages, oldest first (the campaign's mail, whatever its count)."""
+    with env.engine.connect() as connection:
+        query = text("SELECT id FROM outbox ORDER BY id DESC LIMIT :n")
+        return sorted(connection.execute(query, {"n": n}).scalars())
+
+
 def _status(env: WebEnv, mid: int) -> tuple[str, int]:
     with env.engine.connect() as connection:
         row = connection.execute(
@@ -207,39 +216,42 @@ def _status(env: WebEnv, mid: int) -> tuple[str, int]:
 
 
 def test_the_coordinator_retries_a_failed_message(web_env: WebEnv) -> None:
-    _fail(web_env, 180, 181, 182)
+    first, second, last = _newest(web_env, 3)
+    _fail(web_env, first, second, last)
     client = web_env.sign_in("cheng_xing")
     failed = client.get("/outbox", params={"status": "failed"}).text
     assert failed.count('<input type="checkbox" name="ids"') == 3 and "550 mailbox unavailable" in failed
-    answer = web_env.post("/outbox/retry", {"ids": ["182"]}, client=client)
+    answer = web_env.post("/outbox/retry", {"ids": [str(last)]}, client=client)
     assert answer.status_code == 303 and answer.headers["location"] == "/outbox?status=failed"
     assert "已重新排队 1 封邮件" in client.get(answer.headers["location"]).text
-    assert _status(web_env, 182) == ("queued", 0) and _status(web_env, 181)[0] == "failed"
+    assert _status(web_env, last) == ("queued", 0) and _status(web_env, second)[0] == "failed"
     answer = web_env.post("/outbox/retry", {"all_failed": "1"}, client=client)
     assert "已重新排队 2 封邮件" in client.get(answer.headers["location"]).text
-    assert _status(web_env, 180) == _status(web_env, 181) == ("queued", 0)
+    assert _status(web_env, first) == _status(web_env, second) == ("queued", 0)
 
 
 def test_a_leader_sees_the_outbox_but_may_not_retry(web_env: WebEnv) -> None:
-    _fail(web_env, 182)
+    [last] = _newest(web_env, 1)
+    _fail(web_env, last)
     client = web_env.sign_in("li_jinyun")
     failed = client.get("/outbox", params={"status": "failed"}).text
     assert "550 mailbox unavailable" in failed and 'action="/outbox/retry"' not in failed
-    assert 'action="/outbox/retry"' not in client.get("/outbox/182").text
-    assert web_env.post("/outbox/retry", {"ids": ["182"]}, client=client).status_code == 403
-    assert _status(web_env, 182)[0] == "failed"
+    assert 'action="/outbox/retry"' not in client.get(f"/outbox/{last}").text
+    assert web_env.post("/outbox/retry", {"ids": [str(last)]}, client=client).status_code == 403
+    assert _status(web_env, last)[0] == "failed"
     assert refusals(web_env.engine)[0]["action"] == "administer"
 
 
 def test_a_message_is_shown_as_escaped_text_and_a_sign_in_link_not_at_all(web_env: WebEnv) -> None:
+    [last] = _newest(web_env, 1)
     _sql(
         web_env,
-        "UPDATE outbox SET body_text = :t, body_html = :h WHERE id = 182",
+        f"UPDATE outbox SET body_text = :t, body_html = :h WHERE id = {last}",
         t="请尽快 <b>完成</b>",
         h="<p>HTML part</p><script>alert(1)</script>",
     )
     client = web_env.sign_in("cheng_xing")
-    shown = client.get("/outbox/182").text
+    shown = client.get(f"/outbox/{last}").text
     assert "请尽快 &lt;b&gt;完成&lt;/b&gt;" in shown and "HTML part" not in shown and "<script" not in shown
     assert client.get("/outbox/99999").status_code == 404 and client.get("/outbox/x").status_code == 404
     stranger = web_env.new_client()
@@ -306,11 +318,12 @@ def test_a_moment_reads_the_same_on_every_page(web_env: WebEnv) -> None:
     assert moment("2016-12-16T02:00:00+00:00", tz) == "2016-12-16 10:00"
     assert moment(None, tz) == moment("", tz) == ""
     with web_env.engine.connect() as connection:
-        created = connection.execute(text("SELECT created_at FROM outbox WHERE id = 182")).scalar_one()
+        last = connection.execute(text("SELECT max(id) FROM outbox")).scalar_one()
+        created = connection.execute(text(f"SELECT created_at FROM outbox WHERE id = {last}")).scalar_one()
         query = text("SELECT state_changed_at FROM teacher WHERE staff_id = '000101'")
         changed = connection.execute(query).scalar_one()
     client = web_env.sign_in("cheng_xing")
     stamp = moment(datetime.fromisoformat(str(created)).replace(tzinfo=UTC), tz)
-    assert f"<td>{stamp}</td>" in client.get("/outbox/182").text
+    assert f"<td>{stamp}</td>" in client.get(f"/outbox/{last}").text
     since = moment(datetime.fromisoformat(str(changed)).replace(tzinfo=UTC), tz)
     assert since in client.get("/teachers/000101").text
