@@ -14,6 +14,7 @@ from typing import Any
 import pendulum
 from sqlalchemy import Connection, and_, bindparam, case, func, select
 
+from cuiban.models import as_of_store
 from cuiban.models.tables import Teacher, TransitionLog
 from cuiban.models.teacher_store import unit_state_counts
 from cuiban.models.utc import UTCDateTime
@@ -130,7 +131,10 @@ def progress(connection: Connection, plan: Plan, now: datetime) -> Progress:
     moments = [min(end_of_day(d, tz), pendulum.instance(now)) for d in days]
     by_unit = reached_by(connection, sorted(ENTERED), moments) if days else {}
     names = {uid: plan.units[uid].name for uid in plan.departments()}
-    in_scope = unit_state_counts(connection)
+    # the totals as of `now` too: a chart drawn for a past day shows that day's in-scope teachers
+    current = as_of_store.is_current(connection, now)
+    then = unit_state_counts(connection) if current else as_of_store.unit_state_counts_then(connection, now)
+    in_scope = then
     return Progress(
         days,
         {name: sum(in_scope.get(uid, {}).values()) for uid, name in names.items()},

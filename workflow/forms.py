@@ -118,7 +118,7 @@ class Progress:
 
     days: list[date]
     totals: dict[str, int]
-    """Department name → in-scope teachers now."""
+    """Department name → in-scope teachers as of the chart's moment."""
     entered: dict[str, list[int]]
     """Department name → entered by the end of each of `days`."""
 

@@ -110,6 +110,8 @@ def test_before_the_roster_import_every_figure_is_zero(campaign) -> None:  # typ
         data = digest_data(connection, plan, calendar, BEFORE_ROSTER)
         audits = dept_audits(connection, plan, BEFORE_ROSTER)
         school = monthly(connection, plan, BEFORE_ROSTER)
+        chart = report_store.progress(connection, plan, BEFORE_ROSTER)
+    assert set(chart.totals.values()) == {0} and all(set(v) <= {0} for v in chart.entered.values())
     assert data["totals"] == {"teachers": 0, "filled": 0, "reviewed": 0, "filled_percent": 0,
                               "reviewed_percent": 0}
     assert all(u["teachers"] == 0 and u["filled"] == 0 and u["reviewed"] == 0 for u in data["units"])
