@@ -22,6 +22,7 @@ from cuiban.workflow.machines import IllegalEvent
 from cuiban.workflow.plan.schema import Plan
 from cuiban.workflow.roster import PARSERS, STORED_AS
 from cuiban.workflow.teacher_machine import Happened
+from cuiban.workflow.wording import Words
 
 OFFERED = tuple(f for f in teachers.CORRECTABLE if f not in ("id_card", "phone"))
 """The fields a page may correct: never the ID-card or phone number, which no page shows."""
@@ -31,9 +32,11 @@ PARSED_AS = {stored: field for field, stored in STORED_AS.items()}
 class BadValue(Refusal):
     """A new value the roster would refuse too; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
+    def __init__(self, field: str, message: str, reason: Words | None = None) -> None:
         super().__init__(message)
+        self.field = field
+        self.reason = reason
+        """Why, to be said in the plan's language where shown (the roster's own reason for the value)."""
 
 
 class NothingToCorrect(Refusal):
@@ -184,7 +187,7 @@ def _checked(field: str, text: str) -> tuple[str, Any]:
     try:
         return field, PARSERS[PARSED_AS.get(field, field)](text)
     except CellError as error:
-        raise BadValue(field, f"{field}: {text!r}: {error}") from None
+        raise BadValue(field, f"{field}: {text!r}: {error}", error.words) from None
 
 
 HIDDEN = "******"

@@ -188,3 +188,14 @@ def test_a_decision_applies_to_the_request_the_page_showed_and_no_later_one(web_
     web_env.post(f"/corrections/{STAFF_ID}/approve", {"request": fresh}, client=coordinator,
                  form_page="/corrections")
     assert (_teacher(web_env)["state"], _teacher(web_env)["title"]) == ("reported", "教授")
+
+
+def test_a_bad_new_value_is_refused_in_the_plan_s_language(web_env: WebEnv) -> None:
+    """The roster's own reason for the value, said in Chinese on the page (issue 14: errors in Chinese)."""
+    _reported(web_env)
+    client = web_env.sign_in("c_news")
+    answer = web_env.post(FORM, {"new_email": "not-an-address", "note": ""}, form_page=FORM, client=client)
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"]).text
+    assert "不是有效的电子邮箱地址" in page and "not an email address" not in page
+    assert _teacher(web_env)["state"] == "reported"

@@ -183,7 +183,8 @@ def request_correction(
         return _back(request, here, "corr_nothing")
     except service.BadValue as refused:
         field = pages.translate(request, f"corr_field_{refused.field}")
-        return _back(request, here, "corr_bad_value", field=field, why=str(refused))
+        why = refused.reason.say(pages.language(request)) if refused.reason is not None else str(refused)
+        return _back(request, here, "corr_bad_value", field=field, why=why)
     except ValueError as refused:  # Refusals, the log's order: their own sentence
         return _back(request, here, "corr_refused", why=str(refused))
     return _back(request, unit_page, "corr_requested", staff_id=staff_id, name=requested.name)
