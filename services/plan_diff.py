@@ -43,7 +43,7 @@ def diff_plans(
         sides = (Side(*plan, under(*plan, found, now)) for plan in (old, new))
     else:
         with transaction(engine, dry_run=True) as connection:  # rolled back: nothing written
-            found = _found(connection, now)
+            found = _found(connection, now, old[0].cycle)
             sides = tuple(_side(connection, plan, found, now) for plan in (old, new))
     return plan_diff(*sides, now, until, digest_due)
 
@@ -57,17 +57,20 @@ def _side(
     return Side(*plan, under(*plan, found, now, completed, counts))
 
 
-def _found(connection: Connection, now: datetime) -> Situation:
-    """The tasks as stored, the reminders sent, the latest tick and what the outbox holds."""
+def _found(connection: Connection, now: datetime, cycle: int) -> Situation:
+    """The tasks as stored, the reminders sent, the latest tick and what the outbox holds — the old
+    plan's cycle's only (last year's tasks and mail say nothing about this year's)."""
     since = now - timedelta(days=KEY_WINDOW_DAYS)
-    tasks = {task.key: task for task in task_store.states(connection)}
-    reminded = {key: Reminded(*when) for key, when in outbox_store.reminded(connection, since).items()}
-    keys = outbox_store.keys_since(connection, since)
-    digests = {(row["recipient"], row["slot"]) for row in outbox_store.rows(connection, kind="digest")}
+    tasks = {task.key: task for task in task_store.states(connection, cycle=cycle)}
+    sent_before = outbox_store.reminded(connection, since, cycle)
+    reminded = {key: Reminded(*when) for key, when in sent_before.items()}
+    keys = outbox_store.keys_since(connection, since, cycle)
+    digest_rows = outbox_store.rows(connection, kind="digest", cycle=cycle)
+    digests = {(row["recipient"], row["slot"]) for row in digest_rows}
 
     def sent(kind: str, task_key: str, email: str, slot: str) -> bool:
         if kind == "digest":
             return (email, slot) in digests
         return message_key(kind, task_key, Recipient("", "", email), slot) in keys
 
-    return Situation(tasks, reminded, tick_marks.seen_until(connection), sent=sent)
+    return Situation(tasks, reminded, tick_marks.seen_until(connection, cycle), sent=sent)

@@ -304,3 +304,28 @@ def test_finished_tasks_send_nothing() -> None:
         for p in forecast(plan, calendar, situation, NOW, NOW.add(days=10), digest_due)
         if p.task_key.startswith("dept_collector/")
     ]
+
+
+def test_with_a_database_only_the_old_plan_s_cycle_is_read(tmp_path: Path) -> None:
+    """Last year's tasks, mail and tick mark say nothing about this year's: a database holding only
+    2016's campaign answers for 2017's plans as an empty one does (the tasks not yet created)."""
+    (plan_2016, calendar), new = load_plan(SHIPPED_PLAN), load_plan(edited_plan(tmp_path))
+    engine = open_engine(f"sqlite:///{tmp_path / 'campaign.sqlite3'}")
+    renderer = Renderer(plan_2016.language)
+    for day in (23, 28, 30):  # 2016's tasks, reminders and digests
+        run_tick(engine, plan_2016, calendar, renderer, pendulum.datetime(2016, 11, day, 9, 30, tz=TZ))
+    assert outbox_store_rows(engine)
+    old_2017 = (plan_2016.model_copy(update={"cycle": 2017}), calendar)
+    new_2017 = (new[0].model_copy(update={"cycle": 2017}), new[1])
+    empty = open_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    start = pendulum.datetime(2016, 11, 30, 10, tz=TZ)
+
+    with_2016 = diff_plans(old_2017, new_2017, start, 20, engine)
+    with_nothing = diff_plans(old_2017, new_2017, start, 20, empty)
+
+    for side in ("added", "cancelled"):
+        found, expected = getattr(with_2016, side), getattr(with_nothing, side)
+        assert [_plain(p) for p in found] == [_plain(p) for p in expected], side
+    assert [(_plain(m.old), _plain(m.new)) for m in with_2016.moved] == [
+        (_plain(m.old), _plain(m.new)) for m in with_nothing.moved
+    ]
