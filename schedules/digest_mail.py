@@ -53,7 +53,7 @@ def digests(
         return []
     data = digest_data(connection, plan, calendar, now)
     chart = _progress_chart(connection, plan, now)
-    sla = _final_sla(connection, plan, calendar, now) if today >= plan.campaign.end else None
+    sla = final_sla(connection, plan, calendar, now)
     messages = []
     for r in recipients:
         context = digest_context(plan, data, r.name, CHART_CID, links.dashboard())
@@ -83,11 +83,14 @@ def digests(
     return messages
 
 
-def _final_sla(
+def final_sla(
     connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime
-) -> list[dict[str, Any]]:
-    """The campaign's last digest sums it up per department, as `cuiban report sla` does (its rules:
-    docs/sla.md): on time, late and overdue tasks, and how long teachers took between stages."""
+) -> list[dict[str, Any]] | None:
+    """The campaign's last digest (from `campaign.end` on) sums it up per department, as `cuiban
+    report sla` does (its rules: docs/sla.md): on time, late and overdue tasks, and how long teachers
+    took between stages; None on the other days."""
+    if pendulum.instance(now).in_timezone(plan.timezone).date() < plan.campaign.end:
+        return None
     names = {uid: unit.name for uid, unit in plan.units.items()}
     return digest_lines(sla_store.figures_at(connection, plan, calendar, now), names)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from cuiban.notifications.render import Rendered, Renderer
 from cuiban.schedules.digest import digest_context, digest_data
+from cuiban.schedules.digest_mail import final_sla
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.links import NO_LINKS, Links
 from cuiban.workflow.plan.schema import Plan
@@ -33,6 +34,8 @@ def preview(
 ) -> DigestPreview:
     with engine.connect() as connection:
         data = digest_data(connection, plan, calendar, now)
+        sla = final_sla(connection, plan, calendar, now)
     coordinator = plan.people[plan.roles.coordinator].name
     context = digest_context(plan, data, coordinator, link=links.dashboard())
+    context["sla"] = sla  # the campaign's last digest: as the mail says it
     return DigestPreview(data, renderer.render("digest", context))
