@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import re
 import time
@@ -274,10 +275,12 @@ class BotTransport:
         where = masked(self.target.url)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, answer = response.status, response.read()
+                status, answer = response.status, response.read(ANSWER_LIMIT)
         except urllib.error.HTTPError as error:
             status, answer = error.code, _read(error)
-        except OSError as error:  # refused, reset, timed out, no route, no name (URLError is one)
+        # refused, reset, timed out, no route, no name (URLError is one); or not HTTP at all (a proxy's
+        # garbage, a body cut short: http.client's own errors are not OSErrors) — the bot pauses
+        except (OSError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)
             said = f"{self.platform} bot {where} did not answer: {self._hidden(str(reason))}"
             raise SenderPaused(said, OUTAGE_COOL_DOWN) from None
@@ -293,10 +296,14 @@ class BotTransport:
         return masked(text)
 
 
+ANSWER_LIMIT = 65_536
+"""The most of a bot's answer read: theirs are a few dozen bytes of JSON; a proxy's page is cut."""
+
+
 def _read(error: urllib.error.HTTPError) -> bytes:
     try:
-        return error.read()
-    except OSError:
+        return error.read(ANSWER_LIMIT)
+    except (OSError, http.client.HTTPException):
         return b""
 
 
