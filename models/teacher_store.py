@@ -11,14 +11,15 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, text, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, literal, select, text, update
 
 from cuiban.models.bulk import placeholder
 from cuiban.models.cycle_store import in_cycle
-from cuiban.models.tables import SyncExport, Teacher
+from cuiban.models.tables import Outbox, SyncExport, Teacher
 from cuiban.models.utc import UTCDateTime
 
 TEACHER = Teacher.__table__
+OUTBOX = Outbox.__table__
 EXPORT = SyncExport.__table__
 CHUNK = 5000
 
@@ -255,11 +256,19 @@ def state_counts_of_unit(connection: Connection, unit_id: str) -> dict[str, int]
 
 
 def to_remind(
-    connection: Connection, unit_id: str, states: Sequence[str], after: str = "", limit: int = 1000
+    connection: Connection,
+    unit_id: str,
+    states: Sequence[str],
+    after: str = "",
+    limit: int = 1000,
+    unsent: tuple[int, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The next `limit` teachers of a unit in one of `states` with an email address, after staff ID
     `after` (staff ID order): a department's thousands are read a chunk at a time, each chunk one
-    range of the (unit_id, state) index. Staff ID, name, state and email only."""
+    range of the (unit_id, state) index. Staff ID, name, state and email only.
+
+    `unsent` = (cycle, day): only those not yet sent their mail of that day (key `teacher|id|day`),
+    so that the ticks after the first of the day find nothing to render (the outbox's key index)."""
     query = (
         select(TEACHER.c.staff_id, TEACHER.c.name, TEACHER.c.state, TEACHER.c.email)
         .where(
@@ -272,6 +281,10 @@ def to_remind(
         .order_by(TEACHER.c.staff_id)
         .limit(limit)
     )
+    if unsent is not None:
+        cycle, day = unsent
+        key = literal("teacher|") + TEACHER.c.staff_id + literal(f"|{day}")
+        query = query.where(~exists().where(OUTBOX.c.cycle == cycle, OUTBOX.c.key == key))
     return [
         {"staff_id": sid, "name": name, "state": state, "email": email}
         for sid, name, state, email in connection.execute(query).all()

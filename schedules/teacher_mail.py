@@ -77,7 +77,9 @@ def teacher_messages(
         copy = [r.email for r in timetable.people(["collector"], task)] if remind.cc_collector else []
         after = ""
         while True:
-            rows = teacher_store.to_remind(connection, task.unit_id, found.states, after, CHUNK)
+            rows = teacher_store.to_remind(
+                connection, task.unit_id, found.states, after, CHUNK, unsent=(plan.cycle, day)
+            )
             yield [_message(row, base, found, day, copy, renderer, plan.language) for row in rows]
             if len(rows) < CHUNK:
                 break

@@ -186,3 +186,16 @@ def test_the_sent_mail_has_the_collector_in_copy(demo) -> None:
     message = email.message_from_bytes(written.read_bytes(), policy=policy.default)
     assert [a.addr_spec for a in message["Cc"].addresses] == json.loads(first["data"])["cc"]
     assert message["To"].addresses[0].addr_spec == first["recipient"]
+
+
+def test_after_the_day_s_mail_a_later_tick_finds_no_teacher_to_render(demo) -> None:
+    """The outbox's keys are checked in the query: the ticks after the first of a reminding day read
+    nothing to render (at 1,000,000 teachers they would otherwise render every one again)."""
+    mails = _teacher_mails(demo["rows"])
+    day = _day(mails[0]["created_at"])
+    units = {m["unit_id"] for m in mails if _day(m["created_at"]) == day}
+    engine = open_engine(f"sqlite:///{demo['path']}")
+    with engine.connect() as connection:
+        for unit in units:
+            assert teacher_store.to_remind(connection, unit, STATES, unsent=(demo["plan"].cycle, day)) == []
+    engine.dispose()
