@@ -249,12 +249,22 @@ class SmtpTransport:
         data = flatten(message, sent_at, self.domain)  # not build(): see notifications.message
         try:
             to = one_line(message.recipient)
-            refused = self._client.smtp.sendmail(self.sender, [to, *map(one_line, message.cc)], data)
+            refused = self._client.smtp.sendmail(self.sender, [to], data)
         except (smtplib.SMTPException, OSError) as error:
             raise _classified(error) from error
-        if to in refused:  # a copy's mailbox refusing is not the message's failure: its recipient has it
-            code, reply = refused[to]
+        if refused:
+            code, reply = next(iter(refused.values()))
             raise classify(code, reply)
+        self._copy(message, data)
+
+    def _copy(self, message: Outgoing, data: bytes) -> None:
+        """The copies, once the recipient's server has taken the message: a message deferred for its
+        recipient is not copied again at every retry, and a copy refused is not the message's failure
+        (its recipient has it); a copy lost to a dropped connection is not retried either."""
+        copies = [c for c in map(one_line, message.cc) if c.lower() != one_line(message.recipient).lower()]
+        if copies and self._client is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._client.smtp.sendmail(self.sender, copies, data)
 
     def close(self) -> None:
         if self._client is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import re
 import socket
+from datetime import UTC
 from email import policy
 from pathlib import Path
 
@@ -201,3 +202,39 @@ def test_rate_limit_spaces_the_batch(queued, smtp) -> None:
     waits: list[float] = []
     dispatch(engine, _transport(port), NOW, per_minute=30, sleep=waits.append)
     assert waits == [2.0] * (count - 1)
+
+
+def test_a_copy_goes_once_after_its_recipient_took_the_message(smtp) -> None:
+    """A teacher's reminder with the collector in Cc: while the teacher's server says "try later", the
+    collector gets nothing (no copy at every retry); once it is taken, one copy; a refused copy
+    does not fail the message; the recipient is never also a copy of its own."""
+    from datetime import datetime
+
+    from cuiban.notifications.message import Outgoing
+    from cuiban.notifications.transports import TemporaryFailure
+
+    recorder, port = smtp
+    transport = _transport(port)
+    transport.open()
+    sent_at = datetime(2016, 12, 12, 1, tzinfo=UTC)
+    message = Outgoing(
+        7, "cuiban@school.example", "催办", "t1@school.example", "张三", "提醒", "正文", "<p>正文</p>",
+        cc=("c.news@school.example", "T1@school.example"),
+    )
+    recorder.refuse_rcpt["t1@school.example"] = "452 4.2.2 Mailbox full"
+    with pytest.raises(TemporaryFailure):
+        transport.send(message, sent_at, "7-teacher.eml")
+    assert recorder.envelopes == []
+    del recorder.refuse_rcpt["t1@school.example"]
+    recorder.refuse_rcpt["c.news@school.example"] = "550 5.1.1 User unknown"
+    transport.send(message, sent_at, "7-teacher.eml")  # the copy refused: the message is still sent
+    del recorder.refuse_rcpt["c.news@school.example"]
+    transport.send(message, sent_at, "7-teacher.eml")
+    transport.close()
+    assert recorder.envelopes == [
+        ("cuiban@school.example", ["t1@school.example"]),
+        ("cuiban@school.example", ["t1@school.example"]),
+        ("cuiban@school.example", ["c.news@school.example"]),
+    ]
+    copied = recorder.accepted[-1]["Cc"]
+    assert copied is not None and "c.news@school.example" in str(copied)
