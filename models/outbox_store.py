@@ -505,9 +505,11 @@ def latest_digest_before(
 
 def failed_since(connection: Connection, since: datetime, cycle: int | None = None) -> list[dict[str, Any]]:
     """Messages of `cycle` (None: the current one) that failed since `since` (by when they failed,
-    however long ago they were queued)."""
+    however long ago they were queued): what the digest lists of them, never their bodies (a day of
+    bounced teacher mails must not load every message's text)."""
+    listed = (OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.kind, OUTBOX.c.recipient, OUTBOX.c.recipient_name)
     query = (
-        select(OUTBOX)
+        select(*listed, OUTBOX.c.subject, OUTBOX.c.last_error, OUTBOX.c.failed_at)
         .where(OUTBOX.c.status == "failed", OUTBOX.c.failed_at >= since, in_cycle(OUTBOX.c.cycle, cycle))
         .order_by(OUTBOX.c.id)
     )
