@@ -129,8 +129,11 @@ def queue(
     now: datetime,
     domain: str = "cuiban.local",
     cycle: int | None = None,
+    counted: bool = True,
 ) -> int:
-    """Insert messages whose key is new in `cycle` (None: the current one); the number inserted.
+    """Insert messages whose key is new in `cycle` (None: the current one); the number inserted, or
+    -1 when not `counted` (the tick knows its fresh keys already, and counting the whole outbox twice
+    a call costs a scan each time once teachers' mails fill it).
 
     A message may come already failed (`status: failed` with `last_error`: its template
     could not be rendered); it is kept, so the digest can say so, and never sent. A combined
@@ -175,7 +178,7 @@ def queue(
         )
         for m in messages
     ]
-    before = count(connection)
+    before = count(connection) if counted else 0
     known = existing_keys(
         connection, [m["key"] for m in messages if m.get("attachments") or m.get("parts")], cycle
     )
@@ -212,7 +215,7 @@ def queue(
             f"VALUES ({', '.join([mark] * 8)}) ON CONFLICT (cycle, key) DO NOTHING",
             parts,
         )
-    return count(connection) - before
+    return count(connection) - before if counted else -1
 
 
 def _new_without_cycle(connection: Connection, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -170,4 +170,4 @@ def _queue(
     for message in fresh:
         report.queued[message["kind"]] += 1
         report.template_failures += message.get("status") == "failed"
-    outbox_store.queue(connection, fresh, now, domain, cycle)
+    outbox_store.queue(connection, fresh, now, domain, cycle, counted=False)
