@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -537,6 +538,13 @@ def test_two_senders_at_once_keep_to_one_post_every_3_seconds_per_bot(engine, tm
             sender.start()
         for sender in senders:
             sender.join(60)
+        # on a loaded machine a sender may end before a later turn comes (the row waits, uncharged):
+        # a third run at that turn posts it; the spacing and "once each" below still hold
+        deadline = time.monotonic() + 60
+        while any(r["status"] == "queued" for r in outbox_rows(engine)) and time.monotonic() < deadline:
+            time.sleep(1)
+            reports.append(dispatch(engine, FileTransport(tmp_path / "mail"), pendulum.now("Asia/Shanghai"),
+                                    batch=1, bots=bots))
     moments = [p.at for p in platforms.accepted()]
     rows = [(r["status"], r["next_attempt_at"], r["last_error"]) for r in outbox_rows(engine)]
     assert len(moments) == 4 and sum(r.sent for r in reports) == 4, (rows, reports)  # each once
