@@ -15,6 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
 
+from cuiban.models import locks, tenancy
+
 DEFAULT_URL = "sqlite:///cuiban.sqlite3"
 BUSY_TIMEOUT_S = 30.0
 """How long a SQLite connection waits for another one's write lock before giving up."""
@@ -33,12 +35,25 @@ def open_engine(
     *,
     busy_timeout: float = BUSY_TIMEOUT_S,
     cache_mib: int = CACHE_MIB,
+    institution: str | None = None,
     **engine_options: Any,
 ) -> Engine:
     """An engine for `url`, the schema migrated unless `migrate` is False. `busy_timeout` (seconds,
     SQLite only): how long to wait for a lock held by another process before "database is locked";
-    `cache_mib` (SQLite only): each connection's page cache."""
+    `cache_mib` (SQLite only): each connection's page cache; `institution` (PostgreSQL only): the
+    tenant whose schema every connection works in (`models.tenancy`), created on first use."""
+    if institution is not None:
+        options = dict(engine_options.pop("connect_args", {}))
+        options["options"] = f"-csearch_path={tenancy.schema_of(institution)}"
+        engine_options["connect_args"] = options
     engine = create_engine(url, **engine_options)
+    if institution is not None:
+        if engine.dialect.name != "postgresql":
+            raise tenancy.TenancyError(
+                "a SQLite database holds one institution; several institutions need PostgreSQL"
+            )
+        with engine.begin() as connection:
+            tenancy.prepare(connection, institution)
     if engine.dialect.name == "sqlite":
         busy_ms = max(0, round(busy_timeout * 1000))
 
@@ -47,6 +62,7 @@ def open_engine(
 
         event.listen(engine, "connect", pragmas)
         event.listen(engine, "handle_error", _keep_connection_on_stop)
+    engine = engine.execution_options(schema_translate_map=tenancy.translate_map(institution))
     if migrate:
         upgrade(engine)
     return engine
@@ -86,5 +102,9 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:
             return
+        if connection.dialect.name == "postgresql":  # several workers may open a new institution at once
+            locks.hold(connection, "cuiban.migrate")
+            if MigrationContext.configure(connection).get_current_revision() == head:
+                return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

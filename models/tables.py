@@ -232,6 +232,17 @@ class RunnerLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_stamp())
 
 
+class SenderTurn(SQLModel, table=True):
+    """A sending account's next free turn: senders book turns here, so a provider's rate limit holds
+    for all of them together, whichever process or machine they run on. A deployment of several
+    institutions keeps this table once, in the shared schema (`models.tenancy`; `turn_store`)."""
+
+    __tablename__ = "sender_turn"
+
+    name: str = Field(primary_key=True, max_length=200)
+    next_at: datetime = Field(sa_column=_stamp())
+
+
 class SyncExport(SQLModel, table=True):
     """Each status export applied by `cuiban sync`, with the moment its statuses are as of: an export
     older than the newest one applied is refused (it would walk records back)."""

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from cuiban.models import locks, outbox_store
+from cuiban.models import locks, outbox_store, turn_store
 from cuiban.models.unit_of_work import transaction
 from cuiban.notifications.bots import PER_MINUTE as BOT_PER_MINUTE
 from cuiban.notifications.message import Attachment, Outgoing
@@ -108,13 +108,16 @@ def dispatch(
     sleep: Callable[[float], None] = time.sleep,
     kinds: tuple[str, ...] | None = None,
     bots: Mapping[str, Transport] | None = None,
+    pace_clock: Clock = host_now,
 ) -> DispatchReport:
     """Send what is due at `now` (a moment that then moves with real time, or a clock); of `kinds`
     only, when given (a sign-in link goes out at once, the campaign's mail waits for `cuiban run`);
-    group bots' messages through `bots` (their transports by recipient, `wecom:news`)."""
+    group bots' messages through `bots` (their transports by recipient, `wecom:news`). `per_minute`
+    is the sending account's limit, shared with every other sender of that account through the
+    database (turns on `pace_clock`: the host's real clock, unless a test brings its own)."""
     run = _Run(
         engine, transport, _clock(now), per_minute, budget, late_after, lease, sleep, kinds=kinds,
-        bots=dict(bots or {}),
+        bots=dict(bots or {}), pace_clock=pace_clock,
     )
     return run.drain(batch)
 
@@ -151,6 +154,7 @@ class _Run:
     renewed: datetime = field(default_factory=host_now)
     sent_any: bool = False
     outcomes: outbox_store.Outcomes | None = None
+    pace_clock: Clock = host_now
 
     def drain(self, batch: int) -> DispatchReport:
         started = self.clock()
@@ -230,8 +234,8 @@ class _Run:
                 self._renew_if_due()
                 self._send_to_bot(row)
                 continue
-            if self.per_minute and self.sent_any:
-                self.sleep(60 / self.per_minute)
+            if self.per_minute:
+                self._wait_for_mail_turn()
             self._renew_if_due()
             try:
                 self._connect()
@@ -240,6 +244,17 @@ class _Run:
                 self._pause(error)
                 return self._bots_only()
         return True
+
+    def _wait_for_mail_turn(self) -> None:
+        """Book the sending account's next turn (shared with every sender of the account, on any
+        machine) and wait for it."""
+        assert self.per_minute
+        with transaction(self.engine, bookkeeping=True) as connection:
+            spacing = timedelta(minutes=1) / self.per_minute
+            turn = turn_store.take(connection, account_of(self.transport), spacing, self.pace_clock())
+        wait = (turn - self.pace_clock()).total_seconds()
+        if wait > 0:
+            self.sleep(wait)
 
     def _connect(self) -> None:
         if not self.connected:
@@ -417,6 +432,15 @@ class _Run:
             self.report.retried += outbox_store.release(connection, holder=self.holder, error=str(error))
             waiting = outbox_store.count(connection, "queued")
         self.report.paused = _paused(str(error), until, waiting)
+
+
+def account_of(transport: Transport) -> str:
+    """The name a sending account's turns are booked under: its server and login, or its folder."""
+    settings = getattr(transport, "settings", None)
+    if settings is not None and hasattr(settings, "host"):
+        return f"smtp:{settings.user or settings.sender}@{settings.host}:{settings.port}"[:200]
+    folder = getattr(transport, "folder", None)
+    return f"files:{folder}"[:200] if folder is not None else f"mail:{transport.sender}"[:200]
 
 
 def _paused(reason: str, until: datetime, waiting: int) -> str:

@@ -217,7 +217,9 @@ def test_2000_messages_leave_in_one_run_digests_first_within_the_rate(sqlite_eng
     clock = Clock(now)
     provider = Provider()
     with serving(provider) as port:
-        report = dispatch(engine, smtp_transport(port), clock, per_minute=600, sleep=clock.sleep)
+        report = dispatch(
+            engine, smtp_transport(port), clock, per_minute=600, sleep=clock.sleep, pace_clock=clock
+        )
 
     assert (report.sent, report.retried, report.failed, report.late, report.paused) == (2000, 0, 0, 0, None)
     assert statuses(engine) == {"sent": 2000}

@@ -22,6 +22,7 @@ from cuiban.schedules.tick import run_tick
 from cuiban.services.dispatch import dispatch
 from cuiban.services.roster_import import import_roster
 from tests.conftest import MINIMAL_PLAN
+from tests.delivery_support import Clock
 from tests.factories import roster, write_csv
 
 NOW = pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
@@ -199,9 +200,9 @@ def test_connection_dropped_mid_batch_reconnects_and_resends_nothing_twice(queue
 def test_rate_limit_spaces_the_batch(queued, smtp) -> None:
     engine, _, _, count = queued
     _, port = smtp
-    waits: list[float] = []
-    dispatch(engine, _transport(port), NOW, per_minute=30, sleep=waits.append)
-    assert waits == [2.0] * (count - 1)
+    clock = Clock(NOW)
+    dispatch(engine, _transport(port), clock, per_minute=30, sleep=clock.sleep, pace_clock=clock)
+    assert clock.waits == [2.0] * (count - 1)
 
 
 def test_a_copy_goes_once_after_its_recipient_took_the_message(smtp) -> None:
