@@ -36,6 +36,7 @@ from cuiban.planfile.loader import LoadedPlan, read_plan
 from cuiban.services.tick_and_send import Delivery
 from cuiban.web.context import WebContext, dev_host_problem, moving_clock
 from cuiban.workflow.calendar import WorkingCalendar
+from cuiban.workflow.institution_id import INSTITUTION_ID, TenancyError
 from cuiban.workflow.links import Links
 from cuiban.workflow.plan.schema import Plan
 
@@ -52,20 +53,34 @@ class Application:
         """--plan, when the command was given one."""
         self.db_option: str | None = None
         """--db, when the command was given one."""
+        self.institution_option: str | None = None
+        """--institution, when the command was given one."""
         self.sqlite_cache_mib = CACHE_MIB
         """Each SQLite connection's page cache (`cuiban serve` keeps many connections: less each)."""
 
     # ── the plan ──
 
     def plan_path(self, given: str | None = None) -> str:
-        """`given` (a PLAN argument), else --plan, else $CUIBAN_PLAN, else config/plan.yaml."""
-        return given or self.plan_option or self.settings.plan_path
+        """`given` (a PLAN argument), else --plan, else the institution's plan in $CUIBAN_PLANS, else
+        $CUIBAN_PLAN, else config/plan.yaml."""
+        return given or self.plan_option or self._institution_plan() or self.settings.plan_path
+
+    def _institution_plan(self) -> str | None:
+        if self.settings.plans is None or self.institution is None:
+            return None
+        return str(self.settings.plans / f"{self.institution}.yaml")
 
     @cached_property
     def plan_file(self) -> Path:
         """The plan file, checked: a folder or a missing file is refused naming where it came from."""
         source = (
-            "--plan" if self.plan_option else "$CUIBAN_PLAN" if self.settings.plan else "the default plan"
+            "--plan"
+            if self.plan_option
+            else f"institution {self.institution}'s plan in $CUIBAN_PLANS"
+            if self._institution_plan()
+            else "$CUIBAN_PLAN"
+            if self.settings.plan
+            else "the default plan"
         )
         return checked_plan_path(self.plan_path(), source)
 
@@ -103,6 +118,44 @@ class Application:
         if not (self.plan_option or self.settings.plan or Path(DEFAULT_PLAN).is_file()):
             self.plan_option = str(packaged_plan())
 
+    # ── the institution (several in one PostgreSQL database: models.tenancy) ──
+
+    @property
+    def institution(self) -> str | None:
+        """--institution, else $CUIBAN_INSTITUTION; None: the database holds one institution."""
+        return self.institution_option or self.settings.institution
+
+    def institutions_in_plans(self) -> list[str]:
+        """The institutions of the plans folder ($CUIBAN_PLANS): one `<id>.yaml` each."""
+        folder = self.settings.plans
+        if folder is None:
+            raise Refused(
+                "no plans folder: set CUIBAN_PLANS to the folder holding one plan per institution (<id>.yaml)"
+            )
+        found = sorted(p.stem for p in folder.glob("*.yaml") if INSTITUTION_ID.match(p.stem))
+        if not found:
+            raise Refused(f"$CUIBAN_PLANS {folder} holds no plan named <institution id>.yaml (hebtu.yaml)")
+        return found
+
+    def for_institution(self, institution: str) -> Application:
+        """The same settings and database, acting for `institution` with its plan from $CUIBAN_PLANS."""
+        other = Application(self.settings)
+        other.db_option, other.institution_option = self.db_option, institution
+        other.sqlite_cache_mib = self.sqlite_cache_mib
+        return other
+
+    def institution_engine(self, institution: str) -> Engine:
+        """The database as `institution` sees it (its own schema), opened once per command."""
+        if institution not in self._institution_engines:
+            self._institution_engines[institution] = self.open_database(
+                self.database_url, self._database_source, institution
+            )
+        return self._institution_engines[institution]
+
+    @cached_property
+    def _institution_engines(self) -> dict[str, Engine]:
+        return {}
+
     # ── the database ──
 
     @property
@@ -117,10 +170,13 @@ class Application:
         _ = self.loaded
         _ = self.transport  # a sender SMTP cannot use (none, or on localhost) is refused before the database
         _ = self.bots  # a bot whose webhook is not set is refused before the database is touched
-        source = "--db" if self.db_option else "$CUIBAN_DB" if self.settings.db else "the default database"
-        return self.open_database(self.database_url, source)
+        return self.open_database(self.database_url, self._database_source, self.institution)
 
-    def open_database(self, url: str, source: str = "the database") -> Engine:
+    @property
+    def _database_source(self) -> str:
+        return "--db" if self.db_option else "$CUIBAN_DB" if self.settings.db else "the default database"
+
+    def open_database(self, url: str, source: str = "the database", institution: str | None = None) -> Engine:
         """An engine for `url`, checked, migrated on first use; the URL is kept on the command's
         context so that an error later names the database (without its password)."""
         checked_database_url(url, source)
@@ -134,7 +190,11 @@ class Application:
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}  # a silent host: minutes, else
         try:
-            return open_engine(url, busy_timeout=timeout, cache_mib=self.sqlite_cache_mib, **options)
+            return open_engine(
+                url, busy_timeout=timeout, cache_mib=self.sqlite_cache_mib, institution=institution, **options
+            )
+        except TenancyError as error:
+            raise Refused(f"{source} {shown_url(url)}: {error}") from None
         except ModuleNotFoundError as missing:
             raise Refused(
                 f"{source} {shown_url(url)} needs the Python module {missing.name!r}, "
@@ -149,7 +209,10 @@ class Application:
         sender and reply-to from CUIBAN_MAIL_FROM and CUIBAN_MAIL_REPLY_TO, else the plan's `mail`."""
         identity = mail_identity(self.plan, self.settings.mail_from, self.settings.mail_reply_to)
         smtp = self.settings.smtp_as(identity)
-        return SmtpTransport(smtp) if smtp else FileTransport.for_identity(self.settings.outbox_dir, identity)
+        if smtp:
+            return SmtpTransport(smtp)
+        folder = self.settings.outbox_dir  # several institutions: a folder each (file names are outbox ids)
+        return FileTransport.for_identity(folder / self.institution if self.institution else folder, identity)
 
     def delivery(self, budget: float | None = None, late_after: float | None = None) -> Delivery:
         """The provider's rate ($CUIBAN_SMTP_RATE) and how long one run may send (seconds)."""

@@ -10,6 +10,7 @@ import pendulum
 
 from cuiban.cli.bootstrap import application, checked_database_url, checked_plan_path
 from cuiban.workflow.clock import NaiveDatetimeError, parse_moment
+from cuiban.workflow.institution_id import TenancyError, check_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +26,14 @@ def _db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
         application(ctx).db_option = checked_database_url(value, "--db")
 
 
+def _institution(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        try:
+            application(ctx).institution_option = check_id(value)
+        except TenancyError as error:
+            raise click.BadParameter(str(error)) from None
+
+
 plan_option = click.option(
     "--plan",
     metavar="PLAN",
@@ -32,13 +41,26 @@ plan_option = click.option(
     expose_value=False,
     help="Plan file (default config/plan.yaml or $CUIBAN_PLAN).",
 )
-db_option = click.option(
+_db_url_option = click.option(
     "--db",
     metavar="URL",
     callback=_db,
     expose_value=False,
     help="Database URL (default $CUIBAN_DB or sqlite:///cuiban.sqlite3).",
 )
+institution_option = click.option(
+    "--institution",
+    metavar="ID",
+    callback=_institution,
+    expose_value=False,
+    help="The institution to act for, in a PostgreSQL database of several (default $CUIBAN_INSTITUTION); "
+    "its plan is $CUIBAN_PLANS/ID.yaml unless --plan is given.",
+)
+
+
+def db_option(command: F) -> F:
+    """--db and --institution: every command that opens the database may act for one institution."""
+    return _db_url_option(institution_option(command))
 by_option = click.option("--by", "actor", metavar="NAME", help="Who does this (recorded in the log).")
 
 

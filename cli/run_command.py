@@ -13,6 +13,7 @@ from cuiban.cli.notify_commands import print_sent, queued_line, tasks_line
 from cuiban.cli.options import db_option, plan_option
 from cuiban.services.run_loop import AlreadyRunning, run_service
 from cuiban.services.tick_and_send import TickAndSendReport
+from cuiban.services.workers import Round, Tenant, run_workers
 from cuiban.workflow.clock import NaiveDatetimeError, iso, parse_moment
 
 EXIT_BUSY = 3
@@ -57,11 +58,24 @@ def _warn(line: str) -> None:
     show_default=True,
     help="With --now: how many campaign seconds pass per real second.",
 )
+@click.option(
+    "--all",
+    "all_institutions",
+    is_flag=True,
+    help="Act for every institution of $CUIBAN_PLANS (PostgreSQL): run as many of these workers as you "
+    "like, on any machines; they share the ticks and the sending.",
+)
 @plan_option
 @db_option
 @pass_app
-def run(app: Application, every: float, start: pendulum.DateTime | None, speed: float) -> None:
-    """Tick on schedule until stopped (Ctrl-C or SIGTERM); one `run` per database."""
+def run(
+    app: Application, every: float, start: pendulum.DateTime | None, speed: float, all_institutions: bool
+) -> None:
+    """Tick on schedule until stopped (Ctrl-C or SIGTERM); one `run` per database (or, with --all,
+    any number of workers for every institution of the plans folder)."""
+    if all_institutions:
+        _run_workers(app, every, start, speed)
+        return
     try:
         run_service(
             app.engine, app.plan, app.calendar, app.renderer, app.transport, app.delivery(every, every),
@@ -71,3 +85,30 @@ def run(app: Application, every: float, start: pendulum.DateTime | None, speed: 
     except AlreadyRunning as busy:
         _warn(f"another `cuiban run` ({busy}) is acting on this database; not starting.")
         raise SystemExit(EXIT_BUSY) from None
+
+
+def _run_workers(app: Application, every: float, start: pendulum.DateTime | None, speed: float) -> None:
+    tenants = []
+    for institution in app.institutions_in_plans():
+        part = app.for_institution(institution)
+        tenants.append(
+            Tenant(
+                institution, part.engine, part.plan, part.calendar, part.renderer, part.transport,
+                part.delivery(every, every), part.links,
+            )
+        )
+    run_workers(tenants, every, start, speed, on_round=_print_round, say=click.echo, warn=_warn)
+
+
+def _print_round(done: Round) -> None:
+    """One line per institution ticked, one for the round's sending."""
+    for institution, report in done.ticked.items():
+        click.echo(f"{iso(done.now)} {institution} tick: {tasks_line(report)}; queued {queued_line(report)}")
+    for institution, reason in done.refused.items():
+        _warn(f"{iso(done.now)} {institution}: {reason}")
+    sent = [r for r in done.sent.values() if r is not None]
+    click.echo(
+        f"{iso(done.now)} round: {len(done.ticked)} ticked, {len(done.passed)} passed (another worker); "
+        f"sent {sum(r.sent for r in sent)}, to retry {sum(r.retried for r in sent)}, "
+        f"failed {sum(r.failed for r in sent)}"
+    )

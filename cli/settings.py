@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from cuiban.cli.errors import SettingsError
 from cuiban.notifications.transports import SENDER_NAME, MailIdentity, SmtpSettings, local_domain
+from cuiban.workflow.institution_id import TenancyError, check_id
 
 WHERE = "fix it in the environment (for the service: its EnvironmentFile)"
 SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -59,6 +60,12 @@ class Settings:
     """CUIBAN_SECRET_KEY: signs the web sessions (at least 32 characters; `serve --dev` makes its own)."""
     evidence_dir: Path = Path(DEFAULT_EVIDENCE)
     """CUIBAN_EVIDENCE_DIR: where files handed in with tasks are kept (never served as a folder)."""
+    institution: str | None = None
+    """CUIBAN_INSTITUTION: the institution a command acts for when --institution is not given
+    (PostgreSQL deployments of several institutions; `models.tenancy`)."""
+    plans: Path | None = None
+    """CUIBAN_PLANS: a folder of plans, one per institution (`<id>.yaml`): an institution's plan when
+    --plan is not given, and the institutions `cuiban run --all` ticks."""
     environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The environment as it was read, frozen: the plan names the variables of its group bots'
     webhooks and secrets (`bots`), known only once it is loaded (`variable`). Never shown."""
@@ -90,6 +97,8 @@ class Settings:
             base_url=_base_url(get("CUIBAN_BASE_URL")),
             secret_key=_secret(environ.get("CUIBAN_SECRET_KEY") or None),
             evidence_dir=Path(get("CUIBAN_EVIDENCE_DIR") or DEFAULT_EVIDENCE),
+            institution=_institution(get("CUIBAN_INSTITUTION")),
+            plans=_folder(get("CUIBAN_PLANS"), "CUIBAN_PLANS"),
             environment=MappingProxyType(dict(environ)),
         )
 
@@ -128,6 +137,23 @@ class Settings:
             self.smtp_host, port, self.smtp_user, self.smtp_password, self.smtp_security, identity.sender,
             identity.sender_name or SENDER_NAME, reply_to=identity.reply_to,
         )
+
+
+def _institution(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_id(value)
+    except TenancyError as error:
+        raise SettingsError(f"CUIBAN_INSTITUTION: {error}; {WHERE}") from None
+
+
+def _folder(value: str | None, name: str) -> Path | None:
+    if value is None:
+        return None
+    if not Path(value).is_dir():
+        raise SettingsError(f"{name} is {value!r}, which is not a folder; {WHERE}")
+    return Path(value)
 
 
 def from_process() -> Settings:

@@ -17,29 +17,19 @@ turns it into `cuiban_shared` for tenants, or into no schema at all for a databa
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import Connection, text
+
+from cuiban.workflow.institution_id import TenancyError, check_id
+
+__all__ = [
+    "PREFIX", "SHARED", "SHARED_KEY", "TenancyError", "check_id", "institutions", "prepare", "schema_of"
+]
 
 PREFIX = "inst_"
 """An institution `hebtu` lives in schema `inst_hebtu`."""
 SHARED = "cuiban_shared"
 SHARED_KEY = "shared"
 """The schema name tables of the shared schema are declared with; the engine maps it (see above)."""
-INSTITUTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
-
-
-class TenancyError(ValueError):
-    """An institution where there can be none (SQLite), or a malformed institution ID."""
-
-
-def check_id(institution: str) -> str:
-    if not INSTITUTION_ID.match(institution):
-        raise TenancyError(
-            f"institution {institution!r} is not an institution ID: lower-case letters, digits and _, "
-            "starting with a letter, at most 40 characters (e.g. hebtu)"
-        )
-    return institution
 
 
 def schema_of(institution: str) -> str:
