@@ -180,6 +180,7 @@ class Application:
         """An engine for `url`, checked, migrated on first use; the URL is kept on the command's
         context so that an error later names the database (without its password)."""
         checked_database_url(url, source)
+        institution = institution or self.institution  # a command never reads another institution's
         timeout = BUSY_TIMEOUT_S if self.settings.busy_timeout is None else self.settings.busy_timeout
         context = click.get_current_context(silent=True)
         if context is not None:
