@@ -11,6 +11,7 @@ from cuiban.cli.file_commands import roster, sync
 from cuiban.cli.log_commands import log, purge
 from cuiban.cli.notify_commands import digest, outbox, templates, tick
 from cuiban.cli.plan_commands import plan
+from cuiban.cli.province_commands import province
 from cuiban.cli.record_commands import history, task, teacher
 from cuiban.cli.replay_commands import demo, simulate
 from cuiban.cli.report_commands import report
@@ -56,6 +57,7 @@ for command in (
     cycle,
     log,
     purge,
+    province,
 ):
     cuiban.add_command(command)
 

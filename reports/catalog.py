@@ -8,3 +8,6 @@ REPORTS = {
 }
 """Report name → the start of its default file name (the seed's form number and title)."""
 FORMATS = ("xlsx", "docx", "pdf", "html")
+PROVINCE_REPORT = ("province-monthly", "附表4_全省汇总")
+"""The province's 附表4 (`cuiban province report`): its template name and the start of its file name.
+Not among REPORTS: an institution's `cuiban report` does not write it."""

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from cuiban.workflow.forms import DeptAudit, MonthlyReport, Stage, TeacherSheet, WorkingGroupForm
+from cuiban.workflow.province import SOURCE_LABELS, InstitutionLine, ProvinceMonthly, percent
 
 NOT_DONE = "未完成"
 CORRECTION_ROWS = 6
@@ -69,4 +70,47 @@ def working_group(form: WorkingGroupForm) -> dict[str, Any]:
         "rows": [asdict(r) for r in form.rows],
         "contact": asdict(form.contact) if form.contact else None,
         "technical_contact": asdict(form.technical_contact) if form.technical_contact else None,
+    }
+
+
+def province_monthly(report: ProvinceMonthly) -> dict[str, Any]:
+    """附表4 全省汇总: a line per institution (未报送: no figures, not zeros), the 合计 of those reported."""
+    unreported = [line.name for line in report.lines if line.source is None]
+    return {
+        "province": report.province,
+        "month": report.month,
+        "filler": report.filler,
+        "phone": report.phone,
+        "filled_on": report.filled_on.isoformat(),
+        "lines": [_province_line(n, line) for n, line in enumerate(report.lines, 1)],
+        "total": {
+            **_figures(report.entry, report.review),
+            "label": f"合计（已报送 {len(report.reported)} 所）",
+        },
+        "unreported": "、".join(unreported),
+    }
+
+
+def _figures(entry: Stage | None, review: Stage | None) -> dict[str, Any]:
+    if entry is None or review is None:
+        return dict.fromkeys(("total", "entered", "entered_pct", "reviewed", "reviewed_pct", "done_on"), "")
+    return {
+        "total": entry.total,
+        "entered": entry.done,
+        "entered_pct": percent(entry),
+        "reviewed": review.done,
+        "reviewed_pct": percent(review),
+        "done_on": review.completed_on.isoformat() if review.completed_on else NOT_DONE,
+    }
+
+
+def _province_line(number: int, line: InstitutionLine) -> dict[str, Any]:
+    received = f"（{line.received_on.isoformat()} 收到）" if line.received_on else ""
+    return {
+        "number": number,
+        "name": line.name,
+        **_figures(line.entry, line.review),
+        "source": SOURCE_LABELS[line.source],
+        "as_of": line.as_of.isoformat() if line.as_of else "",
+        "note": line.note or (f"{line.file_name}{received}" if line.file_name else ""),
     }

@@ -18,6 +18,7 @@ _XLSX = {
     "monthly": xlsx.monthly,
     "teacher-sheet": lambda context, chart, out: xlsx.teacher_sheet(context, out),
     "working-group": lambda context, chart, out: xlsx.working_group(context, out),
+    "province-monthly": xlsx.province_monthly,
 }
 
 

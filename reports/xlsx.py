@@ -286,6 +286,44 @@ def monthly(context: dict[str, Any], chart_png: bytes | None, out: Path) -> None
     workbook.save(out)
 
 
+PROVINCE_COLUMNS = ["序号", "学校名称", "教师数", "录入完成", "录入完成率", "审核完成", "审核完成率"] + [
+    "全部审核完成日期",
+    "数据来源",
+    "数据日期",
+    "备注",
+]
+
+
+def province_monthly(context: dict[str, Any], chart_png: bytes | None, out: Path) -> None:
+    """附表4 全省汇总: one line per institution, then 合计; a 未报送 line has no figures (not zeros)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "附表4（全省汇总）"
+    width = len(PROVINCE_COLUMNS)
+    _title(sheet, "附表4", "全国教师管理信息系统部署与启用月报表（全省汇总）", width)
+    _row(
+        sheet,
+        ["填报单位", context["province"], "年月", context["month"], "填表人", context["filler"], "电话"]
+        + [context["phone"], "填表日期", context["filled_on"], ""],
+    )
+    header = _row(sheet, PROVINCE_COLUMNS, header=True)
+    keys = ("total", "entered", "entered_pct", "reviewed", "reviewed_pct", "done_on")
+    for line in context["lines"]:
+        _row(
+            sheet,
+            [line["number"], line["name"], *(line[k] for k in keys), line["source"], line["as_of"]]
+            + [line["note"]],
+        )
+    total = context["total"]
+    unreported = f"未报送：{context['unreported']}" if context["unreported"] else ""
+    row = _row(sheet, ["", total["label"], *(total[k] for k in keys), "", "", unreported])
+    for cell in sheet[row]:
+        cell.font = Font(name=FONT, size=BODY_SIZE, bold=True)
+    sheet.freeze_panes = f"C{header + 1}"
+    print_ready(sheet, header, widest=24)
+    workbook.save(out)
+
+
 def teacher_sheet(context: dict[str, Any], out: Path) -> None:
     """One 附表5 sheet per teacher, named by staff ID and name; the correction rows tall enough to
     write in by hand."""

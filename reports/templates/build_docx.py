@@ -174,6 +174,35 @@ def monthly() -> Document:
     return document
 
 
+def province_monthly() -> Document:
+    document = _document(landscape=True)
+    _title(document, "附表4", "全国教师管理信息系统部署与启用月报表")
+    sub = document.add_paragraph("（全省汇总）")
+    sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph("填报单位：{{ province }}　　　　年月：{{ month }}")
+    document.add_paragraph("填表人：{{ filler }}　　电话：{{ phone }}　　填表日期：{{ filled_on }}")
+    fields = ("total", "entered", "entered_pct", "reviewed", "reviewed_pct", "done_on")
+    _table(
+        document,
+        [
+            ["序号", "学校名称", "教师数", "录入完成", "录入完成率", "审核完成", "审核完成率"]
+            + ["全部审核完成日期", "数据来源", "数据日期", "备注"],
+            ["{%tr for line in lines %}", *[""] * 10],
+            ["{{ line.number }}", "{{ line.name }}", *(f"{{{{ line.{f} }}}}" for f in fields)]
+            + ["{{ line.source }}", "{{ line.as_of }}", "{{ line.note }}"],
+            ["{%tr endfor %}", *[""] * 10],
+            ["", "{{ total.label }}", *(f"{{{{ total.{f} }}}}" for f in fields)]
+            + ["", "", "{% if unreported %}未报送：{{ unreported }}{% endif %}"],
+        ],
+        [10, 36, 18, 20, 20, 20, 20, 26, 16, 24, 47],
+    )
+    document.add_paragraph(
+        "说明：合计为已报送高校之和；未报送的高校不计入合计。数据来源“本系统”为该校在本系统中的数据"
+        "（截至数据日期），“上传”为该校报送的附表4。"
+    )
+    return document
+
+
 def teacher_sheet() -> Document:
     document = _document()
     _tag(document, "{%p for t in sheets %}")
@@ -265,6 +294,7 @@ BUILDERS = {
     "monthly": monthly,
     "teacher-sheet": teacher_sheet,
     "working-group": working_group,
+    "province-monthly": province_monthly,
 }
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from cuiban.workflow.teacher_states import PROGRESS_ORDER
 from cuiban.workflow.wording import WordedValueError, words
@@ -46,6 +46,9 @@ ROSTER_FIELDS = (
 """Teacher fields the engine knows; the plan maps each to a header of HR's template."""
 
 REQUIRED_ROSTER_FIELDS = ("staff_id", "name", "department")
+
+TENANT_ID = r"^[a-z][a-z0-9_]{0,39}$"
+"""An institution id (`workflow.institution_id`): it names a database schema."""
 
 _HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,7 +101,9 @@ class Person(PlanModel):
 
 class Unit(PlanModel):
     name: str
-    kind: Literal["office", "department"]
+    kind: Literal["office", "department", "institution"]
+    """institution: a university of a province plan (`level: province`); its head is the institution's
+    分管领导 or 联系人, its collector its 信息员, who get the province's reminders and escalations."""
     head: str | None = None
     collector: str | None = None
     contacts: list[str] = []
@@ -106,6 +111,9 @@ class Unit(PlanModel):
     bots: list[Literal["wecom", "dingtalk"]] = []
     """The unit's group chats that get its reminders as well as mail (企业微信, 钉钉 group bots);
     their webhook addresses and signing secrets come from the environment, named under `bots`."""
+    tenant: Annotated[str, Field(pattern=TENANT_ID)] | None = None
+    """kind institution: the institution's id in this deployment (its schema `inst_<id>`, its plan
+    `<id>.yaml` in the plans folder); default the unit's own id."""
 
 
 class WorkingGroup(PlanModel):
@@ -203,6 +211,10 @@ class Milestone(PlanModel):
     next_step: str | None = None
     """What the recipient does next, in the reminders' 「下一步」 line (the title when absent)."""
     note: str | None = None
+    from_institution: str | None = None
+    """A province plan's milestone: the id of the institutions' own milestone that delivers it
+    (`form_4` ← `monthly_report`): `cuiban province sync` marks an institution's task done once the
+    institution's own task for the same month is."""
 
     @property
     def undated(self) -> bool:
@@ -230,6 +242,9 @@ class RosterSpec(PlanModel):
     columns: dict[RosterField, str]
     scope: list[ScopeRule] = []
 
+
+PROVINCE_ROSTER = {"columns": {"staff_id": "工号", "name": "姓名", "department": "所属部门"}}
+"""A province plan's roster when it names none: the institutions hold the teachers, not the province."""
 
 SyncTarget = Literal[(*PROGRESS_ORDER, "returned")]  # type: ignore[valid-type]
 
@@ -307,6 +322,9 @@ class Plan(PlanModel):
     institution: str
     timezone: str
     language: Literal["zh", "en"] = "zh"
+    level: Literal["institution", "province"] = "institution"
+    """province: the plan of a 教育厅 whose units are institutions (kind institution), each running
+    its own plan in the same deployment or elsewhere (docs/province.md)."""
     templates: str | None = None
     """A folder of the admin's own message templates, relative to the plan file."""
     calendar: CalendarSpec
@@ -326,6 +344,14 @@ class Plan(PlanModel):
     mail: MailSpec = MailSpec()
     retention: Retention | None = None
     """None: personal data is kept until the plan sets a retention period and `cuiban purge` runs."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _province_roster(cls, data: Any) -> Any:
+        """A province plan holds no teachers of its own: its `roster` may be left out."""
+        if isinstance(data, dict) and data.get("level") == "province" and "roster" not in data:
+            return {**data, "roster": PROVINCE_ROSTER}
+        return data
 
     def reminder_policy(self, milestone_id: str) -> ReminderPolicy:
         """The defaults with this milestone's overrides applied."""
@@ -355,3 +381,11 @@ class Plan(PlanModel):
 
     def departments(self) -> list[str]:
         return [uid for uid, unit in self.units.items() if unit.kind == "department"]
+
+    def institutions(self) -> list[str]:
+        """A province plan's institutions, by unit id, in the plan's order."""
+        return [uid for uid, unit in self.units.items() if unit.kind == "institution"]
+
+    def tenant_of(self, unit_id: str) -> str:
+        """The institution's id in the deployment: its `tenant`, else the unit's id."""
+        return self.units[unit_id].tenant or unit_id
