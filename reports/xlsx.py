@@ -308,17 +308,19 @@ def province_monthly(context: dict[str, Any], chart_png: bytes | None, out: Path
     )
     header = _row(sheet, PROVINCE_COLUMNS, header=True)
     keys = ("total", "entered", "entered_pct", "reviewed", "reviewed_pct", "done_on")
-    for line in context["lines"]:
-        _row(
-            sheet,
-            [line["number"], line["name"], *(line[k] for k in keys), line["source"], line["as_of"]]
-            + [line["note"]],
-        )
+    rows = [
+        _row(sheet, [line["number"], line["name"], *(line[k] for k in keys), line["source"], line["as_of"]]
+             + [line["note"]])
+        for line in context["lines"]
+    ]  # fmt: skip
     total = context["total"]
     unreported = f"未报送：{context['unreported']}" if context["unreported"] else ""
-    row = _row(sheet, ["", total["label"], *(total[k] for k in keys), "", "", unreported])
-    for cell in sheet[row]:
+    rows.append(_row(sheet, ["", total["label"], *(total[k] for k in keys), "", "", unreported]))
+    for cell in sheet[rows[-1]]:
         cell.font = Font(name=FONT, size=BODY_SIZE, bold=True)
+    for row in rows:  # counts and rates line up on the right, as figures do
+        for cell in sheet[row][2:7]:
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="right")
     sheet.freeze_panes = f"C{header + 1}"
     print_ready(sheet, header, widest=24)
     workbook.save(out)
