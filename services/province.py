@@ -10,12 +10,13 @@ province's own schema. Nothing here writes to an institution's schema: the provi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from cuiban.models import log_store, province_store, task_store
 from cuiban.models.unit_of_work import transaction
@@ -56,6 +57,17 @@ class Institutions:
 
     open: Callable[[str], Engine]
     plan_of: Callable[[str], Plan | None]
+
+    @contextmanager
+    def reading(self, tenant: str) -> Iterator[Connection]:
+        """A connection to the institution's schema, closed after: a province of a hundred institutions
+        must not keep a pooled connection to each (PostgreSQL allows a hundred by default)."""
+        engine = self.open(tenant)
+        try:
+            with engine.connect() as connection:
+                yield connection
+        finally:
+            engine.dispose()  # the engine stays usable: only its idle connections are closed
 
 
 def require_province(plan: Plan) -> None:
@@ -113,7 +125,7 @@ def _line(
         if theirs is None:
             note = say(lang, f"本系统有其数据，但计划文件夹中没有 {tenant}.yaml", f"no plan {tenant}.yaml")
             return InstitutionLine(uid, name, None, note=note)
-        with institutions.open(tenant).connect() as connection:
+        with institutions.reading(tenant) as connection:
             own = reports.monthly(connection, theirs, moment)
         note = say(lang, "尚未导入教师名单", "no roster imported yet") if own.entry.total == 0 else ""
         return InstitutionLine(
@@ -267,7 +279,7 @@ def sync(
         if theirs is None:
             skipped.append(plan.units[uid].name)
             continue
-        with institutions.open(tenant).connect() as connection:
+        with institutions.reading(tenant) as connection:
             own = task_store.states(connection, set(pairs.values()), cycle=theirs.cycle)
         for task in (t for t in waiting if t.unit_id == uid):
             mine = [s for s in own if s.milestone_id == pairs[task.milestone_id]]
