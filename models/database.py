@@ -5,6 +5,7 @@ once by cli.settings, else DEFAULT_URL); nothing here reads the environment."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,18 @@ def alembic_config() -> Config:
     return config
 
 
+_ALEMBIC = threading.Lock()
+"""Alembic's command API keeps its context in module globals: one migration at a time per process
+(a process opening several institutions' schemas from threads would otherwise mix them up)."""
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
+    with _ALEMBIC:
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.begin() as connection:

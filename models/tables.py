@@ -350,3 +350,6 @@ class LogPurgePermit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=_stamp())
     actor: str | None = Field(default=None, max_length=200)
+
+
+from cuiban.models.province_store import ProvinceUpload  # noqa: E402,F401  (registers the province's table)

@@ -91,6 +91,8 @@ def work_round(
         except Refusal as refused:  # this institution's plan is of another cycle: the others go on
             done.refused[tenant.institution] = str(refused)
             continue
+        finally:
+            tenant.engine.dispose()  # a worker keeps no idle connection per institution: 50 × 3 workers
         if report is None:
             done.passed.append(tenant.institution)
         else:
@@ -110,6 +112,7 @@ def work_round(
             late_after=delivery.late_after,
             bots=delivery.bots,
         )
+        tenant.engine.dispose()
     return done
 
 

@@ -20,7 +20,7 @@ def test_opening_twice_is_a_no_op(engine) -> None:
     upgrade(engine)
     with engine.connect() as connection:
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-        assert MigrationContext.configure(connection).get_current_revision() == head == "0013"
+        assert MigrationContext.configure(connection).get_current_revision() == head == "0014"
 
 
 def test_sqlite_uses_wal(sqlite_engine) -> None:

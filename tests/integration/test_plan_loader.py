@@ -78,7 +78,7 @@ def test_type_errors_name_the_key_and_suggest(minimal_plan_text: str, write_plan
     assert "the key `deliverable` is required" in messages["milestones.roster.deliverable"]
     assert "write true or false" in messages["reminders.working_days_only"]
     assert "'09:30'" in messages["digest.at"]
-    assert "expected 'office' or 'department', got 'dept'" in messages["units.dept_a.kind"]
+    assert "expected 'office', 'department' or 'institution', got 'dept'" in messages["units.dept_a.kind"]
     typo = next(p for p in loaded.errors if p.path == "milestones.roster.deliverabel")
     assert typo.line == line_of(text, "# typo") and typo.column == 5
 

@@ -25,6 +25,7 @@ from cuiban.workflow.plan.schema import (
     Milestone,
     Plan,
 )
+from cuiban.workflow.province import province_findings
 from cuiban.workflow.wording import words
 
 NUMERIC_ROSTER_FIELDS = frozenset({"contract_months"})
@@ -56,6 +57,7 @@ def check_plan(plan: Plan, known: KnownIds, unusable: frozenset[str] = frozenset
         (("roster",), lambda: _check_roster(plan)),
         (("sync",), lambda: _check_sync(plan)),
         (("roster", "retention"), lambda: _check_retention(plan)),
+        (("units", "milestones"), lambda: province_findings(plan)),
     )
     return [
         finding
