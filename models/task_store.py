@@ -5,7 +5,7 @@ The store decides nothing: which tasks complete by their teachers' states is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,10 +39,13 @@ def rows(
     return [dict(r._mapping) for r in connection.execute(query)]
 
 
-def completion_dates(connection: Connection, plan: Plan) -> dict[str, Any]:
-    """The local date each milestone was completed, for milestones whose every task is finished."""
+def completion_dates(
+    connection: Connection, plan: Plan, loaded: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The local date each milestone was completed, for milestones whose every task is finished
+    (from the plan's cycle's task rows `loaded` already, when given)."""
     by_milestone: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(connection, cycle=plan.cycle):
+    for row in rows(connection, cycle=plan.cycle) if loaded is None else loaded:
         by_milestone.setdefault(row["milestone_id"], []).append(row)
     done = {}
     for mid, tasks in by_milestone.items():
@@ -55,9 +58,28 @@ def completion_dates(connection: Connection, plan: Plan) -> dict[str, Any]:
 def ensure(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: datetime) -> None:
     """Create the plan's missing tasks (in the plan's cycle) and keep due times in step with the plan;
     idempotent."""
+    new, moved = _out_of_step(connection, plan, calendar)
+    if new:
+        connection.execute(insert(TASK), [{**row, "updated_at": now} for row in new])
+    for task_id, due in moved:
+        connection.execute(update(TASK).where(TASK.c.id == task_id).values(due_at=due))
+
+
+def in_step(connection: Connection, plan: Plan, calendar: WorkingCalendar) -> bool:
+    """Whether `ensure` would change nothing: the tick reads this first, so that its transaction
+    holds the write lock for that work only when there is some (a first tick, an edited plan)."""
+    new, moved = _out_of_step(connection, plan, calendar)
+    return not new and not moved
+
+
+def _out_of_step(
+    connection: Connection, plan: Plan, calendar: WorkingCalendar
+) -> tuple[list[dict[str, Any]], list[tuple[int, datetime | None]]]:
+    """The plan's tasks not in the database yet (rows to insert), and the ids of those whose due time
+    the plan has moved, with the new one."""
     loaded = rows(connection, cycle=plan.cycle)
     existing = {(r["milestone_id"], r["unit_id"], r["occurrence"]): r for r in loaded}
-    specs = task_specs(plan, calendar, completion_dates(connection, plan))
+    specs = task_specs(plan, calendar, completion_dates(connection, plan, loaded))
     new = [
         {
             "cycle": plan.cycle,
@@ -67,17 +89,16 @@ def ensure(connection: Connection, plan: Plan, calendar: WorkingCalendar, now: d
             "state": "upcoming",
             "escalation_level": 0,
             "due_at": s.due,
-            "updated_at": now,
         }
         for s in specs
         if (s.milestone_id, s.unit_id, s.occurrence) not in existing
     ]
-    if new:
-        connection.execute(insert(TASK), new)
+    moved = []
     for spec in specs:
         row = existing.get((spec.milestone_id, spec.unit_id, spec.occurrence))
         if row is not None and row["due_at"] != spec.due:
-            connection.execute(update(TASK).where(TASK.c.id == row["id"]).values(due_at=spec.due))
+            moved.append((row["id"], spec.due))
+    return new, moved
 
 
 def find(
@@ -122,6 +143,21 @@ def save(
 ) -> None:
     """Write the task's new state and log what happened to it."""
     save_many(connection, [(loaded, task)], now, source, actor)
+
+
+def unmoved(connection: Connection, loaded: Sequence[TaskState]) -> set[int]:
+    """The ids of `loaded` tasks still in the state and escalation level they were loaded in: a tick
+    writes a task's transitions only then (under the tick lock), so two ticks deciding the same task
+    from the same row never both record its escalation."""
+    found: set[int] = set()
+    wanted = {task.id: (task.state, task.escalation_level) for task in loaded}
+    ids = list(wanted)
+    for start in range(0, len(ids), 1000):
+        query = select(TASK.c.id, TASK.c.state, TASK.c.escalation_level).where(
+            TASK.c.id.in_(ids[start : start + 1000])
+        )
+        found.update(i for i, state, level in connection.execute(query) if wanted[i] == (state, level))
+    return found
 
 
 def save_many(
@@ -180,8 +216,10 @@ def open_with_due(
     lists): only the columns it shows, the finished ones left in the database. With `due_window`
     (from, before): only the overdue ones and those due in it (a digest's today and this week; the
     thousands due later stay in the database too)."""
-    columns = [TASK.c[name] for name in ("milestone_id", "unit_id", "occurrence", "state", "due_at",
-                                         "escalation_level")]
+    columns = [
+        TASK.c[name]
+        for name in ("milestone_id", "unit_id", "occurrence", "state", "due_at", "escalation_level")
+    ]
     query = select(*columns).where(
         TASK.c.state.not_in(sorted(FINISHED)), TASK.c.due_at.is_not(None), in_cycle(TASK.c.cycle, cycle)
     )

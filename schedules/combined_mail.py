@@ -16,7 +16,8 @@ before a tick is not decided by it, so it is never in a later mail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import pendulum
@@ -32,20 +33,32 @@ def person_messages(dues: list[Due], renderer: Renderer, tz: str, known: set[str
     """The tick's mail to people: per person (in the order they first come up) one message, combined
     when more than one item is due for them; then each escalation of level 3 or higher alone.
     `known`: the keys already queued, so a second combined mail the same minute gets a key of its own."""
+    return [message for make in person_makers(dues, renderer, tz, known) for message in make()]
+
+
+def person_makers(
+    dues: list[Due], renderer: Renderer, tz: str, known: set[str]
+) -> list[Callable[[], list[Message]]]:
+    """`person_messages` not rendered yet: a function per person (their one message), then one per
+    task for its escalations of level 3 and higher, in that order. The tick renders and queues
+    them a chunk at a time, a person's mail never split between two chunks."""
     people: dict[str, list[Due]] = {}
-    alone: list[Due] = []
+    alone: dict[str, list[Due]] = {}
     for due in dues:
         if due.kind == "escalation" and due.level >= ALONE_FROM_LEVEL:
-            alone.append(due)
+            alone.setdefault(due.decided.task.key, []).append(due)
         else:
             people.setdefault(due.recipient.email, []).append(due)
-    messages = []
-    for mine in people.values():
-        if len(mine) == 1:
-            messages.append(single(mine[0], renderer))
-        else:
-            messages.append(combined(mine, renderer, tz, known))
-    return messages + [single(due, renderer) for due in alone]
+    makers = [partial(_mail, mine, renderer, tz, known) for mine in people.values()]
+    return makers + [partial(_singles, mine, renderer) for mine in alone.values()]
+
+
+def _mail(dues: list[Due], renderer: Renderer, tz: str, known: set[str]) -> list[Message]:
+    return [single(dues[0], renderer) if len(dues) == 1 else combined(dues, renderer, tz, known)]
+
+
+def _singles(dues: list[Due], renderer: Renderer) -> list[Message]:
+    return [single(due, renderer) for due in dues]
 
 
 def combined(dues: list[Due], renderer: Renderer, tz: str, known: set[str]) -> Message:

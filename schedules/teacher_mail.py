@@ -63,9 +63,13 @@ def teacher_task(decided: TaskTick, timetable: Timetable) -> TeacherTask | None:
 
 
 def teacher_messages(
-    connection: Connection, timetable: Timetable, renderer: Renderer, tasks: list[TeacherTask]
+    connection: Connection,
+    timetable: Timetable,
+    renderer: Renderer,
+    tasks: list[TeacherTask],
+    chunk: int = CHUNK,
 ) -> Iterator[list[Message]]:
-    """Each task's teachers' mails, a chunk at a time (in staff ID order within a department)."""
+    """Each task's teachers' mails, `chunk` at a time (in staff ID order within a department)."""
     plan = timetable.plan
     remind = plan.teachers.remind
     if remind is None:
@@ -78,10 +82,10 @@ def teacher_messages(
         after = ""
         while True:
             rows = teacher_store.to_remind(
-                connection, task.unit_id, found.states, after, CHUNK, unsent=(plan.cycle, day)
+                connection, task.unit_id, found.states, after, chunk, unsent=(plan.cycle, day)
             )
             yield [_message(row, base, found, day, copy, renderer, plan.language) for row in rows]
-            if len(rows) < CHUNK:
+            if len(rows) < chunk:
                 break
             after = rows[-1]["staff_id"]
 
