@@ -65,16 +65,29 @@ def _warn(line: str) -> None:
     help="Act for every institution of $CUIBAN_PLANS (PostgreSQL): run as many of these workers as you "
     "like, on any machines; they share the ticks and the sending.",
 )
+@click.option(
+    "--clock-from",
+    "leaves_at",
+    metavar="ISO",
+    callback=_start,
+    help="With --all and --now: the real moment the campaign clock leaves --now (default: when the run "
+    "starts); give several workers the same one and they share one campaign clock.",
+)
 @plan_option
 @db_option
 @pass_app
 def run(
-    app: Application, every: float, start: pendulum.DateTime | None, speed: float, all_institutions: bool
+    app: Application,
+    every: float,
+    start: pendulum.DateTime | None,
+    speed: float,
+    all_institutions: bool,
+    leaves_at: pendulum.DateTime | None,
 ) -> None:
     """Tick on schedule until stopped (Ctrl-C or SIGTERM); one `run` per database (or, with --all,
     any number of workers for every institution of the plans folder)."""
     if all_institutions:
-        _run_workers(app, every, start, speed)
+        _run_workers(app, every, start, speed, leaves_at)
         return
     try:
         run_service(
@@ -87,7 +100,13 @@ def run(
         raise SystemExit(EXIT_BUSY) from None
 
 
-def _run_workers(app: Application, every: float, start: pendulum.DateTime | None, speed: float) -> None:
+def _run_workers(
+    app: Application,
+    every: float,
+    start: pendulum.DateTime | None,
+    speed: float,
+    leaves_at: pendulum.DateTime | None,
+) -> None:
     tenants = []
     for institution in app.institutions_in_plans():
         part = app.for_institution(institution)
@@ -97,7 +116,10 @@ def _run_workers(app: Application, every: float, start: pendulum.DateTime | None
                 part.delivery(every, every), part.links,
             )
         )
-    run_workers(tenants, every, start, speed, on_round=_print_round, say=click.echo, warn=_warn)
+        part.engine.dispose()  # opened (and migrated) once; connections are taken again when used
+    run_workers(
+        tenants, every, start, speed, on_round=_print_round, say=click.echo, warn=_warn, leaves_at=leaves_at
+    )
 
 
 def _print_round(done: Round) -> None:

@@ -5,6 +5,7 @@ once by cli.settings, else DEFAULT_URL); nothing here reads the environment."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -107,9 +108,16 @@ def upgrade(engine: Engine) -> None:
         _upgrade(engine)
 
 
+@functools.cache
+def _head() -> str | None:
+    """The newest revision, read from the migration files once per process (a worker opening fifty
+    institutions' schemas would otherwise parse them fifty times)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def _upgrade(engine: Engine) -> None:
     config = alembic_config()
-    head = ScriptDirectory.from_config(config).get_current_head()
+    head = _head()
     with engine.begin() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:
             return

@@ -143,6 +143,22 @@ def tick_if_free(tenant: Tenant, now: datetime) -> TickAndSendReport | None:
                 raise
 
 
+@dataclass
+class SharedClock(Clock):
+    """A campaign's clock that leaves `start` at a given real moment (`leaves_at`, UTC) rather than
+    when this process started: workers given the same one share one campaign clock to the
+    millisecond, however long each took to start (a rehearsal of a week at 3,600× would otherwise
+    see workers hours apart)."""
+
+    leaves_at: datetime | None = None
+
+    def now(self) -> pendulum.DateTime:
+        if self.start is None or self.leaves_at is None:
+            return super().now()
+        elapsed = max(0.0, (pendulum.now("UTC") - self.leaves_at).total_seconds())
+        return self.start.add(seconds=elapsed * self.speed)
+
+
 def run_workers(
     tenants: Sequence[Tenant],
     every: float,
@@ -151,12 +167,15 @@ def run_workers(
     on_round: Callable[[Round], None],
     say: Callable[[str], None],
     warn: Callable[[str], None],
+    leaves_at: datetime | None = None,
 ) -> None:
     """Work a round every `every` seconds (and at each plan's times of day) until SIGTERM or SIGINT;
-    with `start`, on a campaign's clock from that moment, `speed` campaign seconds a real second."""
-    clock = Clock(start, speed)
+    with `start`, on a campaign's clock from that moment, `speed` campaign seconds a real second (from
+    the real moment `leaves_at` when given, else from now)."""
+    clock = SharedClock(start, speed, leaves_at=leaves_at)
     for tenant in tenants:
         check_writable(tenant.engine, tenant.plan, clock.now())  # refused before starting, not later
+        tenant.engine.dispose()
     worker = holder_name(token=True)
     lock = threading.Lock()
 
