@@ -43,8 +43,9 @@ class UnreadableFile(ValueError):
         return UnreadableFile(*(line.replaced(path, name) for line in self.words))
 
 
-CHUNK = 1 << 20
-"""Bytes read at a time while finding a file's encoding."""
+CHUNK = 1 << 16
+"""Bytes read at a time while finding a file's encoding: each is decoded and thrown away, so what this
+holds at once stays under a megabyte (1 MiB chunks held 5 MB, decoded), whatever the file's size."""
 
 
 @dataclass

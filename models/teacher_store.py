@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, literal, select, text, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    table,
+    text,
+    update,
+)
 
-from cuiban.models.bulk import placeholder
+from cuiban.models.bulk import load_rows, temp_table
+from cuiban.models.copy_load import analyze, is_postgres
 from cuiban.models.cycle_store import in_cycle
 from cuiban.models.tables import Outbox, SyncExport, Teacher
 from cuiban.models.utc import UTCDateTime
@@ -30,21 +45,25 @@ def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield chunk
 
 
+_IDS = bindparam("staff_ids", expanding=True)
+"""The staff IDs of one chunk, bound when executed: a statement built per chunk around its list would be
+garbage with a reference cycle, holding the list until the collector runs (paused in bulk commands)."""
+_BY_STAFF_IDS = select(TEACHER).where(TEACHER.c.staff_id.in_(_IDS))
+_STATES_OF = select(TEACHER.c.staff_id, TEACHER.c.state).where(TEACHER.c.staff_id.in_(_IDS))
+
+
 def by_staff_ids(connection: Connection, staff_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(staff_ids):
-        for row in connection.execute(select(TEACHER).where(TEACHER.c.staff_id.in_(chunk))):
+        for row in connection.execute(_BY_STAFF_IDS, {"staff_ids": chunk}):
             found[row.staff_id] = dict(row._mapping)
     return found
 
 
 def states_of(connection: Connection, staff_ids: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    query = select(TEACHER.c.staff_id, TEACHER.c.state)
     for chunk in _chunks(staff_ids):
-        found.update(
-            (sid, state) for sid, state in connection.execute(query.where(TEACHER.c.staff_id.in_(chunk)))
-        )
+        found.update((sid, state) for sid, state in connection.execute(_STATES_OF, {"staff_ids": chunk}))
     return found
 
 
@@ -84,13 +103,13 @@ def update_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
 def move(connection: Connection, staff_ids: Sequence[str], source: str, dest: str, at: datetime) -> int:
     """Set `dest` on those of `staff_ids` still in `source`; the count moved."""
     moved = 0
+    statement = (
+        update(TEACHER)
+        .where(and_(TEACHER.c.state == source, TEACHER.c.staff_id.in_(_IDS)))
+        .values(state=dest, state_changed_at=at, updated_at=at)
+    )
     for chunk in _chunks(staff_ids):
-        statement = (
-            update(TEACHER)
-            .where(and_(TEACHER.c.state == source, TEACHER.c.staff_id.in_(chunk)))
-            .values(state=dest, state_changed_at=at, updated_at=at)
-        )
-        moved += connection.execute(statement).rowcount
+        moved += connection.execute(statement, {"staff_ids": chunk}).rowcount
     return moved
 
 
@@ -111,27 +130,48 @@ def unit_state_counts(connection: Connection) -> dict[str, dict[str, int]]:
     return counts
 
 
-STAGE = "cuiban_sync_stage"
+# ── the status export, staged (cuiban sync) ─────────────────────────────────────
+
+SYNC_STAGE = "cuiban_sync_stage"
+STAGE = SYNC_STAGE
+SYNC_STAGED = ("row_number", "staff_id", "target")
+"""What the sync stages of each row: a row whose status is bad has no target (staged only for its
+staff ID, so that a later row repeating it is named)."""
+
+
+def create_sync_stage(connection: Connection) -> None:
+    temp_table(
+        connection,
+        SYNC_STAGE,
+        "row_number INTEGER NOT NULL, staff_id VARCHAR(64) NOT NULL, target VARCHAR(32), source VARCHAR(32)",
+    )
+
+
+def stage_sync_rows(connection: Connection, rows: Iterable[tuple[int, str, str | None]]) -> int:
+    """(file row, staff ID, target state or None) into the staging table: COPY on PostgreSQL."""
+    return load_rows(connection, SYNC_STAGE, SYNC_STAGED, rows)
+
+
+def resolve_staged(connection: Connection) -> None:
+    """Each staged record's current state (NULL for an unknown staff ID), looked up with one statement."""
+    if is_postgres(connection):
+        analyze(connection, SYNC_STAGE)
+        connection.exec_driver_sql(
+            f"UPDATE {SYNC_STAGE} s SET source = t.state FROM teacher t WHERE t.staff_id = s.staff_id"
+        )
+        analyze(connection, SYNC_STAGE)  # the pairs' sizes, for the moves' joins
+        return
+    connection.exec_driver_sql(
+        f"UPDATE {SYNC_STAGE} SET source = "
+        f"(SELECT state FROM teacher WHERE teacher.staff_id = {SYNC_STAGE}.staff_id)"
+    )
 
 
 def stage_targets(connection: Connection, targets: Iterable[tuple[str, str, int]]) -> None:
-    """Stage (staff_id, target state, file row) in a per-connection temporary table, then look up
-    each record's current state there with one statement (NULL for an unknown staff ID)."""
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} "
-        "(staff_id VARCHAR(64) PRIMARY KEY, source VARCHAR(32), target VARCHAR(32), row_number INTEGER)"
-    )
-    connection.exec_driver_sql(f"DELETE FROM {STAGE}")
-    rows = list(targets)
-    if not rows:  # an empty parameter list is not an empty executemany to the drivers: nothing to stage
-        return
-    mark = placeholder(connection)
-    connection.exec_driver_sql(
-        f"INSERT INTO {STAGE} (staff_id, target, row_number) VALUES ({mark}, {mark}, {mark})", rows
-    )
-    connection.exec_driver_sql(
-        f"UPDATE {STAGE} SET source = (SELECT state FROM teacher WHERE teacher.staff_id = {STAGE}.staff_id)"
-    )
+    """Stage (staff_id, target state, file row) afresh and look up each record's current state."""
+    create_sync_stage(connection)
+    stage_sync_rows(connection, ((row, sid, target) for sid, target, row in targets))
+    resolve_staged(connection)
 
 
 def staged_pairs(connection: Connection) -> list[tuple[str | None, str, int]]:
@@ -153,11 +193,19 @@ def staged_rows(connection: Connection, source: str | None, target: str) -> list
 
 def move_staged(connection: Connection, source: str, target: str, at: datetime) -> int:
     """One UPDATE for every staged record going from `source` to `target`."""
-    statement = text(
-        "UPDATE teacher SET state = :target, state_changed_at = :at, updated_at = :at "
-        f"WHERE staff_id IN (SELECT staff_id FROM {STAGE} WHERE source = :source AND target = :target) "
-        "AND state = :source"
-    ).bindparams(bindparam("at", type_=UTCDateTime()))
+    if is_postgres(connection):  # a join the planner can hash, not an IN list
+        sql = (
+            "UPDATE teacher t SET state = :target, state_changed_at = :at, updated_at = :at "
+            f"FROM {STAGE} s WHERE s.staff_id = t.staff_id AND s.source = :source AND s.target = :target "
+            "AND t.state = :source"
+        )
+    else:
+        sql = (
+            "UPDATE teacher SET state = :target, state_changed_at = :at, updated_at = :at "
+            f"WHERE staff_id IN (SELECT staff_id FROM {STAGE} WHERE source = :source AND target = :target) "
+            "AND state = :source"
+        )
+    statement = text(sql).bindparams(bindparam("at", type_=UTCDateTime()))
     return connection.execute(statement, {"source": source, "target": target, "at": at}).rowcount
 
 
@@ -189,6 +237,111 @@ def log_staged_step(
         "target": target,
     }
     return log_store.append_selected(connection, select_sql, params)
+
+
+def staged_duplicates(connection: Connection, stage: str) -> list[tuple[int, str, int]]:
+    """(file row, staff ID, row of its first appearance) of every staged row that repeats an earlier
+    row's staff ID, in file order: duplicates are found by the database, not held in memory."""
+    rows = connection.exec_driver_sql(
+        f"SELECT s.row_number, s.staff_id, d.first FROM {stage} s JOIN "
+        f"(SELECT staff_id, min(row_number) AS first FROM {stage} GROUP BY staff_id HAVING count(*) > 1) d "
+        "ON d.staff_id = s.staff_id WHERE s.row_number > d.first ORDER BY s.row_number"
+    )
+    return [(int(row), sid, int(first)) for row, sid, first in rows]
+
+
+# ── the roster, staged (cuiban roster import) ───────────────────────────────────
+
+ROSTER_STAGE = "cuiban_roster_stage"
+ROSTER_IDS = ("row_number", "staff_id")
+
+
+def create_roster_stage(connection: Connection, fields: Sequence[str]) -> None:
+    """The roster's rows as checked: (file row, the rule excluding it, `fields`…), typed as the
+    teacher table's columns. SQLite stages only (row, staff ID): its rows go to the table directly."""
+    dialect = connection.dialect
+    typed = ", ".join(f"{f} {TEACHER.c[f].type.compile(dialect=dialect)}" for f in fields if f != "staff_id")
+    temp_table(
+        connection,
+        ROSTER_STAGE,
+        f"row_number INTEGER NOT NULL, excluded_rule VARCHAR(64), staff_id VARCHAR(64), {typed}",
+    )
+
+
+def stage_roster_rows(connection: Connection, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    return load_rows(connection, ROSTER_STAGE, columns, rows)
+
+
+def analyze_roster_stage(connection: Connection) -> None:
+    analyze(connection, ROSTER_STAGE)
+
+
+def index_roster_stage(connection: Connection) -> None:
+    """Before reading the staged roster a page at a time (a re-import): by file row."""
+    connection.exec_driver_sql(f"CREATE INDEX ON {ROSTER_STAGE} (row_number)")
+
+
+def insert_staged(connection: Connection, fields: Sequence[str], at: datetime) -> int:
+    """The staged rows whose staff ID is not a teacher's yet, as new teachers (pending, or excluded by
+    their rule), in file order, in one statement."""
+    columns = ", ".join(fields)
+    picked = ", ".join(f"s.{f}" for f in fields)
+    statement = text(
+        f"INSERT INTO teacher ({columns}, state, excluded_rule, state_changed_at, updated_at) "
+        f"SELECT {picked}, CASE WHEN s.excluded_rule IS NULL THEN 'pending' ELSE 'excluded' END, "
+        f"s.excluded_rule, :at, :at FROM {ROSTER_STAGE} s "
+        "WHERE NOT EXISTS (SELECT 1 FROM teacher t WHERE t.staff_id = s.staff_id) ORDER BY s.row_number"
+    ).bindparams(bindparam("at", type_=UTCDateTime()))
+    return connection.execute(statement, {"at": at}).rowcount
+
+
+def new_since(connection: Connection, after: int) -> tuple[int, int]:
+    """(in scope, excluded) among the teachers written after id `after`."""
+    query = select(
+        func.count().filter(TEACHER.c.state != "excluded"), func.count().filter(TEACHER.c.state == "excluded")
+    ).where(TEACHER.c.id > after)
+    pending, excluded = connection.execute(query).one()
+    return int(pending), int(excluded)
+
+
+def staged_with_current(
+    connection: Connection, fields: Sequence[str], after_row: int, before_id: int, limit: int = CHUNK
+) -> list[tuple[tuple, dict[str, Any]]]:
+    """The next `limit` staged rows after file row `after_row` whose staff ID was already a teacher
+    (id ≤ `before_id`), each as ((row, rule, *fields), that teacher's current columns)."""
+    query, current = _staged_with_current(tuple(fields))
+    width = 2 + len(fields)
+    rows = connection.execute(query, {"after": after_row, "before": before_id, "limit": limit})
+    return [(tuple(row[:width]), dict(zip(current, row[width:], strict=True))) for row in rows]
+
+
+@cache
+def _staged_with_current(fields: tuple[str, ...]) -> tuple[Select, tuple[str, ...]]:
+    """Built once: a statement built per page is garbage with reference cycles (see _IDS)."""
+    stage = table(ROSTER_STAGE, column("row_number"), column("excluded_rule"), *(column(f) for f in fields))
+    current = ("state", "excluded_rule", "state_changed_at", *fields)
+    query = (
+        select(
+            stage.c.row_number,
+            stage.c.excluded_rule,
+            *(stage.c[f] for f in fields),
+            *(TEACHER.c[c] for c in current),
+        )
+        .select_from(stage.join(TEACHER, TEACHER.c.staff_id == stage.c.staff_id))
+        .where(stage.c.row_number > bindparam("after"), TEACHER.c.id <= bindparam("before"))
+        .order_by(stage.c.row_number)
+        .limit(bindparam("limit"))
+    )
+    return query, current
+
+
+def unlisted(connection: Connection, stage: str = ROSTER_STAGE) -> list[str]:
+    """Staff IDs of current records (not left) that the staged file does not list."""
+    rows = connection.exec_driver_sql(
+        "SELECT staff_id FROM teacher t WHERE state <> 'left' AND NOT EXISTS "
+        f"(SELECT 1 FROM {stage} s WHERE s.staff_id = t.staff_id)"
+    )
+    return [sid for (sid,) in rows]
 
 
 def newest_export(connection: Connection, cycle: int | None = None) -> dict[str, Any] | None:

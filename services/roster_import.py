@@ -3,16 +3,22 @@
 Rows are validated while streaming and written in batches inside one transaction;
 the first bad row stops the writing (validation goes on, to name every problem) and
 the transaction is rolled back. Re-importing the same file changes nothing.
+
+Memory does not grow with the file: what must be remembered across the whole file (the staff IDs
+seen, to name a repeated one with the row it first appeared on, and to find the records the file no
+longer lists) is staged in a TEMP table and asked of the database at the end. On PostgreSQL the
+checked rows themselves are staged by COPY and applied by set-based statements (new teachers by
+one INSERT … SELECT, their log rows by another); on SQLite they are written batch by batch as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from itertools import islice
+from itertools import count, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -22,7 +28,8 @@ from sqlalchemy import Connection, Engine
 from cuiban.intake.header import Header, data_rows, locate
 from cuiban.intake.tables import Row, read_table
 from cuiban.models import log_store, reference_store, task_store, teacher_store
-from cuiban.models.bulk import bound, insert_tuples
+from cuiban.models.bulk import append_tuples, bound, drop_temp, insert_tuples
+from cuiban.models.copy_load import UniqueClash, is_postgres
 from cuiban.models.log_store import Entry
 from cuiban.models.unit_of_work import gc_paused, transaction
 from cuiban.notifications.labels import state_label
@@ -94,37 +101,129 @@ def import_roster(
     an upload is staged under a random name, but the log should say the name it came with)."""
     report = ImportReport(source_name or str(path), dry_run=dry_run)
     _header(plan, path)  # a file without the plan's columns is refused before any work starts
+    try:
+        with ExitStack() as stack:
+            # PARTS processes check alternate batches of the file while this one writes them
+            parts = [
+                stack.enter_context(in_background(partial(_checked_part, plan, path, part)))
+                for part in range(PARTS)
+            ]
+            connection = stack.enter_context(transaction(engine, dry_run))
+            writable(connection, plan, now)  # the plan's cycle, or refused
+            reference_store.copy_from_plan(connection, plan)
+            first = teacher_store.count(connection) == 0
+            writing = _Writing(source_name or path.name, actor, first, _filled_columns(plan), plan.language)
+            if first:
+                _first_import(connection, parts, now, report, writing, progress)
+            else:
+                _reimport(connection, parts, now, report, writing, progress, plan)
+            _handle_missing(connection, now, report, mark_missing_left, force, actor)
+            drop_temp(connection, teacher_store.ROSTER_STAGE)
+            task_store.ensure(connection, plan, calendar, now)
+            refresh_derived(connection, plan, now, "import")
+    except _ReadAgain as refused:  # the transaction is rolled back: nothing was written
+        problems = refused.problems + _repeated_staff_ids(engine, plan, path)
+        raise FileRejected(report.source, sorted(problems, key=lambda p: p.row)) from None
+    return report
+
+
+class _ReadAgain(Exception):
+    """A first import found problems, or a staff ID the table already had from an earlier row: the
+    file is refused, and read a second time to name every repeated staff ID with its first row."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+
+
+def _first_import(
+    connection: Connection,
+    parts: list[Iterator[Any]],
+    now: datetime,
+    report: ImportReport,
+    writing: _Writing,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Every checked batch straight into the empty table (COPY on PostgreSQL), remembering nothing: the
+    table's unique index on the staff ID is what notices one given twice (UniqueClash)."""
     problems: list[RowProblem] = []
-    seen: set[str] = set()
-    first_rows: dict[str, int] = {}
+    clashed = False
+    for batch_size, good, found, _others in _in_file_order(parts):
+        problems += found
+        report.rows += batch_size
+        if not problems and not clashed:
+            try:
+                _apply(connection, good, now, report, writing)
+            except UniqueClash:  # the transaction is spoilt on PostgreSQL: nothing more is written
+                clashed = True
+        if progress:
+            progress(report.rows)
+    if problems or clashed:
+        raise _ReadAgain(problems)
+
+
+def _reimport(
+    connection: Connection,
+    parts: list[Iterator[Any]],
+    now: datetime,
+    report: ImportReport,
+    writing: _Writing,
+    progress: Callable[[int], None] | None,
+    plan: Plan,
+) -> None:
+    """A roster read against the records already there. Its staff IDs are staged (on PostgreSQL its
+    whole rows, by COPY, applied set-wise at the end; on SQLite batch by batch as they come), so that
+    the database names a repeated one and the records the file no longer lists."""
+    staged = is_postgres(connection)
+    teacher_store.create_roster_stage(connection, COMPARED)
+    problems: list[RowProblem] = []
+    for batch_size, good, found, others in _in_file_order(parts):
+        problems += found
+        report.rows += batch_size
+        if staged:
+            teacher_store.stage_roster_rows(connection, STAGED, good)
+        else:
+            teacher_store.stage_roster_rows(connection, ROSTER_IDS, [(p[0], p[_STAFF]) for p in good])
+            if not problems:
+                _apply(connection, good, now, report, writing)
+        teacher_store.stage_roster_rows(connection, ROSTER_IDS, others)
+        if progress:
+            progress(report.rows)
+    problems += _duplicates(connection, plan)
+    if problems:
+        raise FileRejected(report.source, sorted(problems, key=lambda p: p.row))
+    if staged:
+        _apply_staged(connection, now, report, writing)
+
+
+def _repeated_staff_ids(engine: Engine, plan: Plan, path: Path) -> list[RowProblem]:
+    """The file read again, its staff IDs staged (every row's that has one, the bad rows' too) in a
+    transaction that is rolled back, and the repeated ones named by the database."""
     with ExitStack() as stack:
-        # PARTS processes check alternate batches of the file while this one writes them
         parts = [
             stack.enter_context(in_background(partial(_checked_part, plan, path, part)))
             for part in range(PARTS)
         ]
-        connection = stack.enter_context(transaction(engine, dry_run))
-        writable(connection, plan, now)  # the plan's cycle, or refused
-        reference_store.copy_from_plan(connection, plan)
-        first = teacher_store.count(connection) == 0
-        writing = _Writing(source_name or path.name, actor, first, _filled_columns(plan), plan.language)
-        for item in _in_file_order(parts):
-            if isinstance(item, set):
-                seen |= item
-                continue
-            batch_size, good, found = item
-            problems += found + _duplicates_across_parts(good, first_rows, plan.roster.columns["staff_id"])
-            report.rows += batch_size
-            if not problems:
-                _apply(connection, good, now, report, writing)
-            if progress:
-                progress(report.rows)
-        if problems:
-            raise FileRejected(report.source, sorted(problems, key=lambda p: p.row))
-        _handle_missing(connection, seen, now, report, mark_missing_left, force, actor)
-        task_store.ensure(connection, plan, calendar, now)
-        refresh_derived(connection, plan, now, "import")
-    return report
+        connection = stack.enter_context(transaction(engine, dry_run=True))
+        teacher_store.create_roster_stage(connection, COMPARED)
+        for _size, good, _found, others in _in_file_order(parts):
+            teacher_store.stage_roster_rows(
+                connection, ROSTER_IDS, [(p[0], p[_STAFF]) for p in good] + others
+            )
+        return _duplicates(connection, plan)
+
+
+STAGED = ("row_number", "excluded_rule", *COMPARED)
+"""A checked row as staged on PostgreSQL: the packed tuple as it is (see Packed)."""
+ROSTER_IDS = teacher_store.ROSTER_IDS
+
+
+def _duplicates(connection: Connection, plan: Plan) -> list[RowProblem]:
+    """Every row repeating an earlier row's staff ID, with the same words as the validator's."""
+    header = plan.roster.columns["staff_id"]
+    return [
+        RowProblem(row, header, sid, duplicate_staff_id(first))
+        for row, sid, first in teacher_store.staged_duplicates(connection, teacher_store.ROSTER_STAGE)
+    ]
 
 
 @dataclass(frozen=True)
@@ -179,50 +278,63 @@ _PACK = itemgetter(*COMPARED)
 
 def _checked_part(
     plan: Plan, path: Path, part: int
-) -> Iterator[tuple[int, list[Packed], list[RowProblem]] | set[str]]:
-    """Batches number `part`, `part + PARTS`, … of the file checked, then the staff IDs they hold.
+) -> Iterator[tuple[int, list[Packed], list[RowProblem], list[tuple[int, str]]]]:
+    """Batches number `part`, `part + PARTS`, … of the file checked: (rows read, the good rows packed,
+    problems, (row, staff ID) of the bad rows that have one).
 
-    Each part reads the whole file (cheap next to checking it) and checks its own batches;
-    a staff ID repeated within the part is found here, across parts by the writer."""
+    Each part reads the whole file (cheap next to checking it) and checks its own batches. It
+    remembers nothing from one batch to the next: a repeated staff ID is found by the writer's
+    database, from every row's staff ID, the bad rows' too (a later row repeating a bad one is named,
+    as the validator names it)."""
     header, rest, epoch = _header(plan, path)
     validator = RosterValidator(plan, header.columns, epoch)
+    sightings = StaffIdSightings()
+    validator.seen = sightings  # type: ignore[assignment]
     rows = data_rows(rest)
     number = 0
     while batch := list(islice(rows, BATCH)):
         if number % PARTS == part:
             size, good, problems = _checked_batch(batch, validator)
-            yield size, [(r.row, r.excluded_by, *_PACK(r.values)) for r in good], problems
+            bad_rows = {p.row for p in problems}
+            others = [pair for pair in sightings.taken() if pair[0] in bad_rows]
+            yield size, [(r.row, r.excluded_by, *_PACK(r.values)) for r in good], problems, others
         number += 1
-    yield set(validator.seen)
+
+
+class StaffIdSightings:
+    """Stands in for a validator's dict of staff IDs seen (`seen.setdefault(staff_id, row)`): it
+    answers that each is the first, and keeps (row, staff ID) until taken. A validator's dict would
+    hold every staff ID of the file; the caller stages them instead, and the database names the
+    repeated ones (teacher_store.staged_duplicates) with the validator's words."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[int, str]] = []
+
+    def setdefault(self, staff_id: str, row: int) -> int:
+        self.pairs.append((row, staff_id))
+        return row
+
+    def taken(self) -> list[tuple[int, str]]:
+        pairs, self.pairs = self.pairs, []
+        return pairs
 
 
 def _in_file_order(parts: list[Iterator[Any]]) -> Iterator[Any]:
-    """The parts' batches in the file's order (batch n comes from part n % PARTS), then their IDs."""
-    running = list(parts)
-    turn = 0
-    while running:
-        part = running[turn % len(running)]
-        item = next(part)
+    """The parts' batches in the file's order: batch n comes from part n % PARTS, so the part that has
+    no next batch ends the file (the others are then at their end too)."""
+    for turn in count():
+        item = next(parts[turn % len(parts)], None)
+        if item is None:
+            for other in parts:
+                if next(other, None) is not None:
+                    raise RuntimeError("the checking processes lost the file's order")
+            return
         yield item
-        if isinstance(item, set):  # that part is done; the others keep their order
-            running.remove(part)
-            turn = turn % len(running) if running else 0
-        else:
-            turn += 1
 
 
 _STAFF = 2 + COMPARED.index("staff_id")
-
-
-def _duplicates_across_parts(good: list[Packed], first_rows: dict[str, int], header: str) -> list[RowProblem]:
-    """Staff IDs already seen in an earlier batch of the other part: the same words as within one."""
-    problems = []
-    for packed in good:
-        sid, row = packed[_STAFF], packed[0]
-        first = first_rows.setdefault(sid, row)
-        if first != row:
-            problems.append(RowProblem(row, header, sid, duplicate_staff_id(first)))
-    return problems
 
 
 def _unpacked(packed: Packed) -> RosterRow:
@@ -246,7 +358,8 @@ def _checked_batch(
 
 def _apply(
     connection: Connection, packed: list[Packed], now: datetime, report: ImportReport, writing: _Writing
-) -> None:
+) -> int:
+    """One batch written (SQLite); the number of new teacher rows."""
     stamp = bound(connection, teacher_store.TEACHER.c.updated_at, now)
     if writing.first_import:  # nothing to compare with: straight to the rows to insert
         pick = writing.pick_packed
@@ -254,23 +367,39 @@ def _apply(
         excluded = sum(1 for p in packed if p[1])
         report.excluded += excluded
         report.imported += len(packed) - excluded
-        _insert(connection, inserts, now, writing)
-        return
+        return _insert(connection, inserts, now, writing)
     rows = [_unpacked(p) for p in packed]
     existing = teacher_store.by_staff_ids(connection, [r.values["staff_id"] for r in rows])
-    actor, name = writing.actor, writing.file_name
     inserts = []
-    updates: list[dict[str, Any]] = []
-    log: list[Entry] = []
+    pairs = []
     for row in rows:
-        sid = row.values["staff_id"]
-        old = existing.get(sid)
+        old = existing.get(row.values["staff_id"])
         if old is None:
             state = "excluded" if row.excluded_by else "pending"
             inserts.append((*writing.pick(row.values), state, row.excluded_by, stamp, stamp))
             report.excluded += state == "excluded"
             report.imported += state == "pending"
-            continue
+        else:
+            pairs.append((row, old))
+    written = _insert(connection, inserts, now, writing)
+    _apply_known(connection, pairs, now, report, writing)
+    return written
+
+
+def _apply_known(
+    connection: Connection,
+    pairs: Iterable[tuple[RosterRow, dict[str, Any]]],
+    now: datetime,
+    report: ImportReport,
+    writing: _Writing,
+) -> None:
+    """Rows of records already in the table, each with its record's current columns: the changed
+    columns and the scope's events written, with their log rows."""
+    actor, name = writing.actor, writing.file_name
+    updates: list[dict[str, Any]] = []
+    log: list[Entry] = []
+    for row, old in pairs:
+        sid = row.values["staff_id"]
         changes = {k: [old[k], row.values[k]] for k in COMPARED if old[k] != row.values[k]}
         steps = _scope_steps(old["state"], row, report, writing.language)
         if not changes and not steps:
@@ -318,21 +447,49 @@ def _apply(
                     row.excluded_by if event == "exclude" else None,
                 )
             )
-    _insert(connection, inserts, now, writing)
     teacher_store.update_many(connection, updates)
     log_store.append(connection, log)
 
 
-def _insert(connection: Connection, inserts: list[tuple], now: datetime, writing: _Writing) -> None:
-    """New teachers, and the `import` entry that starts each one's history (one INSERT … SELECT)."""
+def _insert(connection: Connection, inserts: list[tuple], now: datetime, writing: _Writing) -> int:
+    """New teachers, and the `import` entry that starts each one's history (one INSERT … SELECT); the
+    number written."""
     if not inserts:
-        return
+        return 0
     after = teacher_store.last_id(connection)
     columns = (*writing.columns, "state", "excluded_rule", "state_changed_at", "updated_at")
-    insert_tuples(connection, teacher_store.TEACHER, columns, inserts)
+    if writing.first_import:  # COPY on PostgreSQL; a staff ID given twice raises UniqueClash
+        written = append_tuples(connection, teacher_store.TEACHER, columns, inserts)
+    else:  # a staff ID given twice is written once, and the import refused (found by the stage)
+        written = insert_tuples(
+            connection, teacher_store.TEACHER, columns, inserts, skip_conflicts_on="staff_id"
+        )
+    _log_new(connection, after, now, writing)
+    return written
+
+
+def _log_new(connection: Connection, after: int, now: datetime, writing: _Writing) -> None:
     log_store.append_selected(
         connection, LOG_NEW, {"at": now, "actor": writing.actor, "note": writing.file_name, "after": after}
     )
+
+
+def _apply_staged(connection: Connection, now: datetime, report: ImportReport, writing: _Writing) -> None:
+    """A re-import's staged roster applied (PostgreSQL): the new teachers and their log rows by one
+    INSERT … SELECT each, the rows of known records compared with them a page at a time."""
+    teacher_store.analyze_roster_stage(connection)
+    teacher_store.index_roster_stage(connection)
+    before = teacher_store.last_id(connection)
+    teacher_store.insert_staged(connection, writing.columns, now)
+    _log_new(connection, before, now, writing)
+    imported, excluded = teacher_store.new_since(connection, before)
+    report.imported += imported
+    report.excluded += excluded
+    after_row = 0
+    while page := teacher_store.staged_with_current(connection, COMPARED, after_row, before, BATCH):
+        after_row = page[-1][0][0]
+        _apply_known(connection, ((_unpacked(p), old) for p, old in page), now, report, writing)
+        del page  # before the next page is read: one page in memory at a time
 
 
 def _scope_steps(state: str, row: RosterRow, report: ImportReport, language: str) -> tuple[Step, ...]:
@@ -350,17 +507,17 @@ def _scope_steps(state: str, row: RosterRow, report: ImportReport, language: str
 
 def _handle_missing(
     connection: Connection,
-    seen: set[str],
     now: datetime,
     report: ImportReport,
     mark_left: bool,
     force: bool,
     actor: str | None,
 ) -> None:
+    """Records (not left) the file does not list: found by the database against the staged staff IDs."""
     current = teacher_store.count(connection, except_states=["left"])
-    if current == len(seen):
+    if current == report.rows:
         return  # every row of the file is in the table and nothing else is: none missing
-    missing = sorted(teacher_store.staff_ids(connection, except_states=["left"]) - seen)
+    missing = sorted(teacher_store.unlisted(connection))  # Python's order, whatever the collation
     report.missing = missing
     if not mark_left or not missing:
         return
@@ -368,8 +525,12 @@ def _handle_missing(
         share = _share(len(missing), current)
         raise TooManyMissing(
             words(
-                "roster.too_many_missing", file=report.source, missing=len(missing), current=current,
-                share=share, limit=f"{MARK_LEFT_SHARE:.0%}",
+                "roster.too_many_missing",
+                file=report.source,
+                missing=len(missing),
+                current=current,
+                share=share,
+                limit=f"{MARK_LEFT_SHARE:.0%}",
             )
         )
     by_state: dict[str, list[str]] = {}

@@ -19,21 +19,23 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from cuiban.intake.header import data_rows, locate
 from cuiban.intake.tables import UnreadableFile, read_rows
 from cuiban.models import task_store, teacher_store
+from cuiban.models.bulk import drop_temp
 from cuiban.models.unit_of_work import gc_paused, transaction
 from cuiban.notifications.labels import state_label
 from cuiban.schedules.completion import refresh_derived
 from cuiban.services.cycles import writable
 from cuiban.services.rejection import FileRejected, Refusal
+from cuiban.services.roster_import import StaffIdSightings
 from cuiban.workflow import cells
 from cuiban.workflow.calendar import WorkingCalendar
 from cuiban.workflow.clock import local_date, local_iso, require_aware, start_of_day
 from cuiban.workflow.plan.schema import Plan
-from cuiban.workflow.roster import RowProblem
+from cuiban.workflow.roster import RowProblem, duplicate_staff_id
 from cuiban.workflow.status_export import StatusValidator
 from cuiban.workflow.teacher_machine import sync_path
 from cuiban.workflow.teacher_states import OUT_OF_SCOPE
@@ -145,16 +147,18 @@ def sync_statuses(
     with engine.connect() as connection:  # refused before a million rows are read (and not committed)
         cycle = writable(connection, plan, now)
         _stale(shown, stamp, teacher_store.newest_export(connection, cycle), plan.timezone, force)
-    targets, rows = _read(plan, path, report, progress)
     label = source_name or path.name
     with transaction(engine, dry_run) as connection:
+        # the file first, into a TEMP table: on SQLite that takes no lock on the database itself, so
+        # nobody waits while a million rows are read; every check below sees the database after it
+        _stage(connection, plan, path, report, progress)
         # again inside the transaction: another sync may have been applied meanwhile
         cycle = writable(connection, plan, now)
         forced = _stale(shown, stamp, teacher_store.newest_export(connection, cycle), plan.timezone, force)
         teacher_store.record_export(
             connection, label, stamp.moment, stamp.source, now, report.rows, actor, forced, cycle
         )
-        teacher_store.stage_targets(connection, ((sid, target, rows[sid]) for sid, target in targets.items()))
+        teacher_store.resolve_staged(connection)
         unknown: list[tuple[int, str]] = []
         conflicts: list[tuple[int, str]] = []
         for current, target, count in teacher_store.staged_pairs(connection):
@@ -182,6 +186,7 @@ def sync_statuses(
                 )
         report.unknown = [line for _, line in sorted(unknown)]
         report.conflicts = [line for _, line in sorted(conflicts)]
+        drop_temp(connection, teacher_store.SYNC_STAGE)
         task_store.ensure(connection, plan, calendar, now)
         refresh_derived(connection, plan, now, "sync")
     return report
@@ -210,31 +215,48 @@ def _stale(shown: str, stamp: AsOf, last: dict[str, Any] | None, tz: str, force:
     )
 
 
-def _read(
-    plan: Plan, path: Path, report: SyncReport, progress: Callable[[int], None] | None
-) -> tuple[dict[str, str], dict[str, int]]:
+CHUNK = 5000
+"""Rows staged at a time: the file is never held whole."""
+
+
+def _stage(
+    connection: Connection, plan: Plan, path: Path, report: SyncReport, progress: Callable[[int], None] | None
+) -> None:
+    """The export checked row by row and staged CHUNK rows at a time (COPY on PostgreSQL); refused
+    whole (FileRejected) if any row is bad, a staff ID given twice included (found by the database,
+    not by remembering every staff ID), or if it has no rows."""
     assert plan.sync is not None
     header, rest = locate(read_rows(path), dict(plan.sync.columns), {"staff_id", "status"}, report.source)
     validator = StatusValidator(plan.sync, header.columns)
-    targets: dict[str, str] = {}
-    rows: dict[str, int] = {}
+    sightings = StaffIdSightings()
+    validator.seen = sightings  # type: ignore[assignment]
+    teacher_store.create_sync_stage(connection)
     problems: list[RowProblem] = []
+    chunk: list[tuple[int, str, str | None]] = []
     for number, raw in data_rows(rest):
         found, bad = validator.check(number, raw)
-        if bad:
-            bad = _formulas_named(bad, raw, header.columns, plan.sync.columns)
-        problems += bad
+        seen = sightings.taken()
         if found is not None:
-            targets[found[0]] = found[1]
-            rows[found[0]] = number
+            chunk.append((number, *found))
+        else:  # staged for its staff ID alone, if it has one: a later row repeating it is named
+            chunk += [(row, sid, None) for row, sid in seen]
+            problems += _formulas_named(bad, raw, header.columns, plan.sync.columns)
+        if len(chunk) >= CHUNK:
+            teacher_store.stage_sync_rows(connection, chunk)
+            chunk = []
         report.rows += 1
         if progress and report.rows % 5000 == 0:
             progress(report.rows)
-    if problems:
-        raise FileRejected(report.source, problems)
+    teacher_store.stage_sync_rows(connection, chunk)
+    header_id = plan.sync.columns["staff_id"]
+    repeated = [
+        RowProblem(row, header_id, sid, duplicate_staff_id(first))
+        for row, sid, first in teacher_store.staged_duplicates(connection, teacher_store.SYNC_STAGE)
+    ]
+    if problems or repeated:  # a row's own problems first, as the validator would list them
+        raise FileRejected(report.source, sorted(problems + repeated, key=lambda p: p.row))
     if not report.rows:
         raise EmptyExport(words("sync.empty", file=report.source, row=header.row))
-    return targets, rows
 
 
 def _formulas_named(
