@@ -119,6 +119,7 @@ def import_roster(
                 _reimport(connection, parts, now, report, writing, progress, plan)
             _handle_missing(connection, now, report, mark_missing_left, force, actor)
             drop_temp(connection, teacher_store.ROSTER_STAGE)
+            teacher_store.analyze_teachers(connection)
             task_store.ensure(connection, plan, calendar, now)
             refresh_derived(connection, plan, now, "import")
     except _ReadAgain as refused:  # the transaction is rolled back: nothing was written

@@ -187,6 +187,7 @@ def sync_statuses(
         report.unknown = [line for _, line in sorted(unknown)]
         report.conflicts = [line for _, line in sorted(conflicts)]
         drop_temp(connection, teacher_store.SYNC_STAGE)
+        teacher_store.analyze_teachers(connection)
         task_store.ensure(connection, plan, calendar, now)
         refresh_derived(connection, plan, now, "sync")
     return report
