@@ -102,6 +102,7 @@ class Writer:
         them; with `mark`, the tick's last write: it records that the cycle's ticks decided at `now`."""
         if not messages and not mark:
             return
+        messages = outbox_store.encoded(messages)  # before the lock: the digests' figures are MBs
         with self._transaction() as connection:
             self._queue(connection, messages)
             if mark:
