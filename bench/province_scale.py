@@ -47,6 +47,9 @@ EXPORT_HEADER = ["工号", "姓名", "填报状态"]
 MOVES = ("未填报", "填报中", "已提交")  # 1, 2 and 3 steps from pending
 NOW = pendulum.datetime(2016, 12, 1, 9, tz="Asia/Shanghai")
 
+NOT_RUN = float("nan")
+"""The baseline's seconds and memory when it is not run (--no-baseline)."""
+
 Db = Path | str
 """Where a step writes: a SQLite file, or a PostgreSQL URL naming its schema (search_path)."""
 
@@ -431,10 +434,24 @@ def warm_up() -> None:
 
 
 def _one_round(
-    store: Store, n: int, roster: Path, export: Path, teachers: int, units: int, last: bool
+    store: Store,
+    n: int,
+    roster: Path,
+    export: Path,
+    teachers: int,
+    units: int,
+    last: bool,
+    baseline: bool = True,
 ) -> list[tuple[Figure, Figure]]:
     ours, raw = store.db("cuiban", n), store.db("raw", n)
     server = store.server_cpu()
+
+    def measured_raw(step: str, work: Callable[[], Any]) -> Figure:
+        """The baseline's figure, or a blank one when cuiban's side runs alone (its memory at 5,000,000)."""
+        if not baseline:
+            return Figure(step, teachers, NOT_RUN, NOT_RUN)
+        return measured(step, teachers, work, server=server)
+
     for db in (ours, raw):
         store.create(db)
     try:
@@ -447,11 +464,11 @@ def _one_round(
                     helpers=PARTS,
                     server=server,
                 ),
-                measured("import (raw)", teachers, lambda: raw_import(raw, roster), server=server),
+                measured_raw("import (raw)", lambda: raw_import(raw, roster)),
             ),
             (
                 measured("sync", teachers, lambda: cuiban_sync(ours, export, units), server=server),
-                measured("sync (raw)", teachers, lambda: raw_sync(raw, export), server=server),
+                measured_raw("sync (raw)", lambda: raw_sync(raw, export)),
             ),
         ]
     finally:
@@ -462,7 +479,12 @@ def _one_round(
 
 
 def run(
-    teachers: int, units: int, folder: Path, repeat: int = 1, url: str | None = None
+    teachers: int,
+    units: int,
+    folder: Path,
+    repeat: int = 1,
+    url: str | None = None,
+    baseline: bool = True,
 ) -> list[tuple[Figure, Figure]]:
     """Both steps on both sides, each the best of `repeat` runs on fresh databases: SQLite files in
     `folder`, or schemas on the PostgreSQL server `url`. The last run's databases are left for the
@@ -473,7 +495,8 @@ def run(
     write_roster(roster, teachers, units)
     write_export(export, teachers)
     rounds = [
-        _one_round(store, n, roster, export, teachers, units, last=n == repeat - 1) for n in range(repeat)
+        _one_round(store, n, roster, export, teachers, units, n == repeat - 1, baseline)
+        for n in range(repeat)
     ]
     best = lambda figures: min(figures, key=lambda f: f.seconds)  # noqa: E731
     return [(best([r[i][0] for r in rounds]), best([r[i][1] for r in rounds])) for i in range(2)]
@@ -495,10 +518,15 @@ def report(
         f"{'raw peak MB':>12}{'ratio':>8}{'cpu ratio':>10}",
     ]
     for ours, raw in pairs:
-        lines.append(
-            f"{ours.step:<8}{ours.seconds:>9.2f}{cpu(ours)}{ours.per_second:>10,.0f}{ours.peak_mb:>9.0f}   "
+        theirs = (
             f"{raw.seconds:>7.2f}{cpu(raw)}{raw.peak_mb:>12.0f}{ours.seconds / raw.seconds:>7.1f}×"
             f"{ours.all_cpu / raw.all_cpu:>9.1f}×"
+            if raw.seconds is not NOT_RUN
+            else f"{'(not run)':>{7 + len(cpu_head) + 12 + 8 + 10}}"
+        )
+        lines.append(
+            f"{ours.step:<8}{ours.seconds:>9.2f}{cpu(ours)}{ours.per_second:>10,.0f}{ours.peak_mb:>9.0f}   "
+            + theirs
         )
     lines.append(
         "cpu s: user + system seconds of the step's process and its children (the import's "
@@ -522,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each side (default 1)")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--url", help="the PostgreSQL server (default: $CUIBAN_TEST_PG_URL)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="cuiban's side alone (memory at sizes where time is known)"
+    )
     args = parser.parse_args(argv)
     url = None
     if args.db == "postgres":
@@ -531,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cuiban-bench-") as folder:
         store = Store(Path(folder), url)
         try:
-            pairs = run(args.teachers, args.units, Path(folder), args.repeat, url)
+            pairs = run(args.teachers, args.units, Path(folder), args.repeat, url, not args.no_baseline)
         finally:
             for side in ("cuiban", "raw"):
                 store.drop(store.db(side, args.repeat - 1))
