@@ -4,10 +4,13 @@ Each worker ticks every institution of the plans folder on the schedule, and sen
 them. Nothing is assigned to a worker, so any number can run, on any machines, and any may die:
 - **ticks**: before ticking an institution a worker takes that institution's tick lock (a session
   advisory lock in the institution's schema, `models.locks.try_hold_session`); an institution another
-  worker is ticking is passed over (that worker ticks it at the same moment), so two workers never tick
-  one institution at once and every institution is ticked at every due time. A worker that dies lets
-  go of its lock with its connection, at once;
-- **sending**: after its ticks, each worker drains every institution's outbox within the interval.
+  worker is ticking is passed over (that worker ticks it at the same moment), and so is one another
+  worker has ticked at a later moment than this round's (its tick mark says so), so two workers never
+  tick one institution at once, no round ticks one twice, and every institution is ticked at every
+  round's moment by one worker or another. A worker that dies lets go of its lock with its connection,
+  at once;
+- **sending**: beside its ticks (a thread of its own), each worker drains every institution's outbox
+  in turn, again and again, resting a second when nothing was due.
   Claims are `FOR UPDATE SKIP LOCKED` (`models.outbox_store.claim`), so workers share the messages
   without waiting for each other; a dead worker's claims go back (its process is gone on this host,
   or its claim lease expired) and are sent by another, with the Message-ID they were queued with;
@@ -29,7 +32,7 @@ from datetime import datetime, timedelta
 import pendulum
 from sqlalchemy import Engine
 
-from cuiban.models import locks
+from cuiban.models import locks, tick_marks
 from cuiban.notifications.render import Renderer
 from cuiban.notifications.transports import Transport
 from cuiban.schedules.service import MISFIRE_GRACE, Clock, build, triggers
@@ -79,13 +82,10 @@ def rotated(tenants: Sequence[Tenant], worker: str) -> list[Tenant]:
     return list(tenants[start:]) + list(tenants[:start])
 
 
-def work_round(
-    tenants: Sequence[Tenant], now: datetime, worker: str, budget: timedelta | None = None
-) -> Round:
-    """Tick every institution no other worker is ticking, then send for all of them within `budget`."""
+def work_round(tenants: Sequence[Tenant], now: datetime, worker: str) -> Round:
+    """Tick every institution no other worker is ticking at this moment."""
     done = Round(now)
-    order = rotated(tenants, worker)
-    for tenant in order:
+    for tenant in rotated(tenants, worker):
         try:
             report = tick_if_free(tenant, now)
         except Refusal as refused:  # this institution's plan is of another cycle: the others go on
@@ -97,22 +97,29 @@ def work_round(
             done.passed.append(tenant.institution)
         else:
             done.ticked[tenant.institution] = report
-    started = pendulum.now("UTC")
-    for tenant in order:
-        left = None if budget is None else budget - (pendulum.now("UTC") - started)
-        if left is not None and left <= timedelta(0):
-            break
+    return done
+
+
+def send_pass(
+    tenants: Sequence[Tenant], now: Callable[[], datetime], worker: str, budget: timedelta
+) -> Round:
+    """Send what every institution's outbox holds, each within `budget`; claims are SKIP LOCKED, so
+    the other workers' passes take other messages meanwhile."""
+    done = Round(now())
+    for tenant in rotated(tenants, worker):
         delivery = tenant.delivery
-        done.sent[tenant.institution] = dispatch(
-            tenant.engine,
-            tenant.transport,
-            now,
-            per_minute=delivery.per_minute,
-            budget=left,
-            late_after=delivery.late_after,
-            bots=delivery.bots,
-        )
-        tenant.engine.dispose()
+        try:
+            done.sent[tenant.institution] = dispatch(
+                tenant.engine,
+                tenant.transport,
+                now(),  # a moment: the run's own clock then moves in real time (its budget is real seconds)
+                per_minute=delivery.per_minute,
+                budget=budget,
+                late_after=delivery.late_after,
+                bots=delivery.bots,
+            )
+        finally:
+            tenant.engine.dispose()
     return done
 
 
@@ -120,8 +127,12 @@ def tick_if_free(tenant: Tenant, now: datetime) -> TickAndSendReport | None:
     """Tick `tenant` at `now` holding its tick lock; None when another worker holds it."""
     with tenant.engine.connect() as connection:
         taken = locks.try_hold_session(connection, TICK_LOCK)
+        fresh = taken and (tick_marks.seen_until(connection, tenant.plan.cycle) or now) > now
         connection.commit()  # the lock is the session's: no transaction stays open meanwhile
-        if not taken:
+        if fresh:  # another worker ticked it after this round's moment: nothing more to decide
+            locks.release_session(connection, TICK_LOCK)
+            connection.commit()
+        if not taken or fresh:
             return None
         try:
             return tick_and_send(
@@ -178,10 +189,28 @@ def run_workers(
         tenant.engine.dispose()
     worker = holder_name(token=True)
     lock = threading.Lock()
+    stopping = threading.Event()
 
     def job() -> None:
         with lock:
-            on_round(work_round(tenants, clock.now(), worker, timedelta(seconds=every)))
+            on_round(work_round(tenants, clock.now(), worker))
+
+    def sender() -> None:
+        """Sending runs beside the ticks, not after them: fifty institutions' ticks take seconds, and
+        the mail must not wait for them (nor they for a slow provider)."""
+        while not stopping.is_set():
+            try:
+                done = send_pass(tenants, clock.now, worker, timedelta(seconds=every))
+            except Exception as error:  # the database or the provider is down: say so, try again
+                warn(f"sending stopped: {error}; trying again in {every:g} s")
+                stopping.wait(every)
+                continue
+            if any(r.sent or r.failed or r.retried for r in done.sent.values()):
+                on_round(done)
+            else:
+                stopping.wait(min(every, 1.0))
+
+    sending = threading.Thread(target=sender, name="cuiban-sender", daemon=True)
 
     interval = timedelta(seconds=every)
     scheduler = build(tenants[0].plan, job, interval, clock)
@@ -201,9 +230,12 @@ def run_workers(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     say(f"cuiban run --all: {len(tenants)} institutions, every {every:g} s; worker {worker}")
+    sending.start()
     try:
         scheduler.start()
     finally:
+        stopping.set()
+        sending.join()  # the message in flight is recorded before the worker lets go
         with lock:  # a round in progress finishes first
             say("stopped")
 
