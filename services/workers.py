@@ -82,12 +82,14 @@ def rotated(tenants: Sequence[Tenant], worker: str) -> list[Tenant]:
     return list(tenants[start:]) + list(tenants[:start])
 
 
-def work_round(tenants: Sequence[Tenant], now: datetime, worker: str) -> Round:
-    """Tick every institution no other worker is ticking at this moment."""
-    done = Round(now)
+def work_round(tenants: Sequence[Tenant], clock: Callable[[], datetime], worker: str) -> Round:
+    """Tick every institution no other worker is ticking, each at the clock's moment when its turn
+    comes (a round of fifty takes seconds: an institution ticked late in it must not be ticked at the
+    round's first moment); one another worker has ticked since this round began is passed over."""
+    done = Round(clock())
     for tenant in rotated(tenants, worker):
         try:
-            report = tick_if_free(tenant, now)
+            report = tick_if_free(tenant, clock(), fresh_after=done.now)
         except Refusal as refused:  # this institution's plan is of another cycle: the others go on
             done.refused[tenant.institution] = str(refused)
             continue
@@ -123,11 +125,15 @@ def send_pass(
     return done
 
 
-def tick_if_free(tenant: Tenant, now: datetime) -> TickAndSendReport | None:
-    """Tick `tenant` at `now` holding its tick lock; None when another worker holds it."""
+def tick_if_free(
+    tenant: Tenant, now: datetime, fresh_after: datetime | None = None
+) -> TickAndSendReport | None:
+    """Tick `tenant` at `now` holding its tick lock; None when another worker holds it, or has ticked
+    it at a moment later than `fresh_after`."""
     with tenant.engine.connect() as connection:
         taken = locks.try_hold_session(connection, TICK_LOCK)
-        fresh = taken and (tick_marks.seen_until(connection, tenant.plan.cycle) or now) > now
+        seen = tick_marks.seen_until(connection, tenant.plan.cycle) if taken and fresh_after else None
+        fresh = seen is not None and fresh_after is not None and seen > fresh_after
         connection.commit()  # the lock is the session's: no transaction stays open meanwhile
         if fresh:  # another worker ticked it after this round's moment: nothing more to decide
             locks.release_session(connection, TICK_LOCK)
@@ -193,7 +199,7 @@ def run_workers(
 
     def job() -> None:
         with lock:
-            on_round(work_round(tenants, clock.now(), worker))
+            on_round(work_round(tenants, clock.now, worker))
 
     def sender() -> None:
         """Sending runs beside the ticks, not after them: fifty institutions' ticks take seconds, and
