@@ -123,14 +123,18 @@ def _run_workers(
 
 
 def _print_round(done: Round) -> None:
-    """One line per institution ticked, one for the round's sending."""
+    """A round of ticks: one line per institution ticked and one for the round; a pass of sending:
+    one line."""
     for institution, report in done.ticked.items():
         click.echo(f"{iso(done.now)} {institution} tick: {tasks_line(report)}; queued {queued_line(report)}")
     for institution, reason in done.refused.items():
         _warn(f"{iso(done.now)} {institution}: {reason}")
-    sent = [r for r in done.sent.values() if r is not None]
-    click.echo(
-        f"{iso(done.now)} round: {len(done.ticked)} ticked, {len(done.passed)} passed (another worker); "
-        f"sent {sum(r.sent for r in sent)}, to retry {sum(r.retried for r in sent)}, "
-        f"failed {sum(r.failed for r in sent)}"
-    )
+    if done.sent:
+        sent = list(done.sent.values())
+        click.echo(
+            f"{iso(done.now)} sent {sum(r.sent for r in sent)}, to retry {sum(r.retried for r in sent)}, "
+            f"failed {sum(r.failed for r in sent)} ({sum(1 for r in sent if r.sent)} institutions)"
+        )
+    else:
+        passed = f"{len(done.passed)} passed (another worker)"
+        click.echo(f"{iso(done.now)} round: {len(done.ticked)} ticked, {passed}")
