@@ -19,7 +19,10 @@ each in its own forked process (its peak memory its own; what it loads first is 
     .venv/bin/python -m bench.tick_scale --teachers 5000 --units 50
     .venv/bin/python -m bench.tick_scale --db postgres         # $CUIBAN_TEST_PG_URL, or --url
 
-On PostgreSQL the run gets a schema of its own (the connections' search_path), dropped after.
+Each step's wall and CPU seconds (user + system of its process, over the timed work only) and
+peak memory; on PostgreSQL also the server's CPU seconds meanwhile (every process of a server on
+this machine, the step's setup included). On PostgreSQL the run gets a schema of its own (the
+connections' search_path), dropped after.
 """
 
 from __future__ import annotations
@@ -42,7 +45,15 @@ from typing import Any
 
 import pendulum
 
-from bench.province_scale import NOW, province_plan, warm_up, write_export, write_roster
+from bench.province_scale import (
+    NOW,
+    libpq_url,
+    postgres_cpu,
+    province_plan,
+    warm_up,
+    write_export,
+    write_roster,
+)
 
 TICK_AT = pendulum.datetime(2016, 12, 16, 9, 30, tz="Asia/Shanghai")
 WRITE_EVERY = 0.2
@@ -60,13 +71,19 @@ class Figure:
     """CPU seconds (user + system) of the step's process over the timed work."""
     peak_mb: float
     result: Any = None
+    server_cpu: float | None = None
+    """CPU seconds of the PostgreSQL server meanwhile (all its processes, setup included), when local."""
 
 
-def measured(step: str, prepare: Callable[[], Callable[[], Any]]) -> Figure:
+def measured(
+    step: str, prepare: Callable[[], Callable[[], Any]], server: Callable[[], float] | None = None
+) -> Figure:
     """In a forked child: `prepare()` (untimed: the plan, the engine, a connection), then the work it
-    returns, timed (wall and CPU seconds); the child's peak resident memory, setup included."""
+    returns, timed (wall and CPU seconds); the child's peak resident memory, setup included.
+    `server`: a reading of the database server's CPU seconds, taken before and after."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
+    served = server() if server else None
 
     def child() -> None:
         work = prepare()
@@ -81,7 +98,8 @@ def measured(step: str, prepare: Callable[[], Callable[[], Any]]) -> Figure:
     process.join()
     if process.exitcode:
         raise RuntimeError(f"{step} failed in its process")
-    return Figure(step, seconds, cpu, peak, result)
+    server_cpu = server() - served if server and served is not None else None
+    return Figure(step, seconds, cpu, peak, result, server_cpu)
 
 
 def _cpu() -> float:
@@ -98,6 +116,10 @@ class Database:
 
     url: str
     schema: str | None = None
+
+    def server(self) -> Callable[[], float] | None:
+        """The PostgreSQL server's CPU seconds so far, when it runs on this machine."""
+        return None if self.schema is None else postgres_cpu(self.url)
 
     @property
     def label(self) -> str:
@@ -116,13 +138,7 @@ class Database:
             return sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=60, isolation_level=None)
         import psycopg
 
-        return psycopg.connect(_libpq(self.url), options=f"-csearch_path={self.schema}", autocommit=True)
-
-
-def _libpq(url: str) -> str:
-    from sqlalchemy import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        return psycopg.connect(libpq_url(self.url), options=f"-csearch_path={self.schema}", autocommit=True)
 
 
 @contextmanager
@@ -134,12 +150,12 @@ def database(folder: Path, url: str | None) -> Iterator[Database]:
     import psycopg
 
     schema = f"bench_tick_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_libpq(url), autocommit=True) as admin:
+    with psycopg.connect(libpq_url(url), autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
     try:
         yield Database(url, schema)
     finally:
-        with psycopg.connect(_libpq(url), autocommit=True) as admin:
+        with psycopg.connect(libpq_url(url), autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
@@ -245,7 +261,7 @@ def tick_with_writer(db: Database, units: int) -> tuple[Figure, Waits]:
     writer = context.Process(target=_write_one_row, args=(db, stop, found))
     writer.start()
     try:
-        tick = measured("tick", lambda: cuiban_tick(db, units))
+        tick = measured("tick", lambda: cuiban_tick(db, units), db.server())
     finally:
         stop.set()
     waits = Waits(found.get())
@@ -279,8 +295,8 @@ def _digests(db: Database, units: int, after: str = "") -> dict[str, Figure]:
     run of either reads the index from the disk, the next ones from the page cache)."""
     runs = []
     for _ in range(DIGEST_RUNS):
-        ours = measured("digest", lambda: cuiban_digest(db, units))
-        runs.append((ours, measured("digest (raw)", lambda: raw_digest(db))))
+        ours = measured("digest", lambda: cuiban_digest(db, units), db.server())
+        runs.append((ours, measured("digest (raw)", lambda: raw_digest(db), db.server())))
     best = lambda figures: min(figures, key=lambda f: f.seconds)  # noqa: E731
     return {f"digest{after}": best(r[0] for r in runs), f"digest (raw){after}": best(r[1] for r in runs)}
 
@@ -298,7 +314,8 @@ def report(figures: dict[str, Any], teachers: int, units: int) -> str:
     tick, waits = figures["tick"], figures["waits"]
     lines = [
         f"tick and digest at {teachers:,} teachers over {units:,} units ({figures['label']}), {TICK_AT}",
-        f"{'step':<24}{'seconds':>10}{'CPU s':>9}{'peak MB':>10}",
+        f"{'step':<24}{'seconds':>10}{'CPU s':>9}{'peak MB':>10}"
+        + (f"{'server CPU s':>14}" if tick.server_cpu is not None else ""),
     ]
     for after in ("", ", vacuumed"):
         if f"digest{after}" in figures:
@@ -319,7 +336,9 @@ def report(figures: dict[str, Any], teachers: int, units: int) -> str:
 
 
 def _line(step: str, figure: Figure, note: str = "") -> str:
-    return f"{step:<24}{figure.seconds:>10.2f}{figure.cpu:>9.2f}{figure.peak_mb:>10.0f}   {note}".rstrip()
+    server = f"{figure.server_cpu:>14.2f}" if figure.server_cpu is not None else ""
+    figures = f"{figure.seconds:>10.2f}{figure.cpu:>9.2f}{figure.peak_mb:>10.0f}{server}"
+    return f"{step:<24}{figures}   {note}".rstrip()
 
 
 def main(argv: list[str] | None = None) -> int:
