@@ -61,7 +61,7 @@ from bench.province_scale import (
     write_export,
     write_roster,
 )
-from bench.tick_scale import TICK_AT, cuiban_tick
+from bench.tick_scale import TICK_AT, Database, cuiban_tick
 
 DEFAULT_MESSAGES = 16_018
 FULL_TICK = {"digest": 4, "escalation": 8_010, "reminder": 8_004}
@@ -109,7 +109,7 @@ def sample(folder: Path) -> dict[str, list[dict[str, Any]]]:
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # the chart's CJK labels
         cuiban_import(db, roster, SAMPLE_UNITS)
         cuiban_sync(db, export, SAMPLE_UNITS)
-        return cuiban_tick(db, SAMPLE_UNITS)
+        return cuiban_tick(Database(f"sqlite:///{db}"), SAMPLE_UNITS)()  # the tick, made then run
 
     measured("sample tick", SAMPLE_TEACHERS, tick)  # in a forked process: this one stays small
     engine = open_engine(f"sqlite:///{db}", migrate=False)

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import pendulum
@@ -149,7 +150,13 @@ def measured(
     served = server() if server else None
     process = context.Process(target=child)
     process.start()
-    seconds, peak, result, cpu = queue.get()
+    while True:  # a step that dies in its process says so instead of leaving this one waiting
+        try:
+            seconds, peak, result, cpu = queue.get(timeout=1)
+            break
+        except Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"{step} failed in its process (exit {process.exitcode})") from None
     process.join()
     if process.exitcode:
         raise RuntimeError(f"{step} failed in its process")
