@@ -116,7 +116,6 @@ def _head() -> str | None:
 
 
 def _upgrade(engine: Engine) -> None:
-    config = alembic_config()
     head = _head()
     with engine.begin() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:
@@ -125,5 +124,6 @@ def _upgrade(engine: Engine) -> None:
             locks.hold(connection, "cuiban.migrate")
             if MigrationContext.configure(connection).get_current_revision() == head:
                 return
+        config = alembic_config()  # only when there is something to migrate: opening is on start-up paths
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
